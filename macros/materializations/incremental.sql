@@ -1,0 +1,52 @@
+{#-
+    `incremental` on dbt-postgres, for SQL and Python models.
+    SQL models use dbt's own incremental materialization unchanged. A Python model's rows are
+    written to a scratch table inside the transaction, then appended to the target (or, with
+    `unique_key`, replacing the target's rows with the same key). A model that raises rolls the
+    whole transaction back. First run and --full-refresh build the table like `table` does.
+-#}
+{% materialization incremental, adapter='postgres', supported_languages=['sql', 'python'] %}
+    {%- if model.language != 'python' -%}
+        {{ return(dbt.materialization_incremental_default()) }}
+    {%- endif -%}
+
+    {%- set existing_relation = load_cached_relation(this) -%}
+    {%- if existing_relation is none or should_full_refresh() -%}
+        {{ return(materialization_table_postgres()) }}
+    {%- endif -%}
+
+    {%- set target_relation = this.incorporate(type='table') -%}
+    {%- set scratch_relation = make_intermediate_relation(target_relation, suffix='__dbt_py_incr') -%}
+    {%- set unique_key = config.get('unique_key') -%}
+    {%- set grant_config = config.get('grants') -%}
+
+    {{ drop_relation_if_exists(load_cached_relation(scratch_relation)) }}
+    {{ plpython_preflight() }}
+    {{ run_hooks(pre_hooks, inside_transaction=False) }}
+    {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+    {% call statement('python_model') -%}
+        {{ plpython_model_block(compiled_code, scratch_relation, config.get('column_types')) }}
+    {%- endcall %}
+
+    {%- set dest_columns = adapter.get_columns_in_relation(existing_relation) -%}
+    {%- set column_list = get_quoted_csv(dest_columns | map(attribute='name')) -%}
+    {% call statement('main') -%}
+        {% if unique_key %}
+            {%- set keys = [unique_key] if unique_key is string else unique_key -%}
+            delete from {{ target_relation }} as t
+            using {{ scratch_relation }} as s
+            where {% for k in keys %}t.{{ adapter.quote(k) }} = s.{{ adapter.quote(k) }}{% if not loop.last %} and {% endif %}{% endfor %};
+        {% endif %}
+        insert into {{ target_relation }} ({{ column_list }})
+        select {{ column_list }} from {{ scratch_relation }};
+        drop table {{ scratch_relation }};
+    {%- endcall %}
+
+    {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {% do apply_grants(target_relation, grant_config, should_revoke=should_revoke(existing_relation, full_refresh_mode=False)) %}
+    {% do persist_docs(target_relation, model) %}
+    {{ adapter.commit() }}
+    {{ run_hooks(post_hooks, inside_transaction=False) }}
+    {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}
