@@ -13,7 +13,7 @@ cd "$ROOT"
 # shellcheck source=scripts/env.sh
 source "$ROOT/scripts/env.sh"
 
-log() { printf '[setup] %s\n' "$*"; }
+log() { printf '[setup] %s\n' "$*" >&2; }
 
 # ---- 1. system packages ------------------------------------------------------------------
 need_pkgs=()

@@ -55,6 +55,8 @@ def _shopseg_query_frame(query, batch_rows=50000):
     while True:
         rows = cursor.fetch(batch_rows)
         if names is None:
+            if not rows:  # an empty cursor fetch carries no column descriptions
+                rows = plpy.execute("select * from (%s) as _shopseg_q limit 0" % query.strip().rstrip(";"))
             names, oids = rows.colnames(), rows.coltypes()
             columns = {name: [] for name in names}
         if not rows:
@@ -111,6 +113,8 @@ def _shopseg_columns(result):
 def _shopseg_clean(v):
     if isinstance(v, _snp.generic):
         v = v.item()
+    if isinstance(v, _snp.ndarray):  # a cell of a 2-D array column
+        return v.tolist()
     if isinstance(v, float) and v != v:
         return None
     return v
@@ -134,11 +138,24 @@ def _shopseg_infer_type(values):
         return "timestamptz" if any(v.tzinfo is not None for v in seen) else "timestamp"
     if all(isinstance(v, _sdt.date) for v in seen):
         return "date"
-    if all(isinstance(v, (list, tuple)) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v) for v in seen):
+    if all(isinstance(v, (list, tuple)) and all(x is None or isinstance(x, (int, float)) and not isinstance(x, bool) for x in v) for v in seen):
         return "double precision[]"
     if all(isinstance(v, (dict, list, tuple)) for v in seen):
         return "jsonb"
     raise TypeError("cannot choose a column type for values like %r: set column_types in the model's config" % (seen[0],))
+
+
+def _shopseg_array_item(x):
+    """One element of a PostgreSQL array literal (ints stay exact, so bigint[] works too)."""
+    if x is None:
+        return "NULL"
+    if isinstance(x, (bool, _snp.bool_)):
+        return "true" if x else "false"
+    if isinstance(x, (int, _snp.integer)):
+        return str(int(x))
+    if isinstance(x, (float, _snp.floating)):
+        return repr(float(x))
+    return '"' + str(x).replace('\\', '\\\\').replace('"', '\\"') + '"'
 
 
 def _shopseg_param(value, sql_type):
@@ -149,7 +166,7 @@ def _shopseg_param(value, sql_type):
     if t in ("json", "jsonb"):
         return _sj.dumps(value, sort_keys=False, allow_nan=False)
     if t.endswith("[]"):
-        return "{" + ",".join("NULL" if x is None else repr(float(x)) if not isinstance(x, str) else '"' + x.replace('\\', '\\\\').replace('"', '\\"') + '"' for x in value) + "}"
+        return "{" + ",".join(_shopseg_array_item(x) for x in value) + "}"
     if isinstance(value, (_sdt.date, _sdt.datetime)):
         return value.isoformat()
     if t in ("text", "varchar", "character varying") and not isinstance(value, str):

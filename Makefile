@@ -1,0 +1,47 @@
+# shopseg: 13-axis customer segmentation inside PostgreSQL, as a dbt project.
+# Every target sets up what it needs (scripts/setup.sh is idempotent and quick when done).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+CUSTOMERS ?= 10000
+SEED ?= 42
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup:  ## install packages, create .venv, start the project-local PostgreSQL, write profiles.yml
+	@scripts/setup.sh
+
+demo: setup  ## generate demo data (CUSTOMERS=10000), dbt build, print a summary
+	@scripts/demo.sh $(CUSTOMERS) $(SEED)
+
+test: setup  ## sqlfluff lint, dbt build into a fresh database, pytest
+	@scripts/test.sh
+
+lint: setup  ## sqlfluff lint only
+	@scripts/run.sh sqlfluff lint models analyses snapshots
+
+bench: setup  ## seed-scale benchmark: full/incremental dbt build vs a client-side Python pipeline
+	@scripts/run.sh python -m shopseg.bench $(BENCH_ARGS)
+
+report: setup  ## render the HTML segment report of the demo database to report/out/
+	@scripts/run.sh python -m shopseg.report $(REPORT_ARGS)
+
+daily: setup  ## the daily job: incremental build (new orders, new customers), reuses centroids
+	@scripts/run.sh dbt build
+
+monthly: setup  ## the monthly job: rediscover centroids (new version), then build everything
+	@scripts/run.sh dbt build --vars '{rediscover: true}'
+
+docs: setup  ## dbt docs generate (target/index.html)
+	@scripts/run.sh dbt docs generate
+
+psql: setup  ## a psql shell on the demo database
+	@scripts/run.sh psql
+
+dsn: setup  ## print the libpq connection URL of the demo database
+	@source scripts/env.sh && dsn
+
+stop:  ## stop the project-local PostgreSQL
+	@scripts/stop.sh
+
+.PHONY: help setup demo test lint bench report daily monthly docs psql dsn stop

@@ -1,0 +1,43 @@
+{#-
+    The axis catalog (seeds segment_axes, segment_axis_features, segment_axis_labels) is the single
+    source of truth for axes, features, transforms and labels. These macros read it at run time
+    so generated SQL always matches the seeds the Python discovery reads.
+-#}
+
+{#- Feature names in catalog order (axis_order, feature_order); duplicates removed. -#}
+{% macro shopseg_catalog_feature_names() %}
+    {%- set names = [] -%}
+    {%- for row in shopseg_catalog_features() -%}
+        {%- if row['feature'] not in names -%}{%- do names.append(row['feature']) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{% endmacro %}
+
+{#- Rows of the feature catalog: axis, feature, feature_order, transform; in catalog order. -#}
+{% macro shopseg_catalog_features() %}
+    {#- ref() before the execute check, so every caller depends on the catalog seeds -#}
+    {%- set features_seed = ref('segment_axis_features') -%}
+    {%- set axes_seed = ref('segment_axes') -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set query -%}
+        select f.axis, f.feature, f.feature_order, f.transform
+        from {{ features_seed }} as f
+        inner join {{ axes_seed }} as a on f.axis = a.axis
+        order by a.axis_order, f.feature_order
+    {%- endset -%}
+    {%- set rows = [] -%}
+    {%- for row in run_query(query).rows -%}
+        {%- do rows.append({'axis': row[0], 'feature': row[1], 'feature_order': row[2], 'transform': row[3]}) -%}
+    {%- endfor -%}
+    {{ return(rows) }}
+{% endmacro %}
+
+{#- Axis names in catalog order. -#}
+{% macro shopseg_catalog_axes() %}
+    {%- set axes_seed = ref('segment_axes') -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set query -%}
+        select axis from {{ axes_seed }} order by axis_order
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values() | list) }}
+{% endmacro %}

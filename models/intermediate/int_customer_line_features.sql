@@ -1,0 +1,112 @@
+{#-
+    Order-line features per customer (valid purchases only): category exploration, product
+    repurchase and price positioning. Lines of unknown products count as items but have no
+    category or price position. Empty when there are no order lines.
+-#}
+with lines as (
+    select * from {{ ref('stg_shop__order_lines') }}
+),
+
+orders as (
+    select order_id, customer_id from {{ ref('int_orders_enriched') }}
+),
+
+price_positions as (
+    select * from {{ ref('int_product_price_positions') }}
+),
+
+customer_lines as (
+    select
+        orders.customer_id,
+        lines.order_id,
+        lines.product_id,
+        greatest(lines.quantity, 0) as quantity,
+        greatest(lines.quantity, 0) * greatest(lines.unit_price, 0) as line_value,
+        coalesce(lines.line_discount_amount, 0) <= 0 as is_full_price,
+        price_positions.category,
+        price_positions.price_percentile,
+        price_positions.is_above_category_median
+    from lines
+    inner join orders on lines.order_id = orders.order_id
+    left join price_positions on lines.product_id = price_positions.product_id
+),
+
+per_category as (
+    select
+        customer_id,
+        category,
+        sum(quantity) as category_items
+    from customer_lines
+    where category is not null
+    group by customer_id, category
+),
+
+category_stats as (
+    select
+        per_category.customer_id,
+        count(*) as distinct_categories,
+        sum(
+            case
+                when per_category.category_items > 0
+                    then -(per_category.category_items / totals.items)
+                    * log(2.0, per_category.category_items / totals.items)
+                else 0
+            end
+        ) as category_entropy,
+        max(per_category.category_items) / nullif(max(totals.items), 0) as top_category_share
+    from per_category
+    inner join (
+        select customer_id, sum(category_items) as items
+        from per_category
+        group by customer_id
+    ) as totals on per_category.customer_id = totals.customer_id
+    group by per_category.customer_id
+),
+
+per_product as (
+    select
+        customer_id,
+        product_id,
+        count(distinct order_id) as orders_with_product
+    from customer_lines
+    where product_id is not null
+    group by customer_id, product_id
+),
+
+product_stats as (
+    select
+        customer_id,
+        count(*) as distinct_products,
+        avg((orders_with_product >= 2)::int) as repeat_product_rate
+    from per_product
+    group by customer_id
+),
+
+line_stats as (
+    select
+        customer_id,
+        coalesce(
+            sum(line_value) filter (where is_above_category_median) / nullif(sum(line_value), 0), 0
+        ) as premium_spend_share,
+        coalesce(
+            sum(price_percentile * quantity) / nullif(sum(quantity) filter (where price_percentile is not null), 0),
+            0
+        ) as avg_price_percentile,
+        avg(is_full_price::int) as full_price_share
+    from customer_lines
+    group by customer_id
+)
+
+select
+    line_stats.customer_id,
+    coalesce(category_stats.distinct_categories, 0) as distinct_categories,
+    coalesce(category_stats.category_entropy, 0) as category_entropy,
+    coalesce(category_stats.top_category_share, 0) as top_category_share,
+    coalesce(product_stats.distinct_products, 0) as distinct_products,
+    coalesce(product_stats.repeat_product_rate, 0) as repeat_product_rate,
+    line_stats.premium_spend_share,
+    line_stats.avg_price_percentile,
+    line_stats.full_price_share
+from line_stats
+left join category_stats on line_stats.customer_id = category_stats.customer_id
+left join product_stats on line_stats.customer_id = product_stats.customer_id

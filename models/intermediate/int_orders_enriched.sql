@@ -1,0 +1,69 @@
+{#-
+    One row per valid purchase (int_orders_validated with no rejection_reason), with its lines and
+    refunds aggregated. Refunds after the reference date are ignored; refunds never exceed the
+    order total (docs/bad_input.md); negative quantities and amounts count as zero.
+-#}
+with orders as (
+    select * from {{ ref('int_orders_validated') }}
+    where rejection_reason is null
+),
+
+order_lines as (
+    select * from {{ ref('stg_shop__order_lines') }}
+),
+
+refunds as (
+    select * from {{ ref('stg_shop__refunds') }}
+),
+
+reference as (
+    select reference_date from {{ ref('int_reference_date_resolved') }}
+),
+
+line_totals as (
+    select
+        order_id,
+        sum(greatest(quantity, 0)) as item_count
+    from order_lines
+    group by order_id
+),
+
+refund_totals as (
+    select
+        refunds.order_id,
+        sum(greatest(refunds.refund_amount, 0)) as refund_amount,
+        sum(greatest(coalesce(refunds.refund_quantity, 0), 0)) as refund_quantity
+    from refunds
+    cross join reference
+    where refunds.refunded_at is null or refunds.refunded_at::date <= reference.reference_date
+    group by refunds.order_id
+),
+
+enriched as (
+    select
+        orders.order_id,
+        orders.customer_id,
+        orders.ordered_at,
+        orders.ordered_at::date as order_date,
+        orders.order_total,
+        least(coalesce(refund_totals.refund_amount, 0), orders.order_total) as refunded_amount,
+        orders.order_total
+        - least(coalesce(refund_totals.refund_amount, 0), orders.order_total) as net_value,
+        coalesce(line_totals.item_count, 0) as item_count,
+        coalesce(refund_totals.refund_quantity, 0) as refunded_quantity,
+        coalesce(refund_totals.refund_amount, 0) > 0
+        or coalesce(refund_totals.refund_quantity, 0) > 0 as has_return,
+        coalesce(orders.discount_amount, 0) > 0 as has_discount,
+        case
+            when orders.subtotal > 0
+                then least(greatest(coalesce(orders.discount_amount, 0), 0) / orders.subtotal, 1)
+            else 0
+        end as discount_rate,
+        orders.discount_code is not null as has_discount_code,
+        extract(month from orders.ordered_at) in (11, 12) as is_holiday_season
+    from orders
+    left join line_totals on orders.order_id = line_totals.order_id
+    left join refund_totals on orders.order_id = refund_totals.order_id
+)
+
+select * from enriched

@@ -1,0 +1,15 @@
+with source as (
+    {{ select_source_columns('shop', 'customers', {
+        'customer_id': 'text', 'created_at': 'timestamptz', 'country': 'text'
+    }, optional_columns=['created_at', 'country']) }}
+),
+
+renamed as (
+    select
+        cast(customer_id as text) as customer_id,
+        cast(created_at as timestamptz) as customer_created_at,
+        cast(country as text) as country
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,20 @@
+with source as (
+    {{ select_source_columns('shop', 'refunds', {
+        'refund_id': 'text', 'order_id': 'text', 'order_line_id': 'text', 'created_at': 'timestamptz',
+        'amount': 'numeric', 'quantity': 'numeric', 'reason': 'text'
+    }, optional_columns=['order_line_id', 'created_at', 'quantity', 'reason'], optional_table=true) }}
+),
+
+renamed as (
+    select
+        cast(refund_id as text) as refund_id,
+        cast(order_id as text) as order_id,
+        cast(order_line_id as text) as order_line_id,
+        cast(created_at as timestamptz) as refunded_at,
+        cast(amount as numeric) as refund_amount,
+        cast(quantity as numeric) as refund_quantity,
+        cast(reason as text) as refund_reason
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,90 @@
+"""Vectorised helpers for ragged (grouped) arrays and random draws used by the generator."""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+
+import numpy as np
+
+
+def group_starts(counts: np.ndarray) -> np.ndarray:
+    """Start offset of every group in the flat array of a ragged layout."""
+    starts = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    return starts
+
+
+def rank_in_group(counts: np.ndarray) -> np.ndarray:
+    """0-based position of every flat element inside its group."""
+    total = int(counts.sum())
+    return np.arange(total, dtype=np.int64) - np.repeat(group_starts(counts), counts)
+
+
+def group_sum(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum of ``values`` per group index."""
+    return np.bincount(group, weights=values, minlength=n_groups)
+
+
+def random_rank_in_group(rng: np.random.Generator, group: np.ndarray) -> np.ndarray:
+    """A random permutation rank of every element inside its group (group must be sorted)."""
+    order = np.lexsort((rng.random(len(group)), group))
+    counts = np.bincount(group, minlength=int(group.max()) + 1 if len(group) else 0)
+    ranks = np.empty(len(group), dtype=np.int64)
+    ranks[order] = rank_in_group(counts)
+    return ranks
+
+
+def randomised_round(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
+    """Round to floor or ceil with the probability that keeps the expectation (low variance)."""
+    return np.floor(x + rng.random(np.shape(x))).astype(np.int64)
+
+
+def quota_flags(rng: np.random.Generator, group: np.ndarray, share: np.ndarray,
+                eligible: np.ndarray) -> np.ndarray:
+    """Flag about ``share[g]`` of the eligible elements of every group, at random positions.
+
+    The number flagged per group is the randomised rounding of share * eligible count, so a
+    customer's realised share sits as close as possible to its planted share.
+    """
+    n_groups = len(share)
+    elig_idx = np.flatnonzero(eligible)
+    elig_group = group[elig_idx]
+    counts = np.bincount(elig_group, minlength=n_groups)
+    quota = randomised_round(rng, share * counts)
+    ranks = random_rank_in_group(rng, elig_group) if len(elig_idx) else elig_idx
+    flags = np.zeros(len(group), dtype=bool)
+    flags[elig_idx] = ranks < quota[elig_group]
+    return flags
+
+
+def choice_from_cumulative(rng: np.random.Generator, cum: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Draw one column index per element from row-wise cumulative weights ``cum[rows]``."""
+    u = rng.random(len(rows)) * cum[rows, -1]
+    return (cum[rows] < u[:, None]).sum(axis=1)
+
+
+def classes_from_latent(z: np.ndarray, weights) -> np.ndarray:
+    """Map standard-normal latent values to 0-based classes with the given mixture weights."""
+    w = np.asarray(weights, dtype=float)
+    cum = np.cumsum(w / w.sum())[:-1]
+    cum = np.clip(cum, 1e-12, 1 - 1e-12)
+    cuts = np.array([NormalDist().inv_cdf(c) for c in cum])
+    return np.searchsorted(cuts, z, side="right")
+
+
+def nearest_psd_correlation(corr: np.ndarray) -> np.ndarray:
+    """Clip negative eigenvalues so a hand-written correlation matrix is usable."""
+    vals, vecs = np.linalg.eigh(corr)
+    if vals.min() > 1e-8:
+        return corr
+    fixed = vecs @ np.diag(np.clip(vals, 1e-6, None)) @ vecs.T
+    d = np.sqrt(np.diag(fixed))
+    return fixed / np.outer(d, d)
+
+
+def lognormal_around(rng: np.random.Generator, median: np.ndarray, sigma: float,
+                     size=None) -> np.ndarray:
+    """Lognormal draws with the given median(s) and log-sd."""
+    median = np.asarray(median, dtype=float)
+    shape = size if size is not None else median.shape
+    return median * np.exp(sigma * rng.standard_normal(shape))
