@@ -504,6 +504,12 @@ def _result_skeleton(spec, n):
 def discover(X, spec):
     """Discover the clusters of one axis. X: raw features n x p (array-like, finite) in
     spec feature order; spec: dict or JSON (see ``parse_spec``). Returns the output dict."""
+    # Load scikit-learn / scipy (and with them their OpenMP and BLAS runtimes) BEFORE pinning
+    # the thread pools: threadpool_limits only affects libraries already loaded, so a first
+    # call in a fresh process would otherwise fit with the default thread count.
+    import scipy.optimize  # noqa: F401
+    import sklearn.cluster  # noqa: F401
+    import sklearn.metrics  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     spec = parse_spec(spec)

@@ -3,7 +3,8 @@
     SQL models use dbt's own incremental materialization unchanged. A Python model's rows are
     written to a scratch table inside the transaction, then appended to the target (or, with
     `unique_key`, replacing the target's rows with the same key). A model that raises rolls the
-    whole transaction back. First run and --full-refresh build the table like `table` does.
+    whole transaction back. First run, --full-refresh and an existing view build the table like
+    `table` does.
 -#}
 {% materialization incremental, adapter='postgres', supported_languages=['sql', 'python'] %}
     {%- if model.language != 'python' -%}
@@ -11,7 +12,7 @@
     {%- endif -%}
 
     {%- set existing_relation = load_cached_relation(this) -%}
-    {%- if existing_relation is none or should_full_refresh() -%}
+    {%- if existing_relation is none or existing_relation.is_view or should_full_refresh() -%}
         {{ return(materialization_table_postgres()) }}
     {%- endif -%}
 

@@ -50,20 +50,27 @@ def _shopseg_to_array(values, oid):
 
 
 def _shopseg_query_frame(query, batch_rows=50000):
+    """Run `query` and return its columns as a Frame, fetching in batches."""
+    shape = plpy.execute("select * from (%s) as shopseg_q limit 0" % query)
+    names, oids = shape.colnames(), shape.coltypes()
+    columns = {name: [] for name in names}
     cursor = plpy.cursor(query)
-    names, oids, columns = None, None, None
     while True:
         rows = cursor.fetch(batch_rows)
-        if names is None:
-            if not rows:  # an empty cursor fetch carries no column descriptions
-                rows = plpy.execute("select * from (%s) as _shopseg_q limit 0" % query.strip().rstrip(";"))
-            names, oids = rows.colnames(), rows.coltypes()
-            columns = {name: [] for name in names}
         if not rows:
             break
         for name in names:
             columns[name].extend(row[name] for row in rows)
     return Frame((name, _shopseg_to_array(columns[name], oid)) for name, oid in zip(names, oids))
+
+
+def _shopseg_module(name, path, source):
+    """Import a python_udfs/ file's source as a module (tracebacks name the file)."""
+    import types
+    module = types.ModuleType(name)
+    module.__file__ = path
+    exec(compile(source, path, "exec"), module.__dict__)
+    return module
 
 
 def _shopseg_load(relation_name):
@@ -216,6 +223,8 @@ do ${{ tag }}$
 
 {{ plpython_runtime() }}
 
+{{ plpython_udf_modules(config.get('udf_modules') or []) }}
+
 _shopseg_rows = _shopseg_write(
     model(dbtObj(_shopseg_load), ShopsegSession()),
     {{ tojson(target_relation.render()) }},
@@ -223,4 +232,24 @@ _shopseg_rows = _shopseg_write(
 )
 plpy.notice("shopseg: {{ model.name }} wrote %d rows" % _shopseg_rows)
 ${{ tag }}$ language plpython3u
+{%- endmacro %}
+
+
+{#-
+    Python UDF files (python_udfs/) a model imports as modules: config udf_modules=['name', ...].
+    The file's source is taken from dbt's `functions` resource, so the model runs exactly the code
+    that is deployed as the UDF and tested by pytest; nothing is copied.
+-#}
+{% macro plpython_udf_modules(names) -%}
+    {%- for name in names -%}
+        {%- set found = [] -%}
+        {%- for node in graph.functions.values() if node.name == name and node.language == 'python' -%}
+            {%- do found.append(node) -%}
+        {%- endfor -%}
+        {%- if not found -%}
+            {{ exceptions.raise_compiler_error("Python model " ~ model.name ~ " imports udf module '" ~ name
+                ~ "', but no Python function of that name is defined in python_udfs/") }}
+        {%- endif %}
+{{ name }} = _shopseg_module({{ tojson(name) }}, {{ tojson(found[0].original_file_path) }}, {{ tojson(found[0].raw_code) }})
+    {%- endfor %}
 {%- endmacro %}

@@ -1,10 +1,14 @@
 {#-
-    The stratified discovery sample (SPEC 6): per LTV tier, the first `quota` customers in a
-    seeded pseudo-random order (md5 of seed and customer_id); a tier smaller than its quota is
-    taken whole. The same data and var('sample_seed') always give the same sample.
+    The stratified discovery sample (SPEC 6) with its feature vectors: per LTV tier, the first
+    `quota` customers in a seeded pseudo-random order (md5 of var('sample_seed') and customer_id);
+    a tier smaller than its quota is taken whole. Same data and seed, same sample.
 -#}
 with tiers as (
     select * from {{ ref('int_customer_ltv_tiers') }}
+),
+
+features as (
+    select * from {{ ref('int_customer_features') }}
 ),
 
 quotas as (
@@ -20,11 +24,11 @@ quotas as (
 
 shuffled as (
     select
-        tiers.customer_id,
-        tiers.ltv_tier,
+        customer_id,
+        ltv_tier,
         row_number() over (
-            partition by tiers.ltv_tier
-            order by md5('{{ var("sample_seed") | int }}:' || tiers.customer_id), tiers.customer_id
+            partition by ltv_tier
+            order by md5('{{ var("sample_seed") | int }}:' || customer_id), customer_id
         ) as draw_order
     from tiers
 ),
@@ -39,4 +43,10 @@ sampled as (
     where shuffled.draw_order <= quotas.quota
 )
 
-select * from sampled
+select
+    sampled.ltv_tier,
+    sampled.draw_order,
+    features.*
+from sampled
+inner join features on sampled.customer_id = features.customer_id
+order by sampled.customer_id
