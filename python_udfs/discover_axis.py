@@ -267,7 +267,6 @@ def choose_k(Zu, ks, random_state, n_init, silhouette_sample_size):
     n = Zu.shape[0]
     sample_size = None if n <= silhouette_sample_size else silhouette_sample_size
     silhouettes, fits, skipped = {}, {}, {}
-    best_k, best_s = None, None
     for k in ks:
         centers, labels = fit_kmeans(Zu, k, random_state, n_init)
         if np.unique(labels).shape[0] < k:
@@ -283,9 +282,16 @@ def choose_k(Zu, ks, random_state, n_init, silhouette_sample_size):
             continue
         silhouettes[k] = s
         fits[k] = (centers, labels)
-        if best_s is None or s > best_s:
-            best_k, best_s = k, s
-    return best_k, silhouettes, fits, skipped
+    return best_silhouette_k(silhouettes), silhouettes, fits, skipped
+
+
+def best_silhouette_k(silhouettes):
+    """The k with the highest silhouette; ties -> the smaller k; None when empty."""
+    best_k = None
+    for k in sorted(silhouettes):
+        if best_k is None or silhouettes[k] > silhouettes[best_k]:
+            best_k = k
+    return best_k
 
 
 def spread_positions(k, n_labels):
@@ -461,12 +467,11 @@ def label_clusters(centers_full, raw_means, spec, weights, mean, std):
     raw_means = np.asarray(raw_means, dtype=np.float64)
     if spec["kind"] == "ranked":
         rj = names.index(spec["ranking_feature"])
-        order = rank_order(raw_means[:, rj], centers_full, spec["ranking_direction"])
-        spread = spread_positions(k, len(labels))
-        for rank, c in enumerate(order):
+        rule = rank_labels(raw_means[:, rj], centers_full, labels, spec["ranking_direction"])
+        for c in rank_order(raw_means[:, rj], centers_full, spec["ranking_direction"]):
             if positions[c] is not None:
                 continue
-            pos = nearest_free_position(spread[rank], taken, len(labels))
+            pos = nearest_free_position(rule[c], taken, len(labels))
             positions[c] = pos
             taken.add(pos)
     else:

@@ -32,6 +32,19 @@
 
     {%- set dest_columns = adapter.get_columns_in_relation(existing_relation) -%}
     {%- set column_list = get_quoted_csv(dest_columns | map(attribute='name')) -%}
+    {#- A column the model returned only None/NaN for is `text` in the scratch table, and text has no
+        assignment cast to non-string types: cast such columns to the target's type explicitly. -#}
+    {%- set text_casts = {} -%}
+    {%- set mismatched = run_query(
+        "select t.attname, format_type(t.atttypid, t.atttypmod) from pg_attribute t"
+        ~ " join pg_attribute s on s.attname = t.attname and s.attnum > 0 and not s.attisdropped"
+        ~ " and s.attrelid = '" ~ (scratch_relation | string | replace("'", "''")) ~ "'::regclass"
+        ~ " join pg_type tt on tt.oid = t.atttypid"
+        ~ " where t.attrelid = '" ~ (target_relation | string | replace("'", "''")) ~ "'::regclass"
+        ~ " and t.attnum > 0 and not t.attisdropped and s.atttypid = 'text'::regtype and tt.typcategory <> 'S'") -%}
+    {%- for row in mismatched.rows -%}
+        {%- do text_casts.update({row[0]: row[1]}) -%}
+    {%- endfor -%}
     {% call statement('main') -%}
         {% if unique_key %}
             {%- set keys = [unique_key] if unique_key is string else unique_key -%}
@@ -40,7 +53,8 @@
             where {% for k in keys %}t.{{ adapter.quote(k) }} = s.{{ adapter.quote(k) }}{% if not loop.last %} and {% endif %}{% endfor %};
         {% endif %}
         insert into {{ target_relation }} ({{ column_list }})
-        select {{ column_list }} from {{ scratch_relation }};
+        select {% for c in dest_columns %}{{ adapter.quote(c.name) }}{% if c.name in text_casts %}::{{ text_casts[c.name] }}{% endif %}{% if not loop.last %}, {% endif %}{% endfor %}
+        from {{ scratch_relation }};
         drop table {{ scratch_relation }};
     {%- endcall %}
 

@@ -1,0 +1,88 @@
+{#-
+    Nearest-centroid assignment with fuzzy memberships (SPEC 7), one row per customer with orders
+    and axis, all in set-based SQL generated from the axis catalog:
+      squared_distances[j]  squared Euclidean distance to cluster j (standardized units)
+      dominant_index        the nearest cluster; ties go to the lowest index (scikit-learn's predict)
+      memberships[j]        u_j = d_j^-2 / sum_k d_k^-2 over Euclidean distances d (fuzzy c-means, m = 2),
+                            i.e. (1 / squared_distances[j]) / sum_k (1 / squared_distances[k]);
+                            a zero distance gives membership 1 to that cluster (the first one)
+    Axes without signal get the single label insufficient_data with membership 1.
+-#}
+{%- set k_max = var('kmeans_k_max') | int -%}
+{%- set catalog = shopseg_catalog_features() -%}
+
+with features as (
+    select * from {{ ref('int_customer_features') }}
+    where has_orders
+),
+
+centroids as (
+    select * from {{ ref('int_segment_centroids_current') }}
+),
+
+distances as (
+    {%- for axis in shopseg_catalog_axes() %}
+    {%- set feature_rows = catalog | selectattr('axis', 'equalto', axis) | list %}
+    select
+        f.customer_id,
+        c.axis,
+        c.centroid_version,
+        c.axis_status,
+        c.k,
+        c.labels,
+        case when c.axis_status = 'segmented' then
+            (array[
+                {%- for j in range(1, k_max + 1) %}
+                {{ shopseg_squared_distance(feature_rows, j) }}{{ "," if not loop.last }}
+                {%- endfor %}
+            ])[1:c.k]
+        end as squared_distances
+    from features as f
+    inner join centroids as c on c.axis = '{{ axis }}'
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+),
+
+nearest as (
+    select
+        *,
+        (select min(d) from unnest(squared_distances) as d) as min_squared_distance
+    from distances
+),
+
+assigned as (
+    select
+        customer_id,
+        axis,
+        centroid_version,
+        axis_status,
+        labels,
+        squared_distances,
+        coalesce(array_position(squared_distances, min_squared_distance), 1) as dominant_index,
+        case
+            when squared_distances is null then array[1.0::double precision]
+            when min_squared_distance = 0
+                then array(
+                    select (ordinality = array_position(squared_distances, 0::double precision))::int::double precision
+                    from unnest(squared_distances) with ordinality
+                )
+            else array(
+                select (1.0 / d) / (select sum(1.0 / d2) from unnest(squared_distances) as d2)
+                from unnest(squared_distances) with ordinality as u (d, ordinality)
+                order by ordinality
+            )
+        end as memberships
+    from nearest
+)
+
+select
+    customer_id,
+    axis,
+    centroid_version,
+    axis_status,
+    labels,
+    squared_distances,
+    memberships,
+    dominant_index,
+    labels[dominant_index] as dominant_label
+from assigned
