@@ -40,6 +40,7 @@ import warnings
 import numpy as np
 
 STD_EPS = 1e-12
+TIEBREAK_EPS = 1e-9
 TRANSFORMS = ("none", "log1p")
 SPEC_DEFAULTS = {
     "k_min": 2,
@@ -289,7 +290,7 @@ def best_silhouette_k(silhouettes):
     """The k with the highest silhouette; ties -> the smaller k; None when empty."""
     best_k = None
     for k in sorted(silhouettes):
-        if best_k is None or silhouettes[k] > silhouettes[best_k]:
+        if best_k is None or silhouettes[k] >= silhouettes[best_k]:
             best_k = k
     return best_k
 
@@ -343,12 +344,33 @@ def categorical_scores(raw_means, feature_names, labels, match_features, volume_
     return scores
 
 
-def categorical_labels(scores, cluster_rows=None, label_cols=None):
+def categorical_tiebreak(raw_means, feature_names, labels, match_features, volume_feature, no_contact_threshold):
+    """Secondary preference (values in [-1, 0]) used only to break exact score ties: among
+    clusters under the no-contact threshold, the one with fewer tickets per order is the
+    better no_contact cluster (-mean / threshold in the no_contact column, 0 elsewhere)."""
+    raw_means = np.asarray(raw_means, dtype=np.float64)
+    tiebreak = np.zeros((raw_means.shape[0], len(labels)))
+    if no_contact_threshold <= 0.0:
+        return tiebreak
+    for li, label in enumerate(labels):
+        if match_features[label] == volume_feature:
+            j = feature_names.index(volume_feature)
+            tiebreak[:, li] = -np.clip(raw_means[:, j] / no_contact_threshold, 0.0, 1.0)
+    return tiebreak
+
+
+def categorical_labels(scores, cluster_rows=None, label_cols=None, tiebreak=None):
     """Optimal one-to-one assignment maximising the total score. Returns {cluster: label
-    position} restricted to ``cluster_rows`` x ``label_cols`` (default: everything)."""
+    position} restricted to ``cluster_rows`` x ``label_cols`` (default: everything).
+
+    ``tiebreak`` (values in [-1, 0]) is added with weight TIEBREAK_EPS = 1e-9, so it only
+    decides between assignments whose total scores tie (to within 1e-9 x k); remaining exact
+    ties are resolved by scipy on the canonical cluster order (centre vector, lexicographic)."""
     from scipy.optimize import linear_sum_assignment
 
     scores = np.asarray(scores, dtype=np.float64)
+    if tiebreak is not None:
+        scores = scores + TIEBREAK_EPS * np.asarray(tiebreak, dtype=np.float64)
     rows = list(range(scores.shape[0])) if cluster_rows is None else list(cluster_rows)
     cols = list(range(scores.shape[1])) if label_cols is None else list(label_cols)
     if not rows:
@@ -475,11 +497,12 @@ def label_clusters(centers_full, raw_means, spec, weights, mean, std):
             positions[c] = pos
             taken.add(pos)
     else:
-        scores = categorical_scores(raw_means, names, labels, spec["match_features"],
-                                    spec["volume_feature"], spec["no_contact_threshold"])
+        args = (raw_means, names, labels, spec["match_features"], spec["volume_feature"],
+                spec["no_contact_threshold"])
+        scores = categorical_scores(*args)
         free_rows = [c for c in range(k) if positions[c] is None]
         free_cols = [li for li in range(len(labels)) if li not in taken]
-        for c, li in categorical_labels(scores, free_rows, free_cols).items():
+        for c, li in categorical_labels(scores, free_rows, free_cols, categorical_tiebreak(*args)).items():
             positions[c] = li
     return positions, sources
 

@@ -180,6 +180,22 @@ def test_rank_ties_are_broken_by_centroid_vector():
     assert da.rank_order([1.0, 1.0, 0.0], centers, "desc") == [1, 0, 2]
 
 
+def test_best_silhouette_ties_go_to_the_smaller_k():
+    assert da.best_silhouette_k({2: 0.5, 3: 0.7, 4: 0.7, 5: 0.1}) == 3
+    assert da.best_silhouette_k({4: 0.2, 2: 0.2}) == 2
+    assert da.best_silhouette_k({2: -0.1, 3: 0.0}) == 3
+    assert da.best_silhouette_k({}) is None
+
+
+def test_nearest_free_position_prefers_the_lower_on_ties():
+    assert da.nearest_free_position(2, set(), 5) == 2
+    assert da.nearest_free_position(2, {2}, 5) == 1
+    assert da.nearest_free_position(2, {1, 2}, 5) == 3
+    assert da.nearest_free_position(0, {0, 1}, 5) == 2
+    with pytest.raises(ValueError):
+        da.nearest_free_position(0, {0, 1}, 2)
+
+
 # --------------------------------------------------------------------------- discovery
 
 
@@ -238,6 +254,40 @@ def test_labels_do_not_depend_on_kmeans_numbering():
         positions, _ = da.label_clusters(centers[perm], raw[perm], spec, np.array(out["weights"]),
                                          np.array(out["mean"]), np.array(out["std"]))
         assert [spec["labels"][p] for p in positions] == [expected[i] for i in perm]
+
+
+def _renumbered_fit(monkeypatch, reorder):
+    original = da.fit_kmeans
+
+    def fit(Zu, k, random_state, n_init):
+        centers, labels = original(Zu, k, random_state, n_init)
+        perm = reorder(k)                       # new number -> old number
+        inverse = np.argsort(perm)
+        return centers[perm], inverse[labels]
+
+    monkeypatch.setattr(da, "fit_kmeans", fit)
+
+
+@pytest.mark.parametrize("reorder", [lambda k: np.arange(k)[::-1], lambda k: np.roll(np.arange(k), 1)])
+def test_discover_output_does_not_depend_on_kmeans_numbering(monkeypatch, reorder):
+    """Two clusters tie on every categorical score (tickets above the no-contact threshold but
+    no channel share): which of them gets which leftover label must still not depend on how
+    KMeans numbered them."""
+    rng = np.random.default_rng(12)
+    rows = []
+    for tickets, help_center in [(0.0, 0.0), (0.3, 0.0), (0.8, 0.0), (0.5, 0.95)]:
+        for _ in range(150):
+            row = [tickets + (rng.uniform(0, 0.01) if tickets else 0.0), 0.0, 0.0, 0.0, 0.0, 0.0]
+            if help_center:
+                row[5] = help_center + rng.uniform(-0.001, 0.001)
+                row[1] = 1.0 - row[5]
+            rows.append(row)
+    X = np.array(rows)
+    X_ranked, _ = blobs(THREE_BLOBS + [[10.0, 10.0, 10.0]], seed=5)
+    expected = [da.main(X.tolist(), comm_spec()), da.main(X_ranked.tolist(), ranked_spec())]
+    assert json.loads(expected[0])["k"] == 4
+    _renumbered_fit(monkeypatch, reorder)
+    assert [da.main(X.tolist(), comm_spec()), da.main(X_ranked.tolist(), ranked_spec())] == expected
 
 
 def test_desc_direction_reverses_the_labels():
@@ -366,6 +416,13 @@ def test_categorical_scores_and_assignment_keep_labels_unique():
     assert assignment[2] == COMM_LABELS.index("self_service")
     assert sorted(assignment.values()) == sorted(set(assignment.values()))
     assert COMM_LABELS.index("no_contact") in (assignment[0], assignment[1])
+    # the tie-break gives no_contact to the cluster with fewer tickets, whatever the row order
+    tiebreak = da.categorical_tiebreak(means, COMM_FEATURES, COMM_LABELS, COMM_MATCH, "tickets_per_order", 0.05)
+    assert np.allclose(tiebreak[:, 0], [-0.2, -0.4, -1.0]) and not tiebreak[:, 1:].any()
+    for order in ([0, 1, 2], [1, 0, 2], [2, 1, 0]):
+        got = da.categorical_labels(scores[order], tiebreak=tiebreak[order])
+        assert got[order.index(0)] == COMM_LABELS.index("no_contact")
+        assert got[order.index(2)] == COMM_LABELS.index("self_service")
 
 
 # --------------------------------------------------------------------------- continuity

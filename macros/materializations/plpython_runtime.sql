@@ -51,7 +51,8 @@ def _shopseg_to_array(values, oid):
 
 def _shopseg_query_frame(query, batch_rows=50000):
     """Run `query` and return its columns as a Frame, fetching in batches."""
-    shape = plpy.execute("select * from (%s) as shopseg_q limit 0" % query)
+    query = query.strip().rstrip(";")  # wrapped below: no trailing ';', a trailing comment ends at \n
+    shape = plpy.execute("select * from (\n%s\n) as shopseg_q limit 0" % query)
     names, oids = shape.colnames(), shape.coltypes()
     columns = {name: [] for name in names}
     cursor = plpy.cursor(query)
@@ -218,8 +219,8 @@ def _shopseg_write(result, target, column_types, batch_rows=100000):
     {%- if ('$' ~ tag ~ '$') in compiled_code -%}
         {{ exceptions.raise_compiler_error("Python model " ~ model.name ~ " contains the reserved delimiter $" ~ tag ~ "$") }}
     {%- endif -%}
-do ${{ tag }}$
-{{ compiled_code }}
+{#- the model's code starts on the block's first line, so traceback line numbers are the .py file's -#}
+do ${{ tag }}${{ compiled_code }}
 
 {{ plpython_runtime() }}
 

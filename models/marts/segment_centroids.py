@@ -117,10 +117,11 @@ def model(dbt, session):
         names = [f["name"] for f in spec["features"]]
         matrix = np.column_stack([sample[name].astype(float) for name in names]) if n else np.zeros((0, len(names)))
         result = json.loads(discover_axis.main(matrix.tolist(), spec))  # noqa: F821 (udf module)
+        status = "segmented" if result["status"] == "ok" else "insufficient_data"
         common = {
             "centroid_version": version,
             "axis": spec["axis"],
-            "axis_status": result["status"],
+            "axis_status": status,
             "k": result.get("k"),
             "silhouette": result.get("silhouette"),
             "silhouette_by_k": result.get("silhouettes") or {},
@@ -135,7 +136,7 @@ def model(dbt, session):
             "reference_date": reference["reference_date"][0],
             "discovered_at": now,
         }
-        if result["status"] != "segmented":
+        if status != "segmented":
             rows.append(dict(common, cluster_index=0, label="insufficient_data", k=0,
                              center=None, center_original=None, cluster_size=n))
             continue
