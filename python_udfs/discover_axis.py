@@ -290,7 +290,7 @@ def best_silhouette_k(silhouettes):
     """The k with the highest silhouette; ties -> the smaller k; None when empty."""
     best_k = None
     for k in sorted(silhouettes):
-        if best_k is None or silhouettes[k] >= silhouettes[best_k]:
+        if best_k is None or silhouettes[k] > silhouettes[best_k]:
             best_k = k
     return best_k
 

@@ -3,7 +3,8 @@
     python_udfs/discover_axis.py exactly, so SQL and scikit-learn agree bit for bit on the inputs:
       transform:     log1p(x) = ln(1 + greatest(x, 0)); none = x
       standardize:   z_i = (transform(x_i) - feature_mean[i]) / feature_std[i]
-      distance:      d_j = sum_i feature_weights[i] * (z_i - centers[j][i])^2   (squared Euclidean)
+      distance:      d_j = sum_i feature_weights[i] * ((z_i - centers[j][i]) * (z_i - centers[j][i]))
+                     (squared Euclidean; x * x, not power(x, 2), which rounds differently from numpy)
 -#}
 
 {% macro shopseg_transform(expression, transform) -%}
@@ -26,9 +27,9 @@
 {% macro shopseg_squared_distance(feature_rows, j, features_alias='f', centroids_alias='c') -%}
     case when {{ centroids_alias }}.k >= {{ j }} then
         {%- for row in feature_rows %}
-        {{ "+ " if not loop.first }}{{ centroids_alias }}.feature_weights[{{ loop.index }}]
-        * power({{ shopseg_standardized(row, loop.index, features_alias, centroids_alias) }}
-            - {{ centroids_alias }}.centers[{{ j }}][{{ loop.index }}], 2)
+        {%- set diff = '(' ~ shopseg_standardized(row, loop.index, features_alias, centroids_alias)
+            ~ ' - ' ~ centroids_alias ~ '.centers[' ~ j ~ '][' ~ loop.index ~ '])' %}
+        {{ "+ " if not loop.first }}{{ centroids_alias }}.feature_weights[{{ loop.index }}] * ({{ diff }} * {{ diff }})
         {%- endfor %}
     end
 {%- endmacro %}

@@ -1,12 +1,29 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='customer_id',
+        incremental_strategy='delete+insert',
+        pre_hook="{{ shopseg_delete_scope('int_customers_changed') }}",
+        on_schema_change='sync_all_columns',
+    )
+}}
 {#-
     The feature vector of every customer: one row per customer in `customers`, every feature of the
-    axis catalog (seeds/segment_axis_features.csv) as double precision. Customers without a valid
+    axis catalog (seeds/segment_axis_features.csv) as double precision. feature_hash fingerprints
+    the row (incremental scoring); feature_context and source_watermark record the state it was
+    computed in (int_feature_context). Customers without a valid
     purchase have has_orders = false and null features (they are not segmented). Customers with
     orders but no lines / tickets get the documented neutral values (0 shares, 0 counts).
 -#}
 with customers as (
     select distinct customer_id from {{ ref('stg_shop__customers') }}
-    where customer_id is not null
+    where
+        customer_id is not null
+        and {{ shopseg_in_scope('customer_id', 'int_customers_changed') }}
+),
+
+context as (
+    select feature_context, source_watermark from {{ ref('int_feature_context') }}
 ),
 
 order_features as (
@@ -106,6 +123,16 @@ typed as (
         {%- endif %}{{ "," if not loop.last }}
         {%- endfor %}
     from joined
+),
+
+fingerprinted as (
+    select
+        typed.*,
+        md5(typed::text) as feature_hash,
+        context.feature_context,
+        context.source_watermark
+    from typed
+    cross join context
 )
 
-select * from typed
+select * from fingerprinted

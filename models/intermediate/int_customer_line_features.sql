@@ -1,3 +1,11 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='customer_id',
+        incremental_strategy='delete+insert',
+        pre_hook="{{ shopseg_delete_scope('int_customers_changed') }}",
+    )
+}}
 {#-
     Order-line features per customer (valid purchases only): category exploration, product
     repurchase and price positioning. Lines of unknown products count as items but have no
@@ -9,6 +17,7 @@ with lines as (
 
 orders as (
     select order_id, customer_id from {{ ref('int_orders_enriched') }}
+    where {{ shopseg_in_scope('customer_id', 'int_customers_changed') }}
 ),
 
 price_positions as (

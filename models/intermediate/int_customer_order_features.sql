@@ -1,3 +1,11 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='customer_id',
+        incremental_strategy='delete+insert',
+        pre_hook="{{ shopseg_delete_scope('int_customers_changed') }}",
+    )
+}}
 {#-
     Order-based features per customer with at least one valid purchase, in one pass over
     int_orders_enriched (one window sort for the gaps, one aggregation). Definitions and units
@@ -5,6 +13,7 @@
 -#}
 with orders as (
     select * from {{ ref('int_orders_enriched') }}
+    where {{ shopseg_in_scope('customer_id', 'int_customers_changed') }}
 ),
 
 reference as (
@@ -15,7 +24,7 @@ sequenced as (
     select
         orders.*,
         reference.reference_date,
-        reference.reference_date - orders.order_date as days_before_reference,
+        greatest(reference.reference_date - orders.order_date, 0) as days_before_reference,
         orders.order_date - lag(orders.order_date) over customer_orders as gap_days,
         row_number() over customer_orders as order_number
     from orders

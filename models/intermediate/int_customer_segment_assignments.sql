@@ -1,10 +1,19 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['customer_id', 'axis'],
+        incremental_strategy='delete+insert',
+        pre_hook="{{ shopseg_delete_scope('int_customers_to_score') }}",
+    )
+}}
 {#-
     Nearest-centroid assignment with fuzzy memberships (SPEC 7), one row per customer with orders
     and axis, all in set-based SQL generated from the axis catalog:
       squared_distances[j]  squared Euclidean distance to cluster j (standardized units)
       dominant_index        the nearest cluster; ties go to the lowest index (scikit-learn's predict)
       memberships[j]        u_j = d_j^-2 / sum_k d_k^-2 over Euclidean distances d (fuzzy c-means, m = 2),
-                            i.e. (1 / squared_distances[j]) / sum_k (1 / squared_distances[k]);
+                            computed as r_j / sum_k r_k with r_j = min_squared / squared_distances[j]
+                            (same value, no overflow on tiny distances; as discover_axis.py does);
                             a zero distance gives membership 1 to that cluster (the first one)
     Axes without signal get the single label insufficient_data with membership 1.
 -#}
@@ -13,7 +22,9 @@
 
 with features as (
     select * from {{ ref('int_customer_features') }}
-    where has_orders
+    where
+        has_orders
+        and {{ shopseg_in_scope('customer_id', 'int_customers_to_score') }}
 ),
 
 centroids as (
@@ -67,7 +78,8 @@ assigned as (
                     from unnest(squared_distances) with ordinality
                 )
             else array(
-                select (1.0 / d) / (select sum(1.0 / d2) from unnest(squared_distances) as d2)
+                select min_squared_distance / d
+                    / (select sum(min_squared_distance / d2) from unnest(squared_distances) as d2)
                 from unnest(squared_distances) with ordinality as u (d, ordinality)
                 order by ordinality
             )

@@ -1,30 +1,34 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='customer_id',
+        incremental_strategy='delete+insert',
+        pre_hook="{{ shopseg_delete_scope('int_customers_changed') }}",
+    )
+}}
 {#-
     Support-ticket features per customer: ticket counts, channel shares and complexity. Tickets
-    of unknown customers, without a date, or after the reference date are ignored. Channels or
+    of unknown customers, without a date, or dated in the future are ignored. Channels or
     topics outside the contract's vocabulary count as tickets but in no channel/topic share.
     Empty when there is no helpdesk export.
 -#}
 with tickets as (
     select * from {{ ref('stg_helpdesk__support_tickets') }}
+    where {{ shopseg_in_scope('customer_id', 'int_customers_changed') }}
 ),
 
 customers as (
     select distinct customer_id from {{ ref('stg_shop__customers') }}
 ),
 
-reference as (
-    select reference_date from {{ ref('int_reference_date_resolved') }}
-),
-
 deduplicated as (
     select distinct on (ticket_id) tickets.*
     from tickets
     inner join customers on tickets.customer_id = customers.customer_id
-    cross join reference
     where
         tickets.ticket_id is not null
         and tickets.ticket_created_at is not null
-        and tickets.ticket_created_at::date <= reference.reference_date
+        and tickets.ticket_created_at <= now()
     order by tickets.ticket_id, tickets.ticket_created_at
 ),
 

@@ -1,3 +1,11 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='delete+insert',
+        pre_hook="{{ shopseg_delete_scope('int_customers_changed') }}",
+    )
+}}
 {#-
     One row per valid purchase (int_orders_validated with no rejection_reason), with its lines and
     refunds aggregated. Refunds after the reference date are ignored; refunds never exceed the
@@ -5,7 +13,9 @@
 -#}
 with orders as (
     select * from {{ ref('int_orders_validated') }}
-    where rejection_reason is null
+    where
+        rejection_reason is null
+        and {{ shopseg_in_scope('customer_id', 'int_customers_changed') }}
 ),
 
 order_lines as (
@@ -14,10 +24,6 @@ order_lines as (
 
 refunds as (
     select * from {{ ref('stg_shop__refunds') }}
-),
-
-reference as (
-    select reference_date from {{ ref('int_reference_date_resolved') }}
 ),
 
 line_totals as (
@@ -34,8 +40,8 @@ refund_totals as (
         sum(greatest(refunds.refund_amount, 0)) as refund_amount,
         sum(greatest(coalesce(refunds.refund_quantity, 0), 0)) as refund_quantity
     from refunds
-    cross join reference
-    where refunds.refunded_at is null or refunds.refunded_at::date <= reference.reference_date
+    inner join orders on refunds.order_id = orders.order_id
+    where refunds.refunded_at is null or refunds.refunded_at <= now()
     group by refunds.order_id
 ),
 

@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='customer_id',
+        incremental_strategy='delete+insert',
+        pre_hook="{{ shopseg_delete_scope('int_customers_to_score') }}",
+        on_schema_change='fail',
+    )
+}}
 {#-
     One row per customer in `customers` (SPEC 4): segmented customers carry their 13-axis dominant
     segments, fuzzy memberships and archetype; customers without a valid purchase are
@@ -8,6 +17,11 @@
 with features as (
     select customer_id, has_orders, order_count, ltv
     from {{ ref('int_customer_features') }}
+    where {{ shopseg_in_scope('customer_id', 'int_customers_to_score') }}
+),
+
+scoring as (
+    select customer_id, scoring_hash from {{ ref('int_customers_to_score') }}
 ),
 
 tiers as (
@@ -16,6 +30,7 @@ tiers as (
 
 assignments as (
     select * from {{ ref('int_customer_segment_assignments') }}
+    where {{ shopseg_in_scope('customer_id', 'int_customers_to_score') }}
 ),
 
 axis_objects as (
@@ -58,10 +73,12 @@ profiles as (
         tiers.ltv_tier,
         coalesce(features.order_count, 0)::integer as order_count,
         per_customer.centroid_version::integer as centroid_version,
-        cast('{{ run_started_at.isoformat() }}' as timestamptz) as segmented_at
+        cast('{{ run_started_at.isoformat() }}' as timestamptz) as segmented_at,
+        scoring.scoring_hash
     from features
     left join per_customer on features.customer_id = per_customer.customer_id
     left join tiers on features.customer_id = tiers.customer_id
+    left join scoring on features.customer_id = scoring.customer_id
 )
 
 select * from profiles

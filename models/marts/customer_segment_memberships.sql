@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['customer_id', 'axis', 'label'],
+        incremental_strategy='delete+insert',
+        pre_hook="{{ shopseg_delete_scope('int_customers_to_score') }}",
+        on_schema_change='fail',
+    )
+}}
 {#-
     Long form of the assignment: one row per customer with orders, axis and segment, with the
     fuzzy membership, the Euclidean distance (standardized units) and whether it is the dominant
@@ -5,6 +14,7 @@
 -#}
 with assignments as (
     select * from {{ ref('int_customer_segment_assignments') }}
+    where {{ shopseg_in_scope('customer_id', 'int_customers_to_score') }}
 ),
 
 unnested as (

@@ -1,0 +1,57 @@
+{#-
+    Customers whose profile must be (re-)written in this build: those whose scoring fingerprint
+    (features, LTV tier, centroid version) differs from the one stored with their profile, plus
+    customers that appeared or disappeared. On the first build or --full-refresh: everyone.
+    The previous profiles are read as they were before this build (no ref(): downstream).
+-#}
+{%- set previous = shopseg_previous_relation('customer_profiles', 'marts', 'scoring_hash') -%}
+
+with features as (
+    select customer_id, feature_hash from {{ ref('int_customer_features') }}
+),
+
+tiers as (
+    select customer_id, ltv_tier from {{ ref('int_customer_ltv_tiers') }}
+),
+
+centroid_version as (
+    select max(centroid_version) as centroid_version from {{ ref('int_segment_centroids_current') }}
+),
+
+current_scoring as (
+    select
+        features.customer_id,
+        md5(
+            features.feature_hash
+            || '|' || coalesce(tiers.ltv_tier, '')
+            || '|' || coalesce(centroid_version.centroid_version::text, '')
+        ) as scoring_hash
+    from features
+    left join tiers on features.customer_id = tiers.customer_id
+    cross join centroid_version
+),
+
+{% if previous is none or flags.FULL_REFRESH %}
+
+to_score as (
+    select customer_id, scoring_hash from current_scoring
+)
+
+{% else %}
+
+previous_scoring as (
+    select customer_id, scoring_hash from {{ previous }}
+),
+
+to_score as (
+    select
+        coalesce(current_scoring.customer_id, previous_scoring.customer_id) as customer_id,
+        current_scoring.scoring_hash
+    from current_scoring
+    full outer join previous_scoring on current_scoring.customer_id = previous_scoring.customer_id
+    where current_scoring.scoring_hash is distinct from previous_scoring.scoring_hash
+)
+
+{% endif %}
+
+select * from to_score
