@@ -26,11 +26,11 @@ bench: setup  ## seed-scale benchmark: full/incremental dbt build vs a client-si
 report: setup  ## render the HTML segment report of the demo database to report/out/
 	@scripts/run.sh python -m shopseg.report $(REPORT_ARGS)
 
-daily: setup  ## the daily job: incremental build (new orders, new customers), reuses centroids
-	@scripts/run.sh dbt build
+daily: setup  ## the daily job: incremental build, reference date pinned, no rediscovery
+	@scripts/daily.sh
 
-monthly: setup  ## the monthly job: rediscover centroids (new version), then build everything
-	@scripts/run.sh dbt build --vars '{rediscover: true}'
+monthly: setup  ## the monthly job: rediscover (new centroid version), full rebuild
+	@scripts/monthly.sh
 
 docs: setup  ## dbt docs generate (target/index.html)
 	@scripts/run.sh dbt docs generate

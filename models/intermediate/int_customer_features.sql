@@ -10,8 +10,8 @@
 {#-
     The feature vector of every customer: one row per customer in `customers`, every feature of the
     axis catalog (seeds/segment_axis_features.csv) as double precision. feature_hash fingerprints
-    the row (incremental scoring); feature_context and source_watermark record the state it was
-    computed in (int_feature_context). Customers without a valid
+    the row (incremental scoring); feature_context and the source_* row counts record the state
+    it was computed from (int_customers_changed compares them on the next build). Customers without a valid
     purchase have has_orders = false and null features (they are not segmented). Customers with
     orders but no lines / tickets get the documented neutral values (0 shares, 0 counts).
 -#}
@@ -23,7 +23,11 @@ with customers as (
 ),
 
 context as (
-    select feature_context, source_watermark from {{ ref('int_feature_context') }}
+    select feature_context from {{ ref('int_feature_context') }}
+),
+
+source_counts as (
+    select * from {{ ref('int_customer_source_counts') }}
 ),
 
 order_features as (
@@ -130,9 +134,13 @@ fingerprinted as (
         typed.*,
         md5(typed::text) as feature_hash,
         context.feature_context,
-        context.source_watermark
+        coalesce(source_counts.order_rows, 0) as source_order_rows,
+        coalesce(source_counts.cancelled_order_rows, 0) as source_cancelled_order_rows,
+        coalesce(source_counts.refund_rows, 0) as source_refund_rows,
+        coalesce(source_counts.ticket_rows, 0) as source_ticket_rows
     from typed
     cross join context
+    left join source_counts on typed.customer_id = source_counts.customer_id
 )
 
 select * from fingerprinted

@@ -98,7 +98,8 @@ line_stats as (
             sum(line_value) filter (where is_above_category_median) / nullif(sum(line_value), 0), 0
         ) as premium_spend_share,
         coalesce(
-            sum(price_percentile * quantity) / nullif(sum(quantity) filter (where price_percentile is not null), 0),
+            sum(price_percentile::numeric * quantity)
+            / nullif(sum(quantity) filter (where price_percentile is not null), 0),
             0
         ) as avg_price_percentile,
         avg(is_full_price::int) as full_price_share

@@ -2,16 +2,16 @@
     Customers whose features must be re-computed in this build (docs/lifecycle.md):
       first_build        no previous features: everyone
       context_changed    reference date, product catalog or feature catalog changed: everyone
-      new_source_rows    an order placed or cancelled, a refund or a ticket created after the
-                         previous build's source watermark
+      source_rows_changed  the customer's number of orders, cancelled orders, refunds or
+                         tickets differs from the counts stored with their features (new,
+                         late-arriving, cancelled or deleted rows, whatever their timestamps)
       new_customer       a customer id the previous build did not have
       removed_customer   a customer id that is no longer in the source (its rows are deleted)
     The previous build's state is read from int_customer_features as it was before this build
     (no ref(): it is downstream of this model).
 -#}
-{%- set previous = shopseg_previous_relation('int_customer_features', 'intermediate', 'source_watermark') -%}
--- depends_on: {{ ref('stg_shop__orders') }}, {{ ref('stg_shop__refunds') }}
--- depends_on: {{ ref('stg_helpdesk__support_tickets') }}
+{%- set previous = shopseg_previous_relation('int_customer_features', 'intermediate', 'source_ticket_rows') -%}
+-- depends_on: {{ ref('int_customer_source_counts') }}
 
 with customers as (
     select distinct customer_id
@@ -32,47 +32,36 @@ changed as (
 {% else %}
 
 previous_features as (
-    select customer_id, source_watermark, feature_context from {{ previous }}
+    select * from {{ previous }}
 ),
 
-previous_state as (
-    select
-        max(source_watermark) as source_watermark,
-        max(feature_context) as feature_context
-    from previous_features
+previous_context as (
+    select max(feature_context) as feature_context from previous_features
+),
+
+source_counts as (
+    select * from {{ ref('int_customer_source_counts') }}
 ),
 
 context_changed as (
     select customers.customer_id, 'context_changed' as reason
     from customers
-    cross join previous_state
+    cross join previous_context
     cross join context
-    where previous_state.feature_context is distinct from context.feature_context
+    where previous_context.feature_context is distinct from context.feature_context
 ),
 
-order_changes as (
-    select orders.customer_id, 'new_source_rows' as reason
-    from {{ ref('stg_shop__orders') }} as orders
-    cross join previous_state
+source_changes as (
+    select
+        coalesce(source_counts.customer_id, previous_features.customer_id) as customer_id,
+        'source_rows_changed' as reason
+    from source_counts
+    full outer join previous_features on source_counts.customer_id = previous_features.customer_id
     where
-        orders.ordered_at > previous_state.source_watermark
-        or orders.cancelled_at > previous_state.source_watermark
-        or previous_state.source_watermark is null
-),
-
-refund_changes as (
-    select orders.customer_id, 'new_source_rows' as reason
-    from {{ ref('stg_shop__refunds') }} as refunds
-    inner join {{ ref('stg_shop__orders') }} as orders on refunds.order_id = orders.order_id
-    cross join previous_state
-    where refunds.refunded_at > previous_state.source_watermark
-),
-
-ticket_changes as (
-    select tickets.customer_id, 'new_source_rows' as reason
-    from {{ ref('stg_helpdesk__support_tickets') }} as tickets
-    cross join previous_state
-    where tickets.ticket_created_at > previous_state.source_watermark
+        coalesce(source_counts.order_rows, 0) <> coalesce(previous_features.source_order_rows, 0)
+        or coalesce(source_counts.cancelled_order_rows, 0) <> coalesce(previous_features.source_cancelled_order_rows, 0)
+        or coalesce(source_counts.refund_rows, 0) <> coalesce(previous_features.source_refund_rows, 0)
+        or coalesce(source_counts.ticket_rows, 0) <> coalesce(previous_features.source_ticket_rows, 0)
 ),
 
 new_customers as (
@@ -92,11 +81,7 @@ removed_customers as (
 all_changes as (
     select * from context_changed
     union all
-    select * from order_changes
-    union all
-    select * from refund_changes
-    union all
-    select * from ticket_changes
+    select * from source_changes
     union all
     select * from new_customers
     union all

@@ -1,0 +1,218 @@
+"""End-to-end properties of the segmentation on a tiny generated shop (real PostgreSQL):
+parity of the SQL assignment with scikit-learn, memberships, index support, determinism,
+incremental builds equal to full rebuilds, and rediscovery on unchanged data."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pytest
+from sklearn.cluster import KMeans
+
+from conftest import ROOT, TINY_CUSTOMERS, dsn_for, fresh_database, generate, query, run_dbt
+
+MARTS = "analytics_marts"
+INTER = "analytics_intermediate"
+CATALOG = "analytics_catalog"
+
+
+def load_core():
+    spec = importlib.util.spec_from_file_location("discover_axis", ROOT / "python_udfs" / "discover_axis.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def profiles(dbname: str) -> dict[str, tuple]:
+    """customer_id -> every profile column except segmented_at (the run's timestamp)."""
+    rows = query(dbname, f"""
+        select customer_id, segmentation_status, archetype_id, dominant_segments::text,
+               fuzzy_memberships::text, ltv, ltv_tier, order_count, centroid_version, scoring_hash
+        from {MARTS}.customer_profiles""")
+    return {r[0]: r[1:] for r in rows}
+
+
+def centroids(dbname: str) -> list[tuple]:
+    return query(dbname, f"""
+        select centroid_version, axis, axis_status, cluster_index, label, k, silhouette,
+               center, center_original, feature_mean, feature_std, feature_weights, cluster_size
+        from {MARTS}.segment_centroids order by centroid_version, axis, cluster_index""")
+
+
+def test_sql_assignment_equals_sklearn_predict(built_db):
+    core = load_core()
+    axes = query(built_db, f"""
+        select axis, k, centers, feature_mean, feature_std, feature_weights
+        from {INTER}.int_segment_centroids_current where axis_status = 'segmented'""")
+    catalog = query(built_db, f"select axis, feature, transform from {CATALOG}.segment_axis_features order by axis, feature_order")
+    assert len(axes) >= 10, "expected most axes to be segmented on generated data"
+    checked = 0
+    for axis, k, centers, mean, std, weights in axes:
+        names = [f for a, f, _ in catalog if a == axis]
+        transforms = [t for a, _, t in catalog if a == axis]
+        rows = query(built_db, f"""
+            select {', '.join('f.' + n for n in names)}, a.dominant_index - 1
+            from {INTER}.int_customer_features f
+            join {INTER}.int_customer_segment_assignments a
+              on a.customer_id = f.customer_id and a.axis = %s
+            where f.has_orders order by f.customer_id""", (axis,))
+        raw = np.array([r[:-1] for r in rows], dtype=float)
+        sql_index = np.array([r[-1] for r in rows])
+        z = (core.transform(raw, transforms) - np.array(mean)) / np.array(std)
+        used = np.array(weights) == 1.0
+        km = KMeans(n_clusters=k, n_init=1, random_state=0)
+        km.fit(np.ascontiguousarray(np.array(centers)[:, used]))          # shape only
+        km.cluster_centers_ = np.ascontiguousarray(np.array(centers)[:, used])
+        predicted = km.predict(np.ascontiguousarray(z[:, used]))
+        mismatches = int((predicted != sql_index).sum())
+        assert mismatches == 0, f"{axis}: {mismatches} customers differ from KMeans.predict"
+        checked += len(rows)
+    assert checked > 0
+
+
+def test_memberships_sum_to_one_and_dominant_is_top(built_db):
+    bad = query(built_db, f"""
+        select customer_id, axis, sum(membership), count(*) filter (where is_dominant),
+               bool_or(is_dominant and membership < (
+                   select max(m2.membership) from {MARTS}.customer_segment_memberships m2
+                   where m2.customer_id = m.customer_id and m2.axis = m.axis))
+        from {MARTS}.customer_segment_memberships m
+        group by customer_id, axis
+        having abs(sum(membership) - 1) > 1e-9 or count(*) filter (where is_dominant) <> 1
+            or bool_or(is_dominant and membership < (
+                   select max(m2.membership) from {MARTS}.customer_segment_memberships m2
+                   where m2.customer_id = m.customer_id and m2.axis = m.axis))
+        limit 5""")
+    assert bad == []
+
+
+def test_every_customer_has_a_profile_with_13_axes(built_db):
+    (customers,), = query(built_db, "select count(distinct customer_id) from raw.customers")
+    rows = query(built_db, f"""
+        select segmentation_status, count(*),
+               count(*) filter (where (select count(*) from jsonb_object_keys(dominant_segments)) = 13)
+        from {MARTS}.customer_profiles group by 1""")
+    by_status = {s: (n, full) for s, n, full in rows}
+    assert sum(n for n, _ in by_status.values()) == customers
+    assert by_status["segmented"][0] == by_status["segmented"][1]
+    assert by_status["awaiting_first_purchase"][1] == 0
+
+
+def test_seed_query_uses_the_gin_index(built_db):
+    with psycopg.connect(dsn_for(built_db)) as con:
+        con.execute("set enable_seqscan = off")
+        plan = "\n".join(r[0] for r in con.execute(
+            f"explain select count(*) from {MARTS}.customer_profiles "
+            "where dominant_segments ? 'communication_preference'"))
+    assert "Bitmap Index Scan" in plan and "dominant_segments" in plan, plan
+
+
+def test_api_views_answer_in_the_old_shape(built_db):
+    (profile,), = query(built_db, f"""
+        select profile from {MARTS}.api_customer_profile p
+        join {MARTS}.customer_profiles c using (customer_id)
+        where c.segmentation_status = 'segmented' limit 1""")
+    assert set(profile["archetype"]) == {"archetype_id", "dominant_segments"}
+    assert len(profile["archetype"]["dominant_segments"]) == 13
+    (awaiting,), = query(built_db, f"""
+        select profile from {MARTS}.api_customer_profile p
+        join {MARTS}.customer_profiles c using (customer_id)
+        where c.segmentation_status = 'awaiting_first_purchase' limit 1""")
+    assert awaiting["archetype"] is None and awaiting["fuzzy_memberships"] is None
+    top = query(built_db, f"select archetype from {MARTS}.api_top_archetypes order by archetype_rank limit 3")
+    assert top and top[0][0]["rank"] == 1 and len(top[0][0]["dominant_segments"]) == 13
+
+
+def test_two_builds_on_the_same_data_are_identical(built_db):
+    with fresh_database("shopseg_det") as other:
+        generate(other, "--customers", str(TINY_CUSTOMERS), "--seed", "11")
+        run_dbt(other, "build")
+        assert centroids(other) == centroids(built_db)   # bit-identical floats
+        assert profiles(other) == profiles(built_db)
+
+
+@pytest.fixture(scope="module")
+def lifecycle_db():
+    with fresh_database("shopseg_life") as name:
+        generate(name, "--customers", "1500", "--seed", "5")
+        run_dbt(name, "build")
+        yield name
+
+
+def reference_date(dbname: str) -> str:
+    (ref,), = query(dbname, f"select reference_date::text from {MARTS}.segment_centroids order by centroid_version desc limit 1")
+    return ref
+
+
+def test_incremental_build_equals_full_rebuild(lifecycle_db):
+    ref = reference_date(lifecycle_db)
+    pinned = "{reference_date: '%s'}" % ref
+    run_dbt(lifecycle_db, "build", "--vars", pinned)          # pinned state, nothing new yet
+    with psycopg.connect(dsn_for(lifecycle_db), autocommit=True) as con:
+        # new orders (with lines) for 20 existing buyers, one awaiting customer's first order,
+        # a brand-new customer with an order, and a new ticket
+        con.execute(f"""
+            with buyers as (
+                select customer_id from raw.orders group by customer_id order by customer_id limit 20
+            ), awaiting as (
+                select c.customer_id from raw.customers c
+                where not exists (select 1 from raw.orders o where o.customer_id = c.customer_id)
+                order by c.customer_id limit 1
+            ), targets as (select customer_id from buyers union all select customer_id from awaiting)
+            insert into raw.orders
+            select (select max(order_id) from raw.orders) + row_number() over (order by customer_id),
+                   customer_id, date '{ref}' + interval '1 day 3 hours', 'USD', 80, 8, 5, 6, 83, 'SAVE10', 'web', null
+            from targets""")
+        con.execute("""
+            insert into raw.customers values ((select max(customer_id) + 1 from raw.customers), now() - interval '2 days', 'new@example.com', 'US')""")
+        con.execute(f"""
+            insert into raw.orders values ((select max(order_id) + 1 from raw.orders),
+                (select max(customer_id) from raw.customers), date '{ref}' + interval '1 day', 'USD', 40, 0, 5, 3, 48, null, 'web', null)""")
+        con.execute("""
+            insert into raw.order_lines
+            select (select max(order_line_id) from raw.order_lines) + row_number() over (order by o.order_id),
+                   o.order_id, (select min(product_id) from raw.products), 2, 40, 0
+            from raw.orders o where not exists (select 1 from raw.order_lines l where l.order_id = o.order_id)
+              and o.created_at > (select max(created_at) - interval '2 days' from raw.orders)""")
+        con.execute(f"""
+            insert into raw.support_tickets
+            select (select max(ticket_id) + 1 from raw.support_tickets), customer_id, date '{ref}' + interval '1 day',
+                   null, 'chat', 'how_to', 3, 10, 60, false, false, 5
+            from raw.customers order by customer_id desc offset 5 limit 1""")
+    run_dbt(lifecycle_db, "build", "--vars", pinned)
+    (changed,), = query(lifecycle_db, f"select count(*) from {INTER}.int_customers_changed")
+    (total,), = query(lifecycle_db, "select count(*) from raw.customers")
+    assert 20 <= changed <= 30, f"incremental build re-computed {changed} of {total} customers"
+    incremental = profiles(lifecycle_db)
+    incremental_members = query(lifecycle_db, f"select * from {MARTS}.customer_segment_memberships order by 1, 2, 3")
+    run_dbt(lifecycle_db, "build", "--full-refresh", "--vars", pinned)
+    full = profiles(lifecycle_db)
+    assert incremental.keys() == full.keys()
+    different = [c for c in full if incremental[c] != full[c]]
+    assert different == [], f"{len(different)} customers differ: " + "; ".join(
+        f"{c}: {a!r} vs {b!r}" for c in different[:2]
+        for a, b in zip(incremental[c], full[c]) if a != b)
+    assert incremental_members == query(lifecycle_db, f"select * from {MARTS}.customer_segment_memberships order by 1, 2, 3")
+    (status,), = query(lifecycle_db, f"""
+        select segmentation_status from {MARTS}.customer_profiles
+        where customer_id = (select max(customer_id)::text from raw.customers)""")
+    assert status == "segmented"
+
+
+def test_rediscovery_on_unchanged_data_keeps_every_label(lifecycle_db):
+    before = {c: p[2] for c, p in profiles(lifecycle_db).items()}
+    (old_version,), = query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids")
+    run_dbt(lifecycle_db, "build", "--vars", "{rediscover: true, reference_date: '%s'}" % reference_date(lifecycle_db))
+    (new_version,), = query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids")
+    assert new_version == old_version + 1
+    after = {c: p[2] for c, p in profiles(lifecycle_db).items()}
+    assert after == before
+    versions = query(lifecycle_db, f"select distinct centroid_version from {MARTS}.customer_profiles where centroid_version is not null")
+    assert versions == [(new_version,)]
+    moved = query(lifecycle_db, f"select coalesce(sum(customers), 0) from {MARTS}.segment_migrations where changed")
+    assert moved == [(0,)]
+    (stayed,), = query(lifecycle_db, f"select coalesce(sum(customers), 0) from {MARTS}.segment_migrations where not changed")
+    assert stayed > 0
