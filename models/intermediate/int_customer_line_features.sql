@@ -110,13 +110,13 @@ line_stats as (
 select
     line_stats.customer_id,
     coalesce(category_stats.distinct_categories, 0) as distinct_categories,
-    coalesce(category_stats.category_entropy, 0) as category_entropy,
-    coalesce(category_stats.top_category_share, 0) as top_category_share,
+    coalesce(category_stats.category_entropy, 0)::double precision as category_entropy,
+    coalesce(category_stats.top_category_share, 0)::double precision as top_category_share,
     coalesce(product_stats.distinct_products, 0) as distinct_products,
-    coalesce(product_stats.repeat_product_rate, 0) as repeat_product_rate,
-    line_stats.premium_spend_share,
-    line_stats.avg_price_percentile,
-    line_stats.full_price_share
+    coalesce(product_stats.repeat_product_rate, 0)::double precision as repeat_product_rate,
+    line_stats.premium_spend_share::double precision as premium_spend_share,
+    line_stats.avg_price_percentile::double precision as avg_price_percentile,
+    line_stats.full_price_share::double precision as full_price_share
 from line_stats
 left join category_stats on line_stats.customer_id = category_stats.customer_id
 left join product_stats on line_stats.customer_id = product_stats.customer_id

@@ -77,7 +77,6 @@ features as (
         last_order_date,
         tenure_days,
         recency_days,
-        order_count / greatest(tenure_days / 30.4375, 1.0) as orders_per_active_month,
         orders_last_90d,
         orders_last_365d,
         total_net_revenue,
@@ -85,26 +84,34 @@ features as (
         max_order_value,
         gross_revenue,
         item_count,
-        item_count::numeric / order_count as items_per_order,
-        discounted_order_share,
-        avg_discount_rate,
-        discount_code_rate,
-        coalesce(median_gap, tenure_days) as median_gap_days,
-        case
-            when gap_count < 2 then 1.0
-            when mean_gap > 0 then stddev_gap / mean_gap
-            else 0.0
-        end as gap_cv,
-        holiday_season_share,
-        (order_count - 1)::numeric / order_count as repeat_order_share,
-        coalesce(days_to_second_order_raw, tenure_days) as days_to_second_order,
-        case when item_count > 0 then least(refunded_quantity / item_count, 1) else 0 end as item_return_rate,
-        case when gross_revenue > 0 then least(refunded_amount / gross_revenue, 1) else 0 end
-            as refunded_value_share,
-        orders_with_return_share,
-        ln((1 + coalesce(spend_last_180d, 0)) / (1 + coalesce(spend_prior_180d, 0))) as spend_trend,
-        ln((1 + orders_last_180d)::numeric / (1 + orders_prior_180d)) as order_trend,
-        recency_days / greatest(coalesce(median_gap, tenure_days), 1.0) as recency_vs_usual_gap
+        (order_count / greatest(tenure_days / 30.4375, 1.0))::double precision as orders_per_active_month,
+        (item_count::numeric / order_count)::double precision as items_per_order,
+        discounted_order_share::double precision as discounted_order_share,
+        avg_discount_rate::double precision as avg_discount_rate,
+        discount_code_rate::double precision as discount_code_rate,
+        coalesce(median_gap, tenure_days)::double precision as median_gap_days,
+        (
+            case
+                when gap_count < 2 then 1.0
+                when mean_gap > 0 then stddev_gap / mean_gap
+                else 0.0
+            end
+        )::double precision as gap_cv,
+        holiday_season_share::double precision as holiday_season_share,
+        ((order_count - 1)::numeric / order_count)::double precision as repeat_order_share,
+        coalesce(days_to_second_order_raw, tenure_days)::double precision as days_to_second_order,
+        (
+            case when item_count > 0 then least(refunded_quantity / item_count, 1) else 0 end
+        )::double precision as item_return_rate,
+        (
+            case when gross_revenue > 0 then least(refunded_amount / gross_revenue, 1) else 0 end
+        )::double precision as refunded_value_share,
+        orders_with_return_share::double precision as orders_with_return_share,
+        ln((1 + coalesce(spend_last_180d, 0)) / (1 + coalesce(spend_prior_180d, 0)))::double precision
+            as spend_trend,
+        ln((1 + orders_last_180d)::numeric / (1 + orders_prior_180d))::double precision as order_trend,
+        (recency_days / greatest(coalesce(median_gap, tenure_days), 1.0))::double precision
+            as recency_vs_usual_gap
     from aggregated
 )
 

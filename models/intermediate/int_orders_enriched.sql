@@ -60,11 +60,13 @@ enriched as (
         coalesce(refund_totals.refund_amount, 0) > 0
         or coalesce(refund_totals.refund_quantity, 0) > 0 as has_return,
         coalesce(orders.discount_amount, 0) > 0 as has_discount,
-        case
-            when orders.subtotal > 0
-                then least(greatest(coalesce(orders.discount_amount, 0), 0) / orders.subtotal, 1)
-            else 0
-        end as discount_rate,
+        (
+            case
+                when orders.subtotal > 0
+                    then least(greatest(coalesce(orders.discount_amount, 0), 0) / orders.subtotal, 1)
+                else 0
+            end
+        )::double precision as discount_rate,
         orders.discount_code is not null as has_discount_code,
         extract(month from orders.ordered_at) in (11, 12) as is_holiday_season
     from orders

@@ -9,10 +9,31 @@
 {#-
     Every distinct order id with the rule that decides whether it counts as a purchase
     (docs/bad_input.md). rejection_reason is null for valid purchases, otherwise the first rule
-    that rejects it. Duplicate order ids keep one row: the earliest, then the largest total.
+    that rejects it:
+      null_customer     no customer_id
+      unknown_customer  customer_id not in `customers`
+      null_date         no created_at, or one that is not a date (staging reads it as null)
+      cancelled         cancelled_at is set (a normal business event, not bad input)
+      future_date       created_at after the build's now()
+      implausible_date  created_at before var('min_order_date') (default 1990-01-01)
+      null_total        no total, or one that is not a number
+      negative_total    total < 0
+      other_currency    currency is not the reporting currency and seeds/currency_rates.csv has no
+                        rate for it
+      absurd_total      total > var('max_order_total') (default 1e10, in the reporting currency)
+    Amounts of orders in another currency with a rate are converted to the reporting currency
+    (currency keeps the original code, currency_rate the rate used; 1 otherwise). The reporting
+    currency is var('reporting_currency') or, when unset, the most common currency of all orders
+    (ties: alphabetical); orders without a currency are taken to be in it.
+    Orders without an order_id cannot be tracked and are dropped (reported by the not_null test
+    on stg_shop__orders). Duplicate order ids keep one row: the earliest, then the largest total.
     Orders dated after the reference date (possible when it is pinned) count, with recency 0.
     Incremental builds re-validate only the orders of int_customers_changed.
 -#}
+{%- set reporting_currency = var('reporting_currency', none) -%}
+{%- set min_order_date = var('min_order_date', '1990-01-01') -%}
+{%- set max_order_total = var('max_order_total', 10000000000) -%}
+
 with orders as (
     select * from {{ ref('stg_shop__orders') }}
     where {{ shopseg_in_scope('customer_id', 'int_customers_changed') }}
@@ -22,6 +43,29 @@ customers as (
     select distinct customer_id from {{ ref('stg_shop__customers') }}
 ),
 
+currency_rates as (
+    select
+        upper(trim(cast(currency as text))) as currency,
+        cast(rate_to_reporting as numeric) as rate_to_reporting
+    from {{ ref('currency_rates') }}
+    where rate_to_reporting > 0
+),
+
+reporting_currency as (
+    {%- if reporting_currency %}
+    select upper(trim('{{ reporting_currency | replace("'", "''") }}')) as currency
+    {%- else %}
+    select (
+        select currency
+        from {{ ref('stg_shop__orders') }}
+        where currency is not null
+        group by currency
+        order by count(*) desc, currency
+        limit 1
+    ) as currency
+    {%- endif %}
+),
+
 deduplicated as (
     select distinct on (order_id) *
     from orders
@@ -29,27 +73,46 @@ deduplicated as (
     order by order_id, ordered_at, order_total desc nulls last, customer_id
 ),
 
+converted as (
+    select
+        deduplicated.*,
+        case
+            when deduplicated.currency is null
+                or reporting_currency.currency is null
+                or deduplicated.currency = reporting_currency.currency
+                then 1.0
+            else currency_rates.rate_to_reporting
+        end as currency_rate
+    from deduplicated
+    cross join reporting_currency
+    left join currency_rates on deduplicated.currency = currency_rates.currency
+),
+
 validated as (
     select
-        deduplicated.order_id,
-        deduplicated.customer_id,
-        deduplicated.ordered_at,
-        deduplicated.currency,
-        deduplicated.subtotal,
-        deduplicated.discount_amount,
-        deduplicated.order_total,
-        deduplicated.discount_code,
+        converted.order_id,
+        converted.customer_id,
+        converted.ordered_at,
+        converted.currency,
+        converted.currency_rate,
+        converted.subtotal * converted.currency_rate as subtotal,
+        converted.discount_amount * converted.currency_rate as discount_amount,
+        converted.order_total * converted.currency_rate as order_total,
+        converted.discount_code,
         case
-            when deduplicated.customer_id is null then 'null_customer'
+            when converted.customer_id is null then 'null_customer'
             when customers.customer_id is null then 'unknown_customer'
-            when deduplicated.ordered_at is null then 'null_date'
-            when deduplicated.cancelled_at is not null then 'cancelled'
-            when deduplicated.ordered_at > now() then 'future_date'
-            when deduplicated.order_total is null then 'null_total'
-            when deduplicated.order_total < 0 then 'negative_total'
+            when converted.ordered_at is null then 'null_date'
+            when converted.cancelled_at is not null then 'cancelled'
+            when converted.ordered_at > now() then 'future_date'
+            when converted.ordered_at < cast('{{ min_order_date }}' as timestamptz) then 'implausible_date'
+            when converted.order_total is null then 'null_total'
+            when converted.order_total < 0 then 'negative_total'
+            when converted.currency_rate is null then 'other_currency'
+            when converted.order_total * converted.currency_rate > {{ max_order_total }} then 'absurd_total'
         end as rejection_reason
-    from deduplicated
-    left join customers on deduplicated.customer_id = customers.customer_id
+    from converted
+    left join customers on converted.customer_id = customers.customer_id
 )
 
 select * from validated
