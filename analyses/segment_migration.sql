@@ -11,7 +11,10 @@ moments as (
         {% if var('migration_from', none) %}
             cast('{{ var("migration_from") }}' as timestamptz)
         {% else %}
-            (select max(dbt_valid_from) from history where dbt_valid_from < (select max(dbt_valid_from) from history))
+            (
+                select max(dbt_valid_from) from history
+                where dbt_valid_from < (select max(dbt_valid_from) from history)
+            )
         {% endif %} as from_at,
         {% if var('migration_to', none) %}
             cast('{{ var("migration_to") }}' as timestamptz)

@@ -119,13 +119,13 @@ typed as (
         first_order_date,
         last_order_date,
         ticket_count::integer as ticket_count,
-        {%- for feature in shopseg_catalog_feature_names() %}
+    {%- for feature in shopseg_catalog_feature_names() %}
         {%- if feature in line_defaults or feature in ticket_defaults %}
-        case when has_orders then coalesce({{ feature }}, 0) end::double precision as {{ feature }}
+            case when has_orders then coalesce({{ feature }}, 0) end::double precision as {{ feature }}
         {%- else %}
-        {{ feature }}::double precision as {{ feature }}
+            {{ feature }}::double precision as {{ feature }}
         {%- endif %}{{ "," if not loop.last }}
-        {%- endfor %}
+    {%- endfor %}
     from joined
 ),
 

@@ -16,7 +16,10 @@ with lines as (
 ),
 
 orders as (
-    select order_id, customer_id from {{ ref('int_orders_enriched') }}
+    select
+        order_id,
+        customer_id
+    from {{ ref('int_orders_enriched') }}
     where {{ shopseg_in_scope('customer_id', 'int_customers_changed') }}
 ),
 
@@ -58,14 +61,16 @@ category_stats as (
             case
                 when per_category.category_items > 0
                     then -(per_category.category_items / totals.items)
-                    * log(2.0, per_category.category_items / totals.items)
+                        * log(2.0, per_category.category_items / totals.items)
                 else 0
             end
         ) as category_entropy,
         max(per_category.category_items) / nullif(max(totals.items), 0) as top_category_share
     from per_category
     inner join (
-        select customer_id, sum(category_items) as items
+        select
+            customer_id,
+            sum(category_items) as items
         from per_category
         group by customer_id
     ) as totals on per_category.customer_id = totals.customer_id

@@ -4,7 +4,9 @@
     (descending; ties broken by customer_id, so tiers are deterministic and sizes exact).
 -#}
 with features as (
-    select customer_id, ltv
+    select
+        customer_id,
+        ltv
     from {{ ref('int_customer_features') }}
     where has_orders
 ),
@@ -13,7 +15,7 @@ ranked as (
     select
         customer_id,
         ltv,
-        row_number() over (order by ltv desc, customer_id) as ltv_rank,
+        row_number() over (order by ltv desc, customer_id asc) as ltv_rank,
         count(*) over () as customers_with_orders
     from features
 ),

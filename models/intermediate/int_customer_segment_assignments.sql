@@ -33,24 +33,24 @@ centroids as (
 
 distances as (
     {%- for axis in shopseg_catalog_axes() %}
-    {%- set feature_rows = catalog | selectattr('axis', 'equalto', axis) | list %}
-    select
-        f.customer_id,
-        c.axis,
-        c.centroid_version,
-        c.axis_status,
-        c.k,
-        c.labels,
-        case when c.axis_status = 'segmented' then
-            (array[
-                {%- for j in range(1, k_max + 1) %}
-                {{ shopseg_squared_distance(feature_rows, j) }}{{ "," if not loop.last }}
-                {%- endfor %}
-            ])[1:c.k]
-        end as squared_distances
-    from features as f
-    inner join centroids as c on c.axis = '{{ axis }}'
-    {% if not loop.last %}union all{% endif %}
+        {%- set feature_rows = catalog | selectattr('axis', 'equalto', axis) | list %}
+        select
+            f.customer_id,
+            c.axis,
+            c.centroid_version,
+            c.axis_status,
+            c.k,
+            c.labels,
+            case when c.axis_status = 'segmented' then
+                    (array[
+                        {%- for j in range(1, k_max + 1) %}
+                            {{ shopseg_squared_distance(feature_rows, j) }}{{ "," if not loop.last }}
+                        {%- endfor %}
+                    ])[1:c.k]
+            end as squared_distances
+        from features as f
+        inner join centroids as c on c.axis = '{{ axis }}'
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 
@@ -74,15 +74,17 @@ assigned as (
             when squared_distances is null then array[1.0::double precision]
             when min_squared_distance = 0
                 then array(
-                    select (ordinality = array_position(squared_distances, 0::double precision))::int::double precision
-                    from unnest(squared_distances) with ordinality
-                )
+                        select
+                            (ordinality = array_position(squared_distances, 0::double precision))::int::double precision
+                        from unnest(squared_distances) with ordinality
+                    )
             else array(
-                select min_squared_distance / d
-                    / (select sum(min_squared_distance / d2) from unnest(squared_distances) as d2)
-                from unnest(squared_distances) with ordinality as u (d, ordinality)
-                order by ordinality
-            )
+                    select
+                        min_squared_distance / d
+                        / (select sum(min_squared_distance / d2) from unnest(squared_distances) as d2)
+                    from unnest(squared_distances) with ordinality as u (d, ordinality)
+                    order by ordinality
+                )
         end as memberships
     from nearest
 )

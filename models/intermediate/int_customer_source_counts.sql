@@ -5,7 +5,11 @@
     whatever timestamps late-arriving rows carry.
 -#}
 with orders as (
-    select order_id, customer_id, cancelled_at from {{ ref('stg_shop__orders') }}
+    select
+        order_id,
+        customer_id,
+        cancelled_at
+    from {{ ref('stg_shop__orders') }}
     where customer_id is not null
 ),
 

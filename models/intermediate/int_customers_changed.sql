@@ -31,69 +31,78 @@ changed as (
 
 {% else %}
 
-previous_features as (
-    select * from {{ previous }}
-),
+    previous_features as (
+        select * from {{ previous }}
+    ),
 
-previous_context as (
-    select max(feature_context) as feature_context from previous_features
-),
+    previous_context as (
+        select max(feature_context) as feature_context from previous_features
+    ),
 
-source_counts as (
-    select * from {{ ref('int_customer_source_counts') }}
-),
+    source_counts as (
+        select * from {{ ref('int_customer_source_counts') }}
+    ),
 
-context_changed as (
-    select customers.customer_id, 'context_changed' as reason
-    from customers
-    cross join previous_context
-    cross join context
-    where previous_context.feature_context is distinct from context.feature_context
-),
+    context_changed as (
+        select
+            customers.customer_id,
+            'context_changed' as reason
+        from customers
+        cross join previous_context
+        cross join context
+        where previous_context.feature_context is distinct from context.feature_context
+    ),
 
-source_changes as (
-    select
-        coalesce(source_counts.customer_id, previous_features.customer_id) as customer_id,
-        'source_rows_changed' as reason
-    from source_counts
-    full outer join previous_features on source_counts.customer_id = previous_features.customer_id
-    where
-        coalesce(source_counts.order_rows, 0) <> coalesce(previous_features.source_order_rows, 0)
-        or coalesce(source_counts.cancelled_order_rows, 0) <> coalesce(previous_features.source_cancelled_order_rows, 0)
-        or coalesce(source_counts.refund_rows, 0) <> coalesce(previous_features.source_refund_rows, 0)
-        or coalesce(source_counts.ticket_rows, 0) <> coalesce(previous_features.source_ticket_rows, 0)
-),
+    source_changes as (
+        select
+            coalesce(source_counts.customer_id, previous_features.customer_id) as customer_id,
+            'source_rows_changed' as reason
+        from source_counts
+        full outer join previous_features on source_counts.customer_id = previous_features.customer_id
+        where
+            coalesce(source_counts.order_rows, 0) <> coalesce(previous_features.source_order_rows, 0)
+            or coalesce(source_counts.cancelled_order_rows, 0)
+            <> coalesce(previous_features.source_cancelled_order_rows, 0)
+            or coalesce(source_counts.refund_rows, 0) <> coalesce(previous_features.source_refund_rows, 0)
+            or coalesce(source_counts.ticket_rows, 0) <> coalesce(previous_features.source_ticket_rows, 0)
+    ),
 
-new_customers as (
-    select customers.customer_id, 'new_customer' as reason
-    from customers
-    left join previous_features on customers.customer_id = previous_features.customer_id
-    where previous_features.customer_id is null
-),
+    new_customers as (
+        select
+            customers.customer_id,
+            'new_customer' as reason
+        from customers
+        left join previous_features on customers.customer_id = previous_features.customer_id
+        where previous_features.customer_id is null
+    ),
 
-removed_customers as (
-    select previous_features.customer_id, 'removed_customer' as reason
-    from previous_features
-    left join customers on previous_features.customer_id = customers.customer_id
-    where customers.customer_id is null
-),
+    removed_customers as (
+        select
+            previous_features.customer_id,
+            'removed_customer' as reason
+        from previous_features
+        left join customers on previous_features.customer_id = customers.customer_id
+        where customers.customer_id is null
+    ),
 
-all_changes as (
-    select * from context_changed
-    union all
-    select * from source_changes
-    union all
-    select * from new_customers
-    union all
-    select * from removed_customers
-),
+    all_changes as (
+        select * from context_changed
+        union all
+        select * from source_changes
+        union all
+        select * from new_customers
+        union all
+        select * from removed_customers
+    ),
 
-changed as (
-    select customer_id, min(reason) as reason
-    from all_changes
-    where customer_id is not null
-    group by customer_id
-)
+    changed as (
+        select
+            customer_id,
+            min(reason) as reason
+        from all_changes
+        where customer_id is not null
+        group by customer_id
+    )
 
 {% endif %}
 

@@ -7,11 +7,17 @@
 {%- set previous = shopseg_previous_relation('customer_profiles', 'marts', 'scoring_hash') -%}
 
 with features as (
-    select customer_id, feature_hash from {{ ref('int_customer_features') }}
+    select
+        customer_id,
+        feature_hash
+    from {{ ref('int_customer_features') }}
 ),
 
 tiers as (
-    select customer_id, ltv_tier from {{ ref('int_customer_ltv_tiers') }}
+    select
+        customer_id,
+        ltv_tier
+    from {{ ref('int_customer_ltv_tiers') }}
 ),
 
 centroid_version as (
@@ -39,18 +45,21 @@ to_score as (
 
 {% else %}
 
-previous_scoring as (
-    select customer_id, scoring_hash from {{ previous }}
-),
+    previous_scoring as (
+        select
+            customer_id,
+            scoring_hash
+        from {{ previous }}
+    ),
 
-to_score as (
-    select
-        coalesce(current_scoring.customer_id, previous_scoring.customer_id) as customer_id,
-        current_scoring.scoring_hash
-    from current_scoring
-    full outer join previous_scoring on current_scoring.customer_id = previous_scoring.customer_id
-    where current_scoring.scoring_hash is distinct from previous_scoring.scoring_hash
-)
+    to_score as (
+        select
+            coalesce(current_scoring.customer_id, previous_scoring.customer_id) as customer_id,
+            current_scoring.scoring_hash
+        from current_scoring
+        full outer join previous_scoring on current_scoring.customer_id = previous_scoring.customer_id
+        where current_scoring.scoring_hash is distinct from previous_scoring.scoring_hash
+    )
 
 {% endif %}
 

@@ -15,7 +15,7 @@ deduplicated as (
         and category is not null
         and list_price is not null
         and list_price >= 0
-    order by product_id, list_price desc
+    order by product_id asc, list_price desc
 ),
 
 category_medians as (

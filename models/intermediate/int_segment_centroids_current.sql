@@ -26,7 +26,7 @@ per_axis as (
         max(centroids.k) as k,
         array_agg(centroids.label order by centroids.cluster_index) as labels,
         array_agg(centroids.center order by centroids.cluster_index)
-            filter (where centroids.center is not null) as centers,
+        filter (where centroids.center is not null) as centers,
         min(centroids.feature_mean) as feature_mean,
         min(centroids.feature_std) as feature_std,
         min(centroids.feature_weights) as feature_weights

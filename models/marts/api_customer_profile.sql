@@ -15,9 +15,9 @@ select
         'segmentation_status', segmentation_status,
         'archetype', case
             when segmentation_status = 'segmented' then jsonb_build_object(
-                'archetype_id', archetype_id,
-                'dominant_segments', dominant_segments
-            )
+                    'archetype_id', archetype_id,
+                    'dominant_segments', dominant_segments
+                )
         end,
         'fuzzy_memberships', fuzzy_memberships,
         'ltv', ltv,

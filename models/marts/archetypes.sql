@@ -32,7 +32,7 @@ ranked as (
         high_customers::integer as high_customers,
         mid_customers::integer as mid_customers,
         low_customers::integer as low_customers,
-        row_number() over (order by customer_count desc, archetype_id)::integer as archetype_rank
+        row_number() over (order by customer_count desc, archetype_id asc)::integer as archetype_rank
     from grouped
 )
 

@@ -15,17 +15,27 @@
     No PII: email never leaves the raw schema.
 -#}
 with features as (
-    select customer_id, has_orders, order_count, ltv
+    select
+        customer_id,
+        has_orders,
+        order_count,
+        ltv
     from {{ ref('int_customer_features') }}
     where {{ shopseg_in_scope('customer_id', 'int_customers_to_score') }}
 ),
 
 scoring as (
-    select customer_id, scoring_hash from {{ ref('int_customers_to_score') }}
+    select
+        customer_id,
+        scoring_hash
+    from {{ ref('int_customers_to_score') }}
 ),
 
 tiers as (
-    select customer_id, ltv_tier from {{ ref('int_customer_ltv_tiers') }}
+    select
+        customer_id,
+        ltv_tier
+    from {{ ref('int_customer_ltv_tiers') }}
 ),
 
 assignments as (

@@ -1,0 +1,20 @@
+{#- python_udfs/ is also the function-paths of the fixture project tests/fixtures/pymodels, which
+    has no customer_profiles model and no seeds: this SQL UDF exists in the shopseg project only. -#}
+{{ config(enabled=(project_name == 'shopseg')) }}
+-- The vocabulary segment_query_parse understands: the label catalog and the synonym seed.
+select jsonb_build_object(
+    'labels', (
+        select jsonb_object_agg(axis, labels)
+        from (
+            select axis, jsonb_agg(label order by label_order) as labels
+            from {{ ref('segment_axis_labels').include(database=false) }}
+            group by axis
+        ) as by_axis
+    ),
+    'synonyms', (
+        select coalesce(jsonb_agg(jsonb_build_array(axis, label, phrase) order by axis, label, phrase), '[]'::jsonb)
+        from {{ ref('segment_label_synonyms').include(database=false) }}
+    ),
+    -- SPEC 4: the LTV tiers are fixed by the spec, not discovered
+    'ltv_tiers', jsonb_build_array('vip', 'high', 'mid', 'low')
+)
