@@ -6,27 +6,30 @@ with history as (
     select * from {{ ref('customer_segments_snapshot') }}
 ),
 
+snapshot_times as (
+    select
+        dbt_valid_from,
+        dense_rank() over (order by dbt_valid_from desc) as time_rank
+    from (select distinct dbt_valid_from from history) as distinct_times
+),
+
 moments as (
     select
         {% if var('migration_from', none) %}
             cast('{{ var("migration_from") }}' as timestamptz)
         {% else %}
-            (
-                select max(dbt_valid_from) from history
-                where dbt_valid_from < (select max(dbt_valid_from) from history)
-            )
+            max(dbt_valid_from) filter (where time_rank = 2)
         {% endif %} as from_at,
         {% if var('migration_to', none) %}
             cast('{{ var("migration_to") }}' as timestamptz)
         {% else %}
-            (select max(dbt_valid_from) from history)
+            max(dbt_valid_from) filter (where time_rank = 1)
         {% endif %} as to_at
+    from snapshot_times
 ),
 
 state_at as (
     select
-        moments.from_at,
-        moments.to_at,
         history.customer_id,
         history.dominant_segments,
         history.dbt_valid_from <= moments.from_at
@@ -55,5 +58,5 @@ select
     count(*) as customers
 from before_after
 cross join lateral jsonb_each_text(before_after.from_segments) as axis
-group by 1, 2, 3
-order by 1, 4 desc
+group by axis.key, axis.value, before_after.to_segments ->> axis.key
+order by axis.key asc, customers desc

@@ -132,7 +132,7 @@ typed as (
 fingerprinted as (
     select
         typed.*,
-        md5(typed::text) as feature_hash,
+        md5(typed::text) as feature_hash,  -- noqa: RF02
         context.feature_context,
         coalesce(source_counts.order_rows, 0) as source_order_rows,
         coalesce(source_counts.cancelled_order_rows, 0) as source_cancelled_order_rows,

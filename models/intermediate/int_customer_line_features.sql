@@ -53,6 +53,14 @@ per_category as (
     group by customer_id, category
 ),
 
+category_totals as (
+    select
+        customer_id,
+        sum(category_items) as items
+    from per_category
+    group by customer_id
+),
+
 category_stats as (
     select
         per_category.customer_id,
@@ -60,20 +68,15 @@ category_stats as (
         sum(
             case
                 when per_category.category_items > 0
-                    then -(per_category.category_items / totals.items)
-                        * log(2.0, per_category.category_items / totals.items)
+                    then
+                        -(per_category.category_items / category_totals.items)
+                        * log(2.0, per_category.category_items / category_totals.items)
                 else 0
             end
         ) as category_entropy,
-        max(per_category.category_items) / nullif(max(totals.items), 0) as top_category_share
+        max(per_category.category_items) / nullif(max(category_totals.items), 0) as top_category_share
     from per_category
-    inner join (
-        select
-            customer_id,
-            sum(category_items) as items
-        from per_category
-        group by customer_id
-    ) as totals on per_category.customer_id = totals.customer_id
+    inner join category_totals on per_category.customer_id = category_totals.customer_id
     group by per_category.customer_id
 ),
 

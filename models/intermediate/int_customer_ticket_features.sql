@@ -22,14 +22,14 @@ customers as (
 ),
 
 deduplicated as (
-    select distinct on (ticket_id) tickets.*
+    select distinct on (tickets.ticket_id) tickets.*
     from tickets
     inner join customers on tickets.customer_id = customers.customer_id
     where
         tickets.ticket_id is not null
         and tickets.ticket_created_at is not null
         and tickets.ticket_created_at <= now()
-    order by tickets.ticket_id, tickets.ticket_created_at
+    order by tickets.ticket_id asc, tickets.ticket_created_at asc
 ),
 
 aggregated as (

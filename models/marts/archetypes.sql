@@ -26,7 +26,7 @@ ranked as (
         archetype_id,
         signature,
         customer_count::integer as customer_count,
-        (customer_count::double precision / sum(customer_count) over ()) as share,
+        (customer_count::double precision / sum(customer_count) over ()) as share,  -- noqa: RF04
         round(avg_ltv, 2)::numeric(18, 2) as avg_ltv,
         vip_customers::integer as vip_customers,
         high_customers::integer as high_customers,

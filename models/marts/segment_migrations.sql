@@ -10,17 +10,18 @@ with history as (
     where segmentation_status = 'segmented'
 ),
 
-versions as (
-    select distinct centroid_version from history
+ranked_versions as (
+    select
+        centroid_version,
+        dense_rank() over (order by centroid_version desc) as version_rank
+    from (select distinct centroid_version from history) as versions
 ),
 
 newest_two as (
     select
-        max(centroid_version) as to_version,
-        max(centroid_version) filter (
-            where centroid_version < (select max(centroid_version) from versions)
-        ) as from_version
-    from versions
+        max(centroid_version) filter (where version_rank = 2) as from_version,
+        max(centroid_version) filter (where version_rank = 1) as to_version
+    from ranked_versions
 ),
 
 last_state_per_version as (
@@ -29,7 +30,7 @@ last_state_per_version as (
         history.centroid_version,
         history.dominant_segments
     from history
-    order by history.customer_id, history.centroid_version, history.dbt_valid_from desc
+    order by history.customer_id asc, history.centroid_version asc, history.dbt_valid_from desc
 ),
 
 paired as (
@@ -60,12 +61,13 @@ per_axis as (
 )
 
 select
-    from_version,
-    to_version,
-    axis,
-    from_label,
-    to_label,
-    from_label is distinct from to_label as changed,
+    per_axis.from_version,
+    per_axis.to_version,
+    per_axis.axis,
+    per_axis.from_label,
+    per_axis.to_label,
+    coalesce(per_axis.from_label <> per_axis.to_label, true) as changed,
     count(*)::integer as customers
 from per_axis
-group by from_version, to_version, axis, from_label, to_label
+group by
+    per_axis.from_version, per_axis.to_version, per_axis.axis, per_axis.from_label, per_axis.to_label

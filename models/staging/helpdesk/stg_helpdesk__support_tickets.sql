@@ -1,12 +1,5 @@
 with source as (
-    {{ select_source_columns('helpdesk', 'support_tickets', {
-        'ticket_id': 'text', 'customer_id': 'text', 'created_at': 'timestamptz',
-        'closed_at': 'timestamptz', 'channel': 'text', 'topic': 'text', 'message_count': 'numeric',
-        'first_response_minutes': 'numeric', 'resolution_minutes': 'numeric',
-        'reopened': 'boolean', 'escalated': 'boolean', 'csat': 'numeric'
-    }, optional_columns=['closed_at', 'topic', 'message_count', 'first_response_minutes',
-                         'resolution_minutes', 'reopened', 'escalated', 'csat'],
-       optional_table=true) }}
+    {{ select_source_columns('helpdesk', 'support_tickets') }}
 ),
 
 renamed as (

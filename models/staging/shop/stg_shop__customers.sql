@@ -1,7 +1,5 @@
 with source as (
-    {{ select_source_columns('shop', 'customers', {
-        'customer_id': 'text', 'created_at': 'timestamptz', 'country': 'text'
-    }, optional_columns=['created_at', 'country']) }}
+    {{ select_source_columns('shop', 'customers') }}
 ),
 
 renamed as (

@@ -1,8 +1,5 @@
 with source as (
-    {{ select_source_columns('shop', 'order_lines', {
-        'order_line_id': 'text', 'order_id': 'text', 'product_id': 'text', 'quantity': 'numeric',
-        'unit_price': 'numeric', 'discount_amount': 'numeric'
-    }, optional_columns=['discount_amount'], optional_table=true) }}
+    {{ select_source_columns('shop', 'order_lines') }}
 ),
 
 renamed as (

@@ -1,7 +1,5 @@
 with source as (
-    {{ select_source_columns('shop', 'products', {
-        'product_id': 'text', 'title': 'text', 'category': 'text', 'list_price': 'numeric'
-    }, optional_columns=['title', 'category', 'list_price']) }}
+    {{ select_source_columns('shop', 'products') }}
 ),
 
 renamed as (

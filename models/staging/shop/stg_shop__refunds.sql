@@ -1,8 +1,5 @@
 with source as (
-    {{ select_source_columns('shop', 'refunds', {
-        'refund_id': 'text', 'order_id': 'text', 'order_line_id': 'text', 'created_at': 'timestamptz',
-        'amount': 'numeric', 'quantity': 'numeric', 'reason': 'text'
-    }, optional_columns=['order_line_id', 'created_at', 'quantity', 'reason'], optional_table=true) }}
+    {{ select_source_columns('shop', 'refunds') }}
 ),
 
 renamed as (
