@@ -39,11 +39,21 @@ class Catalog:
     category_names: list[str]
     category_price: np.ndarray  # typical price of each category
 
-    def product_at(self, category: np.ndarray, percentile: np.ndarray) -> np.ndarray:
-        """Product row at a price percentile (0..1) inside the given categories."""
+    def nearby(self, category: np.ndarray, percentile: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """The k-th product nearest in price to the given percentile (k = 0, 1, 2, ...).
+
+        Walks outwards alternately (centre, +1, -1, +2, -2, ...) and continues on the longer
+        side once the shorter side is used up, so distinct k give distinct products (until
+        the category is exhausted) and their average percentile stays near the centre.
+        """
         count = self.cat_count[category]
-        pos = np.minimum((percentile * count).astype(np.int64), count - 1)
-        return self.cat_start[category] + pos
+        centre = np.minimum((percentile * count).astype(np.int64), count - 1)
+        k = k % count
+        room = np.minimum(centre, count - 1 - centre)
+        alternate = np.where(k % 2 == 1, (k + 1) // 2, -(k // 2))
+        one_sided = np.where(centre < count - 1 - centre, 1, -1) * (k - room)
+        offset = np.where(k <= 2 * room, alternate, one_sided)
+        return self.cat_start[category] + centre + offset
 
 
 def build_catalog(rng: np.random.Generator, n_products: int, price_sigma: float) -> Catalog:

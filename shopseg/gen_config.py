@@ -18,6 +18,7 @@ WINDOW_START = np.datetime64("2022-11-01T00:00:00", "s")
 WINDOW_END = np.datetime64("2025-11-01T00:00:00", "s")
 DAY = 86_400
 REF_DAY = float((WINDOW_END - WINDOW_START) / np.timedelta64(1, "D"))  # 1096.0
+MONTH_DAYS = 30.4375  # the features' month
 
 # ---- label vocabularies (must match seeds/segment_axis_labels.csv) -------------------------
 AXIS_LABELS: dict[str, list[str]] = {
@@ -59,9 +60,9 @@ EMAIL_DOMAINS = ["example.com", "mail.example.org", "shopper.example.net", "inbo
 
 # Categories with the typical (median) list price of their products.
 CATEGORIES = {
-    "books": 15.0, "beauty": 18.0, "pet_supplies": 20.0, "accessories": 24.0,
-    "toys": 26.0, "kitchen": 32.0, "apparel": 38.0, "home_decor": 45.0, "sports": 52.0,
-    "outdoor": 65.0, "footwear": 80.0, "electronics": 140.0,
+    "books": 18.0, "beauty": 20.0, "pet_supplies": 22.0, "accessories": 25.0,
+    "toys": 28.0, "kitchen": 32.0, "apparel": 36.0, "home_decor": 40.0, "sports": 45.0,
+    "outdoor": 52.0, "footwear": 60.0, "electronics": 75.0,
 }
 
 # country, customer share, tax rate range, share of its customers paying in local currency
@@ -82,102 +83,110 @@ DEFAULT_PARAMS: dict = {
     "no_order_share": 0.2266,          # customers who never order (seed: 27,415 / 120,979)
     "no_order_ticket_share": 0.10,     # of those, share with pre-sale support tickets
     "products": 4800,                  # catalog size (fixed, independent of --customers)
-    "product_price_sigma": 0.55,       # log-sd of list prices inside a category
+    "product_price_sigma": 0.25,       # log-sd of list prices inside a category
     "chunk_size": 50_000,              # customers per generation chunk (part of determinism)
 
     # messiness
     "cancel_share": 0.02,              # cancelled orders (never a customer's first order)
     "no_line_order_share": 0.015,      # orders without order lines (gift cards, custom work)
     "whale_share": 0.003,              # customers with a few enormous orders
-    "holiday_uplift_share": 0.06,      # non-seasonal orders moved into Nov/Dec
+    "holiday_extra_rate": 0.4,         # repeat buyers order 40% more often in Nov/Dec
     "foreign_currency": True,          # a few non-USD orders (amounts are not converted)
     "open_ticket_share": 0.3,          # tickets of the last 3 days still open
 
-    # marginal class mixtures (before the consistency rules, see docs/generator.md)
+    # marginal class mixtures (before the consistency rules, see docs/generator.md);
+    # purchase_cadence has none: it is drawn from cadence.given_frequency
     "mixtures": {
-        "purchase_frequency": [0.36, 0.28, 0.19, 0.11, 0.06],
+        "purchase_frequency": [0.42, 0.32, 0.17, 0.06, 0.03],
         "purchase_value": [0.16, 0.24, 0.28, 0.20, 0.12],
         "category_exploration": [0.22, 0.24, 0.22, 0.18, 0.14],
         "price_sensitivity": [0.30, 0.24, 0.20, 0.15, 0.11],
-        "purchase_cadence": [0.18, 0.24, 0.28, 0.12, 0.18],
         "customer_maturity": [0.10, 0.15, 0.22, 0.26, 0.27],
         # repurchase classes of repeat customers; one_and_done is every one-order customer
         "repurchase_behavior": [0.0, 0.30, 0.30, 0.24, 0.16],
-        "return_behavior": [0.42, 0.24, 0.16, 0.11, 0.07],
+        "return_behavior": [0.50, 0.25, 0.13, 0.08, 0.04],
         "communication_preference": [0.42, 0.16, 0.17, 0.12, 0.08, 0.05],
         # complexity of customers who contact support (no_contact customers are no_issues)
-        "problem_complexity_profile": [0.22, 0.32, 0.22, 0.14, 0.10],
-        "loyalty_trajectory": [0.16, 0.20, 0.32, 0.18, 0.14],
+        "problem_complexity_profile": [0.0, 0.38, 0.28, 0.18, 0.16],
+        "loyalty_trajectory": [0.12, 0.26, 0.22, 0.26, 0.14],
         "product_knowledge": [0.16, 0.24, 0.30, 0.30],
         "value_sophistication": [0.15, 0.24, 0.28, 0.20, 0.13],
     },
     # Gaussian-copula correlations between the latent ranks of two axes (low -> high labels)
     "correlations": [
-        ["purchase_frequency", "purchase_value", 0.35],
+        ["purchase_frequency", "purchase_value", 0.60],
         ["purchase_frequency", "category_exploration", 0.45],
-        ["purchase_frequency", "purchase_cadence", -0.45],
         ["purchase_frequency", "repurchase_behavior", 0.35],
-        ["purchase_frequency", "customer_maturity", 0.15],
+        ["purchase_frequency", "customer_maturity", 0.60],
+        ["purchase_frequency", "product_knowledge", 0.45],
         ["purchase_value", "value_sophistication", 0.35],
-        ["purchase_value", "return_behavior", 0.15],
-        ["price_sensitivity", "value_sophistication", -0.45],
-        ["customer_maturity", "product_knowledge", 0.75],
+        ["price_sensitivity", "value_sophistication", -0.85],
+        ["customer_maturity", "product_knowledge", 0.90],
         ["category_exploration", "repurchase_behavior", -0.25],
         ["return_behavior", "problem_complexity_profile", 0.30],
-        ["purchase_cadence", "loyalty_trajectory", 0.0],
     ],
 
     # ---- per-class behaviour ----
     "frequency": {
-        "orders_per_month": [0.0, 0.28, 1.0, 2.6, 5.0],   # one_time buyers order exactly once
-        "rate_sigma": 0.2,
+        "orders_per_month": [0.0, 0.3, 0.8, 1.7, 3.3],   # one_time buyers order exactly once
+        "rate_sigma": 0.15,
     },
     "maturity": {   # days from the first order to the reference date
         "tenure_days": [[5, 30], [45, 110], [200, 330], [430, 700], [850, 1090]],
     },
     "cadence": {
-        "gap_shape": [30.0, 5.0, 1.2, 1.2, 0.3],          # gamma shape: CV = 1/sqrt(shape)
-        "seasonal_share": 0.85,                           # seasonal: orders moved to Nov/Dec
+        "gap_shape": [100.0, 6.0, 1.0, 1.0, 0.2],         # gamma shape: CV = 1/sqrt(shape)
+        "seasonal_share": 0.95,                           # seasonal: orders moved to Nov/Dec
         "seasonal_min_tenure": 430,
+        # cadence is drawn given the frequency class (rows: one_time .. weekly): regular
+        # rhythms need frequent orders, unpredictability shows only with enough orders
+        "given_frequency": [
+            [0.05, 0.10, 0.55, 0.25, 0.05],
+            [0.05, 0.15, 0.45, 0.25, 0.10],
+            [0.15, 0.30, 0.30, 0.05, 0.20],
+            [0.30, 0.30, 0.20, 0.00, 0.20],
+            [0.45, 0.30, 0.10, 0.00, 0.15],
+        ],
     },
     "loyalty": {    # order-rate multipliers: [180-360 days ago, last 180 days] vs. before
-        "rate_multipliers": [[1.0, 0.0], [1.3, 0.3], [1.0, 1.0], [0.8, 2.2], [0.5, 4.0]],
+        "rate_multipliers": [[1.0, 0.0], [1.4, 0.3], [1.0, 1.0], [0.7, 2.2], [0.4, 3.5]],
         "churn_days_ago": [200, 340],
         "breakpoint_jitter_days": 10,
     },
     "value": {
-        "order_value": [22.0, 45.0, 90.0, 180.0, 400.0],  # median order subtotal
-        "customer_sigma": 0.12,
-        "order_sigma": 0.30,
-        "extra_lines": [0.1, 0.5, 1.1, 1.8, 2.8],          # Poisson mean of lines beyond the first
-        "item_price": [16.0, 26.0, 40.0, 65.0, 110.0],     # preferred item price (category choice)
-        "category_price_affinity": 2.0,
-        "whale_multiplier": [6.0, 25.0],
+        "order_value": [20.0, 45.0, 100.0, 220.0, 480.0],  # median order subtotal
+        "customer_sigma": 0.10,
+        "order_sigma": 0.15,
+        "extra_lines": [0.02, 0.25, 0.75, 1.4, 2.4],        # mean lines beyond the first
+        "item_price": [18.0, 25.0, 36.0, 50.0, 75.0],      # preferred item price (category choice)
+        "category_price_affinity": 4.0,
+        "return_compensation": 0.5,                        # share of expected refunds ordered on top
+        "whale_multiplier": [8.0, 40.0],
     },
     "exploration": {
         "categories": [1, 3, 4, 7, 12],                   # categories a customer buys from
         "weight_decay": [1.0, 0.15, 0.6, 0.8, 0.95],      # weight ratio of consecutive categories
     },
     "price_sensitivity": {
-        "discounted_order_share": [0.02, 0.20, 0.45, 0.75, 0.95],
-        "discount_rate": [0.08, 0.10, 0.15, 0.22, 0.32],
-        "discount_rate_sd": 0.03,
-        "code_share": [0.5, 0.7, 0.8, 0.85, 0.9],          # discounted orders with a code
+        "discounted_order_share": [0.0, 0.25, 0.50, 0.80, 1.0],
+        "discount_rate": [0.10, 0.10, 0.15, 0.22, 0.35],    # depth of a discount
+        "discount_rate_sd": 0.015,
+        "code_share": [0.5, 0.5, 0.65, 0.8, 0.95],          # discounted orders with a code
         "line_share": 0.85,                                # discounted lines of such an order
         "freeship_code_share": 0.01,                       # undiscounted orders with FREESHIP
     },
     "repurchase": {
-        "favourite_share": [0.0, 0.04, 0.30, 0.58, 0.85],  # lines that rebuy a favourite
-        "favourites": [1, 6, 4, 3, 2],
+        "rebuy_share": [0.0, 0.05, 0.40, 0.75, 0.95],      # lines that rebuy a pool product
+        "purchases_per_rebought_product": 2.5,
     },
     "returns": {
-        "refunded_order_share": [0.0, 0.05, 0.20, 0.45, 0.80],
-        "refunded_line_share": [0.0, 0.5, 0.5, 0.65, 0.9],
-        "whole_order_share": 0.15,
+        "refunded_order_share": [0.0, 0.15, 0.38, 0.62, 0.90],
+        "refunded_line_share": [0.0, 0.4, 0.5, 0.7, 0.85],   # lines refunded in such an order
+        "whole_order_share": [0.0, 0.03, 0.05, 0.08, 0.12],
         "partial_quantity_share": 0.3,
     },
     "support": {
-        "tickets_per_order": 0.25,          # other (non-question) tickets of contact customers
+        "tickets_per_order": 0.18,          # other (non-question) tickets of contact customers
         "tickets_sigma": 0.4,
         "preferred_channel_share": 0.85,
         "no_contact_by_knowledge": [0.0, 0.0, 1.1, 1.6],   # weight multiplier of no_contact
@@ -191,11 +200,13 @@ DEFAULT_PARAMS: dict = {
         "csat_mean": [4.7, 4.5, 4.0, 3.3, 2.2],
     },
     "knowledge": {
-        "questions_per_order": [0.6, 0.25, 0.06, 0.0],
+        "questions_per_order": [0.8, 0.3, 0.06, 0.0],
     },
     "sophistication": {
         "price_percentile": [0.10, 0.30, 0.50, 0.70, 0.90],
-        "concentration": 14.0,
+        "concentration": 30.0,                              # of the per-category Beta draw
+        "price_coupling": -0.75,   # latent correlation with the recorded price_sensitivity
+        "buyer_sd": 0.03,
     },
 }
 

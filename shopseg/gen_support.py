@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .gen_config import PREFERRED_CHANNEL, REF_DAY, TICKET_CHANNELS, TICKET_TOPICS
-from .gen_util import group_starts, lognormal_around
+from .gen_util import group_starts, lognormal_around, quota_flags, randomised_round
 
 _TOPIC = {name: i for i, name in enumerate(TICKET_TOPICS)}
 _ROUTINE_TOPICS = [_TOPIC[t] for t in ("order_status", "shipping", "billing", "feedback")]
@@ -47,16 +47,21 @@ def buyer_tickets(rng, buyer_rows, classes, n_valid, order_buyer, order_day, par
     tau = lognormal_around(rng, np.full(m, sp["tickets_per_order"]), sp["tickets_sigma"])
     q_rate = np.asarray(params["knowledge"]["questions_per_order"])[classes["product_knowledge"]]
     n_other = np.where(contact, rng.poisson(tau * n_valid), 0)
-    n_question = np.where(contact, rng.poisson(q_rate * n_valid), 0)
+    n_question = np.where(contact, randomised_round(rng, q_rate * n_valid), 0)
     n_other = np.where(contact & (n_other + n_question == 0), 1, n_other)
     owner = np.concatenate([np.repeat(np.arange(m), n_other), np.repeat(np.arange(m), n_question)])
     question = np.concatenate([np.zeros(n_other.sum(), bool), np.ones(n_question.sum(), bool)])
     day = _anchor_days(rng, owner, question, order_buyer, order_day, m)
     channel = _channels(rng, comm[owner], sp["preferred_channel_share"])
-    complexity = classes["problem_complexity_profile"][owner]
-    topic = _topics(rng, question, complexity, classes["return_behavior"][owner], params["complexity"])
-    tickets = _ticket_details(rng, buyer_rows[owner], day, channel, topic, complexity, params)
-    return _sorted(tickets)
+    # technical topics, escalations and reopenings as per-buyer quotas of its tickets
+    cp = params["complexity"]
+    cls = classes["problem_complexity_profile"]
+    everything = np.ones(len(owner), dtype=bool)
+    technical = quota_flags(rng, owner, np.asarray(cp["technical_share"])[cls], ~question)
+    flags = (quota_flags(rng, owner, np.asarray(cp["escalated"])[cls], everything),
+             quota_flags(rng, owner, np.asarray(cp["reopened"])[cls], everything))
+    topic = _topics(rng, question, technical, classes["return_behavior"][owner], cls[owner])
+    return _ticket_details(rng, buyer_rows[owner], day, channel, topic, cls[owner], params, flags)
 
 
 def prospect_tickets(rng, prospect_rows, created_day, params) -> Tickets:
@@ -71,7 +76,7 @@ def prospect_tickets(rng, prospect_rows, created_day, params) -> Tickets:
     topic = rng.choice([_TOPIC["product_question"], _TOPIC["how_to"], _TOPIC["billing"],
                         _TOPIC["shipping"]], size=len(rows), p=[0.5, 0.2, 0.15, 0.15])
     complexity = np.full(len(rows), _COMPLEXITY_OF_PROSPECTS)
-    return _sorted(_ticket_details(rng, rows, day, channel, topic, complexity, params))
+    return _ticket_details(rng, rows, day, channel, topic, complexity, params)
 
 
 def _anchor_days(rng, owner, question, order_buyer, order_day, m) -> np.ndarray:
@@ -90,25 +95,31 @@ def _channels(rng, comm, preferred_share) -> np.ndarray:
     return np.where(rng.random(n) < preferred_share, preferred, other)
 
 
-def _topics(rng, question, complexity, returns, cp) -> np.ndarray:
-    """Question tickets: product_question / how_to. Others: technical, returns, complaints..."""
+def _topics(rng, question, technical, returns, complexity) -> np.ndarray:
+    """Question tickets: product_question / how_to. Others: technical (flagged), returns
+    (more for frequent returners), complaints (more when escalation prone), routine topics."""
     n = len(question)
     u = rng.random(n)
-    technical = np.asarray(cp["technical_share"])[complexity]
     returns_share = np.where(returns >= 3, 0.35, 0.10)
     complaint = np.where(complexity == 4, 0.25, 0.04)
     routine = rng.choice(_ROUTINE_TOPICS, size=n, p=_ROUTINE_SHARE)
-    topic = np.where(u < technical, _TOPIC["technical"],
-                     np.where(u < technical + returns_share, _TOPIC["returns"],
-                              np.where(u < technical + returns_share + complaint, _TOPIC["complaint"], routine)))
+    topic = np.where(u < returns_share, _TOPIC["returns"],
+                     np.where(u < returns_share + complaint, _TOPIC["complaint"], routine))
+    topic = np.where(technical, _TOPIC["technical"], topic)
     asked = np.where(rng.random(n) < 0.55, _TOPIC["product_question"], _TOPIC["how_to"])
     return np.where(question, asked, topic)
 
 
-def _ticket_details(rng, rows, day, channel, topic, complexity, params) -> Tickets:
-    """Messages, response and resolution times, escalations and CSAT from the complexity."""
+def _ticket_details(rng, rows, day, channel, topic, complexity, params, flags=None) -> Tickets:
+    """Messages, response and resolution times, escalations and CSAT from the complexity.
+
+    ``flags`` = (escalated, reopened) when drawn as quotas by the caller.
+    """
     cp = params["complexity"]
     n = len(rows)
+    if flags is None:
+        flags = (rng.random(n) < np.asarray(cp["escalated"])[complexity],
+                 rng.random(n) < np.asarray(cp["reopened"])[complexity])
     messages = 1 + rng.poisson(np.asarray(cp["extra_messages"])[complexity])
     first_medians = np.array([_FIRST_RESPONSE_MINUTES[c] for c in TICKET_CHANNELS])
     first_response = np.round(lognormal_around(rng, first_medians[channel], 0.7), 1)
@@ -121,8 +132,8 @@ def _ticket_details(rng, rows, day, channel, topic, complexity, params) -> Ticke
     return Tickets(
         customer=rows, day=day, closed_day=day + resolution / 1440.0, channel=channel,
         topic=topic, messages=messages, first_response=first_response, resolution=resolution,
-        reopened=rng.random(n) < np.asarray(cp["reopened"])[complexity],
-        escalated=rng.random(n) < np.asarray(cp["escalated"])[complexity],
+        reopened=flags[1],
+        escalated=flags[0],
         csat=csat,
     )
 

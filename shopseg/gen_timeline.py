@@ -7,8 +7,8 @@ class. The rate is piecewise constant over three periods that match the loyalty 
 before the last 360 days, 360-180 days ago and the last 180 days (loyalty class sets the
 two multipliers; churners stop inside the middle period). Events are drawn in
 "operational time" (expected-order units) and mapped back to days, so the whole chunk is
-drawn with a handful of numpy calls. Seasonal customers then move most orders into a
-November/December season.
+drawn with a handful of numpy calls. Every repeat buyer orders more often in November and
+December (the holiday peak); seasonal buyers move most of their orders there.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .gen_config import REF_DAY, WINDOW_START
-from .gen_util import group_starts, lognormal_around, rank_in_group
+from .gen_config import MONTH_DAYS, REF_DAY, WINDOW_START
+from .gen_util import group_starts, lognormal_around
 
 _SEASON_LENGTH = 61.0  # November + December
 SEASON_STARTS = np.array([
@@ -38,29 +38,25 @@ class Timeline:
     is_first: np.ndarray    # the buyer's first order
     first_day: np.ndarray   # per buyer: day of the first order
 
-    @property
-    def counts(self) -> np.ndarray:
-        return np.bincount(self.buyer, minlength=len(self.first_day))
-
 
 def draw_timeline(rng: np.random.Generator, classes: dict, params: dict) -> Timeline:
     """Draw the order days of every buyer from its maturity, frequency, cadence and loyalty."""
     m = len(classes["customer_maturity"])
     tenure = _draw_tenure(rng, classes["customer_maturity"], params["maturity"]["tenure_days"])
-    _plan_consistent_classes(classes, tenure, params)
+    _plan_consistent_classes(rng, classes, tenure, params)
     first_day = REF_DAY - tenure
     rate = np.where(classes["purchase_frequency"] == 0, 0.0, lognormal_around(
-        rng, np.asarray(params["frequency"]["orders_per_month"])[classes["purchase_frequency"]] / 30.0,
+        rng, np.asarray(params["frequency"]["orders_per_month"])[classes["purchase_frequency"]] / MONTH_DAYS,
         params["frequency"]["rate_sigma"]))
     shape = np.asarray(params["cadence"]["gap_shape"], dtype=float)[classes["purchase_cadence"]]
     seg = _rate_segments(rng, first_day, tenure, classes["loyalty_trajectory"], params["loyalty"])
     owner, day = _renewal_events(rng, first_day, rate, shape, seg)
-    owner, day = _ensure_churn_order(rng, classes["loyalty_trajectory"], first_day, seg, owner, day)
+    owner, day = _ensure_period_orders(rng, classes["loyalty_trajectory"], first_day, rate, seg, owner, day)
+    owner, day = _holiday_orders(rng, first_day, rate, params["holiday_extra_rate"], owner, day)
     is_first = np.concatenate([np.ones(m, dtype=bool), np.zeros(len(owner), dtype=bool)])
     owner = np.concatenate([np.arange(m), owner])
     day = np.concatenate([first_day, day])
-    day = _move_to_seasons(rng, owner, day, is_first, first_day,
-                           classes["purchase_cadence"] == SEASONAL, params)
+    day = _move_to_seasons(rng, owner, day, is_first, first_day, classes["purchase_cadence"], params)
     order = np.lexsort((day, ~is_first, owner))
     return Timeline(owner[order], day[order], is_first[order], first_day)
 
@@ -71,24 +67,31 @@ def _draw_tenure(rng, maturity: np.ndarray, bands) -> np.ndarray:
     return band[:, 0] + (band[:, 1] - band[:, 0]) * rng.random(len(maturity))
 
 
-def _plan_consistent_classes(classes: dict, tenure: np.ndarray, params: dict) -> None:
-    """Adjust planted classes that the customer's tenure makes impossible to show.
+def _plan_consistent_classes(rng, classes: dict, tenure: np.ndarray, params: dict) -> None:
+    """Adjust planted classes that contradict each other or the customer's tenure.
 
     * seasonal needs a past holiday season -> irregular for short tenures;
-    * a history shorter than 180 days lies entirely inside the last 180 days -> accelerating;
-    * seasonal buyers' last 180 days (May-Oct) hold no season -> declining_engagement.
+    * routine and steady buyers keep their rhythm or stop: their loyalty is stable or
+      churning (a rate change would make their gaps irregular);
+    * seasonal buyers' last 180 days (May-Oct) hold no season -> declining_engagement;
+    * a history shorter than 180 days lies entirely inside the last 180 days -> accelerating.
     """
     cadence, loyalty = classes["purchase_cadence"], classes["loyalty_trajectory"]
     cadence[(cadence == SEASONAL) & (tenure < params["cadence"]["seasonal_min_tenure"])] = IRREGULAR
+    weights = params["mixtures"]["loyalty_trajectory"]
+    p_churn = weights[CHURNING] / (weights[CHURNING] + weights[STABLE])
+    rhythmic = (cadence <= 1) & (loyalty != CHURNING) & (loyalty != STABLE)
+    loyalty[rhythmic] = np.where(rng.random(rhythmic.sum()) < p_churn, CHURNING, STABLE)
     loyalty[cadence == SEASONAL] = DECLINING
-    loyalty[tenure < 180] = ACCELERATING
     loyalty[(loyalty == CHURNING) & (tenure < params["loyalty"]["churn_days_ago"][0])] = DECLINING
+    loyalty[tenure < 180] = ACCELERATING
 
 
 @dataclass
 class _Segments:
     s1: np.ndarray   # start of the middle period (clipped to the first order)
     s2: np.ndarray   # start of the last period (or the churn date)
+    m_early: np.ndarray
     m_mid: np.ndarray
     m_last: np.ndarray
 
@@ -110,12 +113,16 @@ def _rate_segments(rng, first_day, tenure, loyalty, lp) -> _Segments:
     covered = s2 - s1
     boost = np.where((first_day > b1) & (covered > 1.0),
                      np.minimum(4.0, (b2 - b1) / np.maximum(covered, 1.0)), 1.0)
-    return _Segments(s1, s2, mult[:, 0] * boost, mult[:, 1])
+    m_mid, m_last = mult[:, 0] * boost, mult[:, 1]
+    # normalise: over the whole tenure the buyer orders at its frequency class's rate
+    mean = ((s1 - first_day) + m_mid * (s2 - s1) + m_last * (REF_DAY - s2)) / np.maximum(tenure, 1.0)
+    mean = np.where(mean > 0, mean, 1.0)
+    return _Segments(s1, s2, 1.0 / mean, m_mid / mean, m_last / mean)
 
 
 def _renewal_events(rng, first_day, rate, shape, seg: _Segments):
     """Orders after the first one: gamma renewal process in operational time, mapped to days."""
-    cum_a = rate * (seg.s1 - first_day)
+    cum_a = rate * seg.m_early * (seg.s1 - first_day)
     cum_b = cum_a + rate * seg.m_mid * (seg.s2 - seg.s1)
     total = cum_b + rate * seg.m_last * (REF_DAY - seg.s2)
     cap = np.where(rate > 0, np.ceil(total + 4.0 * np.sqrt(total / shape) + 3.0), 0).astype(np.int64)
@@ -128,40 +135,59 @@ def _renewal_events(rng, first_day, rate, shape, seg: _Segments):
     owner, u = owner[keep], u[keep]
     r = rate[owner]
     with np.errstate(divide="ignore", invalid="ignore"):
-        day_a = first_day[owner] + u / r
+        day_a = first_day[owner] + u / (r * seg.m_early[owner])
         day_b = seg.s1[owner] + (u - cum_a[owner]) / (r * seg.m_mid[owner])
         day_c = seg.s2[owner] + (u - cum_b[owner]) / (r * seg.m_last[owner])
     day = np.where(u < cum_a[owner], day_a, np.where(u < cum_b[owner], day_b, day_c))
     return owner, np.minimum(day, REF_DAY - 1e-4)
 
 
-def _ensure_churn_order(rng, loyalty, first_day, seg, owner, day):
-    """A churner shows as one only with an order 360-180 days ago; add one where missing."""
-    in_mid = (day >= REF_DAY - 360) & (day < REF_DAY - 180)
-    has_mid = np.bincount(owner[in_mid], minlength=len(first_day)) > 0
-    first_mid = (first_day >= REF_DAY - 360) & (first_day < REF_DAY - 180)
-    need = np.flatnonzero((loyalty == CHURNING) & ~has_mid & ~first_mid)
-    extra = seg.s2[need] - 10.0 * rng.random(len(need))
-    extra = np.clip(extra, np.maximum(first_day[need], REF_DAY - 359.0), REF_DAY - 181.0)
-    return np.concatenate([owner, need]), np.concatenate([day, extra])
+def _ensure_period_orders(rng, loyalty, first_day, rate, seg, owner, day):
+    """Repeat buyers get at least one order in each loyalty window they span.
+
+    The loyalty features compare the last 180 days with the 180 before; a window without
+    any order turns a "declining" buyer into an apparent churner (or a "growing" one into
+    an apparently brand-new one). Churners only need an order in the earlier window.
+    """
+    m = len(first_day)
+    repeat = rate > 0
+    extra_owner, extra_day = [], []
+    for lo, hi, wanted in ((REF_DAY - 360, REF_DAY - 180, repeat),
+                           (REF_DAY - 180, REF_DAY, repeat & (loyalty != CHURNING))):
+        has = np.bincount(owner[(day >= lo) & (day < hi)], minlength=m) > 0
+        has |= (first_day >= lo) & (first_day < hi)
+        need = np.flatnonzero(wanted & ~has & (first_day < hi))
+        if lo == REF_DAY - 360:  # churners: just before they stop
+            end = np.where(loyalty[need] == CHURNING, np.minimum(seg.s2[need], hi), hi)
+        else:
+            end = np.full(len(need), hi)
+        start = np.maximum(first_day[need], lo)
+        extra_owner.append(need)
+        extra_day.append(start + (end - start) * rng.random(len(need)))
+    return np.concatenate([owner, *extra_owner]), np.concatenate([day, *extra_day])
 
 
-def _move_to_seasons(rng, owner, day, is_first, first_day, seasonal, params):
-    """Seasonal buyers place most repeat orders in Nov/Dec; others a few (holiday peak)."""
-    share = np.where(seasonal[owner], params["cadence"]["seasonal_share"],
-                     params["holiday_uplift_share"])
+def _holiday_orders(rng, first_day, rate, extra_rate, owner, day):
+    """Holiday peak: every repeat buyer orders ``extra_rate`` more often in Nov/Dec."""
+    start = np.maximum(SEASON_STARTS[None, :], first_day[:, None])
+    end = np.minimum(SEASON_STARTS[None, :] + _SEASON_LENGTH, REF_DAY)
+    overlap = np.maximum(end - start, 0.0)
+    count = rng.poisson(extra_rate * rate[:, None] * overlap).ravel()
+    cells = np.repeat(np.arange(count.size), count)
+    extra = start.ravel()[cells] + overlap.ravel()[cells] * rng.random(len(cells))
+    return np.concatenate([owner, cells // len(SEASON_STARTS)]), np.concatenate([day, extra])
+
+
+def _move_to_seasons(rng, owner, day, is_first, first_day, cadence, params):
+    """Seasonal buyers move most repeat orders into the nearest Nov/Dec (within 4 months)."""
+    share = np.where(cadence[owner] == SEASONAL, params["cadence"]["seasonal_share"], 0.0)
     move = ~is_first & (rng.random(len(day)) < share)
     season = np.clip(np.round((day - 30.0) / 365.25), 0, len(SEASON_STARTS) - 1).astype(np.int64)
     target = SEASON_STARTS[season] + _SEASON_LENGTH * rng.random(len(day))
-    ok = move & (target > first_day[owner]) & (target < REF_DAY)
+    ok = move & (target > first_day[owner]) & (target < REF_DAY) & (np.abs(target - day) < 120.0)
     return np.where(ok, target, day)
 
 
 def in_season(day: np.ndarray) -> np.ndarray:
     """True for days in November or December."""
     return ((day[:, None] >= SEASON_STARTS) & (day[:, None] < SEASON_STARTS + _SEASON_LENGTH)).any(axis=1)
-
-
-def buyer_ranks(timeline: Timeline) -> np.ndarray:
-    """Position of every order inside its buyer's history."""
-    return rank_in_group(timeline.counts)

@@ -3,30 +3,36 @@
 Some behaviour cannot show in a short history, whatever was planted. These rules make the
 recorded class the one the data can express (see docs/generator.md):
 
-* one valid order -> purchase_frequency one_time_buyer, repurchase_behavior one_and_done;
+* one valid order -> purchase_frequency one_time_buyer (under two months of history: the
+  class nearest to one order per month), repurchase_behavior one_and_done;
   loyalty_trajectory by where that order falls: last 180 days -> accelerating, 180-360 days
   ago -> churning, earlier -> stable (no spend in either comparison window);
 * fewer than three valid orders -> purchase_cadence irregular (gap CV is 1 by definition),
   or seasonal when most of them fall in November/December.
+
+price_sensitivity, return_behavior, category_exploration and purchase_value are recorded from the realised
+orders by the order generator (see shopseg.gen_orders).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .gen_config import AXES, AXIS_LABELS, REF_DAY
-from .gen_timeline import ACCELERATING, CHURNING, IRREGULAR, SEASONAL, STABLE, in_season
+from .gen_config import AXES, AXIS_LABELS, MONTH_DAYS, REF_DAY
+from .gen_timeline import ACCELERATING, CHURNING, IRREGULAR, SEASONAL, STABLE, Timeline, in_season
 
 
-def apply_realised_rules(classes: dict, buyer: np.ndarray, day: np.ndarray,
-                         valid: np.ndarray, m: int) -> np.ndarray:
+def apply_realised_rules(classes: dict, timeline: Timeline, valid: np.ndarray, params: dict) -> np.ndarray:
     """Adjust ``classes`` in place; returns the number of valid orders per buyer."""
-    n_valid = np.bincount(buyer[valid], minlength=m)
-    holiday = np.bincount(buyer[valid & in_season(day)], minlength=m)
+    m = len(timeline.first_day)
+    buyer, day = timeline.buyer[valid], timeline.day[valid]
+    n_valid = np.bincount(buyer, minlength=m)
+    holiday = np.bincount(buyer[in_season(day)], minlength=m)
     last_day = np.full(m, -np.inf)
-    np.maximum.at(last_day, buyer[valid], day[valid])
+    np.maximum.at(last_day, buyer, day)
     one = n_valid == 1
-    classes["purchase_frequency"][one] = 0
+    tenure = REF_DAY - timeline.first_day
+    classes["purchase_frequency"][one] = _one_order_frequency(tenure[one], params["frequency"]["orders_per_month"])
     classes["repurchase_behavior"][one] = 0
     days_ago = REF_DAY - last_day
     loyalty = classes["loyalty_trajectory"]
@@ -37,6 +43,15 @@ def apply_realised_rules(classes: dict, buyer: np.ndarray, day: np.ndarray,
     cadence = classes["purchase_cadence"]
     cadence[few] = np.where(2 * holiday[few] > n_valid[few], SEASONAL, IRREGULAR)
     return n_valid
+
+
+def _one_order_frequency(tenure: np.ndarray, rates) -> np.ndarray:
+    """One order: a one_time_buyer, unless the history is under two months; then the class
+    whose rate is nearest (log1p scale) to one order per active month."""
+    realised = np.log1p(1.0 / np.maximum(tenure / MONTH_DAYS, 1.0))
+    centres = np.log1p(np.asarray(rates, dtype=float))
+    nearest = np.abs(realised[:, None] - centres[None, :]).argmin(axis=1)
+    return np.where(tenure >= 2 * MONTH_DAYS, 0, nearest)
 
 
 def truth_rows(customer_id: np.ndarray, classes: dict) -> dict:

@@ -20,13 +20,8 @@ def rank_in_group(counts: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) - np.repeat(group_starts(counts), counts)
 
 
-def group_sum(values: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
-    """Sum of ``values`` per group index."""
-    return np.bincount(group, weights=values, minlength=n_groups)
-
-
 def random_rank_in_group(rng: np.random.Generator, group: np.ndarray) -> np.ndarray:
-    """A random permutation rank of every element inside its group (group must be sorted)."""
+    """A random permutation rank of every element inside its group (group ids 0..k, any order)."""
     order = np.lexsort((rng.random(len(group)), group))
     counts = np.bincount(group, minlength=int(group.max()) + 1 if len(group) else 0)
     ranks = np.empty(len(group), dtype=np.int64)
@@ -57,10 +52,30 @@ def quota_flags(rng: np.random.Generator, group: np.ndarray, share: np.ndarray,
     return flags
 
 
-def choice_from_cumulative(rng: np.random.Generator, cum: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Draw one column index per element from row-wise cumulative weights ``cum[rows]``."""
-    u = rng.random(len(rows)) * cum[rows, -1]
-    return (cum[rows] < u[:, None]).sum(axis=1)
+def choice_from_cumulative(rng: np.random.Generator, cum: np.ndarray, rows: np.ndarray,
+                           u: np.ndarray | None = None) -> np.ndarray:
+    """One column index per element from row-wise cumulative weights ``cum[rows]``.
+
+    ``u`` (uniform 0..1 per element) may be given, e.g. for systematic sampling.
+    """
+    if u is None:
+        u = rng.random(len(rows))
+    return (cum[rows] <= (u * cum[rows, -1])[:, None]).sum(axis=1)
+
+
+def stable_rank_in_group(group: np.ndarray, n_groups: int) -> np.ndarray:
+    """0-based rank of every element among the elements of its group, in array order."""
+    order = np.argsort(group, kind="stable")
+    ranks = np.empty(len(group), dtype=np.int64)
+    ranks[order] = rank_in_group(np.bincount(group, minlength=n_groups))
+    return ranks
+
+
+def nearest_class(value: np.ndarray, centres, planted: np.ndarray) -> np.ndarray:
+    """Class whose centre is nearest to ``value``; ties go to the planted class."""
+    dist = np.abs(value[:, None] - np.asarray(centres, dtype=float)[None, :])
+    dist[np.arange(len(value)), planted] -= 1e-9
+    return dist.argmin(axis=1)
 
 
 def classes_from_latent(z: np.ndarray, weights) -> np.ndarray:
@@ -70,6 +85,14 @@ def classes_from_latent(z: np.ndarray, weights) -> np.ndarray:
     cum = np.clip(cum, 1e-12, 1 - 1e-12)
     cuts = np.array([NormalDist().inv_cdf(c) for c in cum])
     return np.searchsorted(cuts, z, side="right")
+
+
+def band_middles(weights) -> np.ndarray:
+    """Standard-normal value at the middle (in probability) of every mixture class band."""
+    w = np.asarray(weights, dtype=float)
+    cum = np.cumsum(w / w.sum())
+    mid = np.clip(cum - w / w.sum() / 2, 1e-9, 1 - 1e-9)
+    return np.array([NormalDist().inv_cdf(c) for c in mid])
 
 
 def nearest_psd_correlation(corr: np.ndarray) -> np.ndarray:

@@ -30,10 +30,11 @@ from psycopg import sql
 
 from . import gen_load
 from .gen_catalog import build_catalog, build_customers, currency_codes, customer_rows
-from .gen_classes import draw_classes
-from .gen_config import (AXES, PRESETS, REF_DAY, REFUND_REASONS, SALES_CHANNELS,
-                         TICKET_CHANNELS, TICKET_TOPICS, WINDOW_END, WINDOW_START, merged_params)
-from .gen_orders import build_orders, build_profile, build_refunds
+from .gen_classes import draw_classes, recouple
+from .gen_config import (PRESETS, REFUND_REASONS, SALES_CHANNELS, TICKET_CHANNELS, TICKET_TOPICS,
+                         WINDOW_END, WINDOW_START, merged_params)
+from .gen_orders import (build_orders, build_profile, build_refunds, draw_cancellations, plan_discounts,
+                         realised_value_class)
 from .gen_support import buyer_tickets, concat, prospect_tickets
 from .gen_timeline import draw_timeline
 from .gen_truth import apply_realised_rules, truth_rows
@@ -66,10 +67,13 @@ def generate(dsn: str, customers: int = 10_000, seed: int = 42, schema: str = "r
              quiet: bool = True) -> dict:
     """Generate the demo data and load it into ``schema`` (truth into ``truth_schema``).
 
-    Returns the row count of every loaded table plus ``customers_with_orders``,
-    ``reference_date`` (latest order, ISO text) and ``elapsed_seconds``. Tables switched off
-    are neither created nor counted.
+    ``params`` is deep-merged over :data:`shopseg.gen_config.DEFAULT_PARAMS`. Returns the
+    row count of every loaded table plus ``customers_with_orders``, ``customer_classes``,
+    ``reference_date`` (latest order, ISO text) and ``elapsed_seconds``. Tables switched
+    off are neither created nor counted.
     """
+    if customers < 1:
+        raise ValueError("customers must be at least 1")
     started = time.perf_counter()
     params = merged_params(params)
     truth_schema = truth_schema or f"{schema}_truth"
@@ -77,45 +81,56 @@ def generate(dsn: str, customers: int = 10_000, seed: int = 42, schema: str = "r
                 "no_refunds": no_refunds, "no_categories": no_categories}
     tables = [t for t in gen_load.TABLES
               if not any(on and OPTIONAL_TABLES.get(s) == t for s, on in switches.items())]
-    catalog = build_catalog(np.random.Generator(np.random.PCG64([seed, 0])),
-                            params["products"], params["product_price_sigma"])
-    chunk_size = int(params["chunk_size"])
-    n_chunks = max(1, -(-customers // chunk_size))
+    n_chunks = -(-customers // int(params["chunk_size"]))
     progress = gen_load.Progress(n_chunks, quiet)
-    counts = {t: 0 for t in tables} | {"customers_with_orders": 0, "customer_classes": 0}
-    latest_order = np.iinfo(np.int64).min
     with psycopg.connect(dsn) as conn:
         gen_load.recreate_tables(conn, schema, gen_load.TABLES, tables)
         gen_load.recreate_tables(conn, truth_schema, gen_load.TRUTH_TABLES, list(gen_load.TRUTH_TABLES))
-        streamer = gen_load.CopyStreamer(conn)
-        try:
-            _put(streamer, schema, "products", _product_rows(catalog, no_categories))
-            counts["products"] = len(catalog.product_id)
-            ids = _Ids()
-            for chunk in range(n_chunks):
-                first = chunk * chunk_size
-                rng = np.random.Generator(np.random.PCG64([seed, 1, chunk]))
-                rows = _generate_chunk(rng, first, min(chunk_size, customers - first), catalog, ids, params)
-                latest_order = max(latest_order, int(rows["orders"]["created_at"].max(initial=latest_order)))
-                counts["customers_with_orders"] += rows.pop("customers_with_orders")
-                for table, columns in rows.items():
-                    if table in tables:
-                        _put(streamer, schema, table, columns)
-                        counts[table] += len(next(iter(columns.values())))
-                    elif table == "customer_classes":
-                        _put(streamer, truth_schema, table, columns, gen_load.TRUTH_TABLES)
-                        counts[table] += len(columns["customer_id"])
-                progress.update(chunk + 1, "loading")
-        finally:
-            streamer.close()
+        counts, latest_order = _stream_chunks(conn, schema, truth_schema, tables, customers, seed,
+                                              no_categories, params, progress)
         progress.update(n_chunks, "keys and indexes")
         gen_load.add_keys_and_analyze(conn, schema, tables, truth_schema)
-        reference = (WINDOW_START + np.timedelta64(latest_order, "s")) if counts["orders"] else None
+        reference = f"{WINDOW_START + np.timedelta64(latest_order, 's')}Z" if counts["orders"] else None
         _write_generation_info(conn, truth_schema, seed, customers, counts, reference, switches, params)
-    counts["reference_date"] = None if reference is None else f"{reference}Z"
+    counts["reference_date"] = reference
     counts["elapsed_seconds"] = round(time.perf_counter() - started, 1)
     progress.finish("done")
     return counts
+
+
+def _stream_chunks(conn, schema, truth_schema, tables, customers, seed, no_categories,
+                   params, progress) -> tuple[dict, int]:
+    """Generate chunk after chunk and stream them into the (already created) tables.
+
+    Returns the row counts and the latest order time (seconds since the window start).
+    """
+    catalog = build_catalog(np.random.Generator(np.random.PCG64([seed, 0])),
+                            params["products"], params["product_price_sigma"])
+    chunk_size = int(params["chunk_size"])
+    counts = {t: 0 for t in tables} | {"customers_with_orders": 0, "customer_classes": 0}
+    latest_order = np.iinfo(np.int64).min
+    ids = _Ids()
+    streamer = gen_load.CopyStreamer(conn)
+    try:
+        _put(streamer, schema, "products", _product_rows(catalog, no_categories))
+        counts["products"] = len(catalog.product_id)
+        for chunk, first in enumerate(range(0, customers, chunk_size)):
+            rng = np.random.Generator(np.random.PCG64([seed, 1, chunk]))
+            rows = _generate_chunk(rng, first, min(chunk_size, customers - first), catalog, ids, params)
+            latest_order = max(latest_order, int(rows["orders"]["created_at"].max(initial=latest_order)))
+            counts["customers_with_orders"] += rows.pop("customers_with_orders")
+            for table, columns in rows.items():
+                if table in tables:
+                    _put(streamer, schema, table, columns)
+                elif table in gen_load.TRUTH_TABLES:
+                    _put(streamer, truth_schema, table, columns, gen_load.TRUTH_TABLES)
+                else:
+                    continue
+                counts[table] += len(columns[next(iter(columns))])
+            progress.update(chunk + 1, "generated")
+    finally:
+        streamer.close()
+    return counts, latest_order
 
 
 def _put(streamer, schema, table, columns, specs=gen_load.TABLES) -> None:
@@ -138,12 +153,21 @@ def _generate_chunk(rng, first: int, n: int, catalog, ids: _Ids, params: dict) -
     cust = build_customers(rng, first + 1, n, params["no_order_share"], params["foreign_currency"])
     buyer_rows = np.flatnonzero(cust.has_orders)
     m = len(buyer_rows)
-    classes = draw_classes(rng, m, params)
+    classes, latent = draw_classes(rng, m, params)
     timeline = draw_timeline(rng, classes, params)
+    cancelled = draw_cancellations(rng, timeline, params["cancel_share"])
+    n_valid = apply_realised_rules(classes, timeline, ~cancelled, params)
+    plan = plan_discounts(rng, timeline, cancelled, classes["price_sensitivity"], params["price_sensitivity"])
+    classes["price_sensitivity"] = plan.price_class
+    # bargain hunters are the deal seekers: couple sophistication to the realised class
+    classes["value_sophistication"] = recouple(
+        latent, "price_sensitivity", plan.price_class, "value_sophistication",
+        params["sophistication"]["price_coupling"], params["mixtures"])
     profile = build_profile(rng, classes, catalog, params)
-    orders, lines = build_orders(rng, timeline, profile, catalog, cust.tax_rate[buyer_rows], params)
-    n_valid = apply_realised_rules(classes, orders.buyer, orders.day, ~orders.cancelled, m)
-    refunds = build_refunds(rng, orders, lines, profile, params)
+    orders, lines, classes["category_exploration"] = build_orders(
+        rng, timeline, cancelled, profile, plan, classes, catalog, cust.tax_rate[buyer_rows], params)
+    refunds, classes["return_behavior"] = build_refunds(rng, orders, lines, classes["return_behavior"], params)
+    classes["purchase_value"] = realised_value_class(orders, refunds, classes["purchase_value"], params["value"])
     signup_lag = np.where(rng.random(m) < 0.4, 0.01 * rng.random(m), rng.exponential(20.0, m))
     cust.created_day[buyer_rows] = timeline.first_day - signup_lag
     prospects = np.flatnonzero(~cust.has_orders)
@@ -206,7 +230,7 @@ def _write_generation_info(conn, truth_schema, seed, customers, counts, referenc
         " window_end timestamptz, row_counts jsonb, switches jsonb, parameters jsonb)").format(ident))
     conn.execute(sql.SQL("insert into {} values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)").format(ident), [
         GENERATOR_VERSION, seed, customers, counts["customers_with_orders"],
-        None if reference is None else f"{reference}Z", f"{WINDOW_START}Z", f"{WINDOW_END}Z",
+        reference, f"{WINDOW_START}Z", f"{WINDOW_END}Z",
         json.dumps({k: v for k, v in counts.items() if k != "customers_with_orders"}),
         json.dumps(switches), json.dumps(params),
     ])
