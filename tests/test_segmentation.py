@@ -147,6 +147,23 @@ def reference_date(dbname: str) -> str:
     return ref
 
 
+def test_rediscovery_on_unchanged_data_keeps_every_label(lifecycle_db):
+    before = {c: p[2] for c, p in profiles(lifecycle_db).items()}
+    (old_version,), = query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids")
+    # the data is unchanged since version 1 was discovered (this test runs before the incremental one)
+    run_dbt(lifecycle_db, "build", "--vars", "{rediscover: true, reference_date: '%s'}" % reference_date(lifecycle_db))
+    (new_version,), = query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids")
+    assert new_version == old_version + 1
+    after = {c: p[2] for c, p in profiles(lifecycle_db).items()}
+    assert after == before
+    versions = query(lifecycle_db, f"select distinct centroid_version from {MARTS}.customer_profiles where centroid_version is not null")
+    assert versions == [(new_version,)]
+    moved = query(lifecycle_db, f"select coalesce(sum(customers), 0) from {MARTS}.segment_migrations where changed")
+    assert moved == [(0,)]
+    (stayed,), = query(lifecycle_db, f"select coalesce(sum(customers), 0) from {MARTS}.segment_migrations where not changed")
+    assert stayed > 0
+
+
 def test_incremental_build_equals_full_rebuild(lifecycle_db):
     ref = reference_date(lifecycle_db)
     pinned = "{reference_date: '%s'}" % ref
@@ -200,19 +217,3 @@ def test_incremental_build_equals_full_rebuild(lifecycle_db):
         select segmentation_status from {MARTS}.customer_profiles
         where customer_id = (select max(customer_id)::text from raw.customers)""")
     assert status == "segmented"
-
-
-def test_rediscovery_on_unchanged_data_keeps_every_label(lifecycle_db):
-    before = {c: p[2] for c, p in profiles(lifecycle_db).items()}
-    (old_version,), = query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids")
-    run_dbt(lifecycle_db, "build", "--vars", "{rediscover: true, reference_date: '%s'}" % reference_date(lifecycle_db))
-    (new_version,), = query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids")
-    assert new_version == old_version + 1
-    after = {c: p[2] for c, p in profiles(lifecycle_db).items()}
-    assert after == before
-    versions = query(lifecycle_db, f"select distinct centroid_version from {MARTS}.customer_profiles where centroid_version is not null")
-    assert versions == [(new_version,)]
-    moved = query(lifecycle_db, f"select coalesce(sum(customers), 0) from {MARTS}.segment_migrations where changed")
-    assert moved == [(0,)]
-    (stayed,), = query(lifecycle_db, f"select coalesce(sum(customers), 0) from {MARTS}.segment_migrations where not changed")
-    assert stayed > 0

@@ -33,3 +33,44 @@
         {%- endfor %}
     end
 {%- endmacro %}
+
+{#- Smallest of the first k_max elements of a distance array (nulls beyond k are ignored). -#}
+{% macro shopseg_array_min(array_expression, k_max) -%}
+    least({% for j in range(1, k_max + 1) %}{{ array_expression }}[{{ j }}]{{ ", " if not loop.last }}{% endfor %})
+{%- endmacro %}
+
+{#-
+    Fuzzy memberships (fuzzy c-means, m = 2) of a squared-distance array, as scalar expressions
+    unrolled over k_max slots (no per-row subqueries): u_j = r_j / sum(r) with
+    r_j = min / d_j; when min = 0 the first zero-distance cluster gets 1 and the others 0.
+-#}
+{% macro shopseg_fuzzy_memberships(distances, min_distance, dominant_index, k_max) -%}
+    {%- set ratio_sum -%}
+        ({% for j in range(1, k_max + 1) %}coalesce({{ min_distance }} / {{ distances }}[{{ j }}], 0){{ " + " if not loop.last }}{% endfor %})
+    {%- endset -%}
+    case
+        when {{ min_distance }} = 0 then
+            (array[
+                {%- for j in range(1, k_max + 1) %}
+                ({{ dominant_index }} = {{ j }})::int::double precision{{ "," if not loop.last }}
+                {%- endfor %}
+            ])[1:cardinality({{ distances }})]
+        else
+            (array[
+                {%- for j in range(1, k_max + 1) %}
+                {{ min_distance }} / {{ distances }}[{{ j }}] / {{ ratio_sum }}{{ "," if not loop.last }}
+                {%- endfor %}
+            ])[1:cardinality({{ distances }})]
+    end
+{%- endmacro %}
+
+{#- jsonb object label -> membership of one axis, without a per-row subquery. -#}
+{% macro shopseg_membership_object(labels, memberships, k_max) -%}
+    case cardinality({{ labels }})
+        {%- for n in range(1, k_max + 1) %}
+        when {{ n }} then jsonb_build_object(
+            {%- for j in range(1, n + 1) %}{{ labels }}[{{ j }}], {{ memberships }}[{{ j }}]{{ ", " if not loop.last }}{% endfor -%}
+        )
+        {%- endfor %}
+    end
+{%- endmacro %}

@@ -4,6 +4,7 @@
         unique_key=['customer_id', 'axis'],
         incremental_strategy='delete+insert',
         pre_hook="{{ shopseg_delete_scope('int_customers_to_score') }}",
+        indexes=[{'columns': ['customer_id']}],
     )
 }}
 {#-
@@ -57,8 +58,15 @@ distances as (
 nearest as (
     select
         *,
-        (select min(d) from unnest(squared_distances) as d) as min_squared_distance
+        {{ shopseg_array_min('squared_distances', k_max) }} as min_squared_distance
     from distances
+),
+
+dominant as (
+    select
+        *,
+        coalesce(array_position(squared_distances, min_squared_distance), 1) as dominant_index
+    from nearest
 ),
 
 assigned as (
@@ -69,24 +77,12 @@ assigned as (
         axis_status,
         labels,
         squared_distances,
-        coalesce(array_position(squared_distances, min_squared_distance), 1) as dominant_index,
-        case
-            when squared_distances is null then array[1.0::double precision]
-            when min_squared_distance = 0
-                then array(
-                        select
-                            (ordinality = array_position(squared_distances, 0::double precision))::int::double precision
-                        from unnest(squared_distances) with ordinality
-                    )
-            else array(
-                    select
-                        min_squared_distance / d
-                        / (select sum(min_squared_distance / d2) from unnest(squared_distances) as d2)
-                    from unnest(squared_distances) with ordinality as u (d, ordinality)
-                    order by ordinality
-                )
-        end as memberships
-    from nearest
+        dominant_index,
+        coalesce(
+            {{ shopseg_fuzzy_memberships('squared_distances', 'min_squared_distance', 'dominant_index', k_max) }},
+            array[1.0::double precision]
+        ) as memberships
+    from dominant
 )
 
 select

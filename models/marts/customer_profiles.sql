@@ -49,10 +49,7 @@ axis_objects as (
         axis,
         dominant_label,
         centroid_version,
-        (
-            select jsonb_object_agg(segment.label, segment.membership)
-            from unnest(labels, memberships) as segment (label, membership)
-        ) as memberships_object
+        {{ shopseg_membership_object('labels', 'memberships', var('kmeans_k_max') | int) }} as memberships_object
     from assignments
 ),
 

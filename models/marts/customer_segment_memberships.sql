@@ -1,20 +1,13 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key=['customer_id', 'axis', 'label'],
-        incremental_strategy='delete+insert',
-        pre_hook="{{ shopseg_delete_scope('int_customers_to_score') }}",
-        on_schema_change='fail',
-    )
-}}
+{{ config(materialized='view') }}
 {#-
     Long form of the assignment: one row per customer with orders, axis and segment, with the
     fuzzy membership, the Euclidean distance (standardized units) and whether it is the dominant
     segment. Axes without signal have one row: label insufficient_data, membership 1, no distance.
+    A view over int_customer_segment_assignments (indexed on customer_id): the ~5 M rows are
+    derived on read instead of being written on every build.
 -#}
 with assignments as (
     select * from {{ ref('int_customer_segment_assignments') }}
-    where {{ shopseg_in_scope('customer_id', 'int_customers_to_score') }}
 ),
 
 unnested as (
