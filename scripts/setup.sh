@@ -57,7 +57,7 @@ else
 fi
 if [ ! -f "$PGDATA/PG_VERSION" ]; then
   log "initialising the project-local cluster in $PGDATA (port $PGPORT)"
-  as_pg "$PG_BIN/initdb" -D "$PGDATA" -U "$PGUSER" --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  as_pg "$PG_BIN/initdb" -D "$PGDATA" -U "$PGUSER" --auth=trust -E UTF8 --locale=C >/dev/null
   as_pg mkdir -p "$PG_SOCKET_DIR"
   as_pg tee -a "$PGDATA/postgresql.conf" >/dev/null <<CONF
 
@@ -66,7 +66,7 @@ listen_addresses = '127.0.0.1'
 port = $PGPORT
 unix_socket_directories = '$PG_SOCKET_DIR'
 shared_buffers = '1GB'
-work_mem = '64MB'
+work_mem = '256MB'
 maintenance_work_mem = '512MB'
 max_parallel_workers_per_gather = 2
 jit = off

@@ -27,20 +27,42 @@ price_positions as (
     select * from {{ ref('int_product_price_positions') }}
 ),
 
-customer_lines as (
+customer_order_products as (
+    -- one pass over the lines: everything later steps need, at the (customer, order, product) grain
     select
         orders.customer_id,
         lines.order_id,
         lines.product_id,
-        greatest(lines.quantity, 0) as quantity,
-        greatest(lines.quantity, 0) * greatest(lines.unit_price, 0) as line_value,
-        coalesce(lines.line_discount_amount, 0) <= 0 as is_full_price,
+        sum(greatest(lines.quantity, 0)) as quantity,
+        sum(greatest(lines.quantity, 0) * greatest(lines.unit_price, 0)) as line_value,
+        count(*) as line_count,
+        count(*) filter (where coalesce(lines.line_discount_amount, 0) <= 0) as full_price_lines
+    from lines
+    inner join orders on lines.order_id = orders.order_id
+    group by orders.customer_id, lines.order_id, lines.product_id
+),
+
+product_totals as (
+    select
+        customer_id,
+        product_id,
+        count(*) as orders_with_product,
+        sum(quantity) as quantity,
+        sum(line_value) as line_value,
+        sum(line_count) as line_count,
+        sum(full_price_lines) as full_price_lines
+    from customer_order_products
+    group by customer_id, product_id
+),
+
+customer_products as (
+    select
+        product_totals.*,
         price_positions.category,
         price_positions.price_percentile,
         price_positions.is_above_category_median
-    from lines
-    inner join orders on lines.order_id = orders.order_id
-    left join price_positions on lines.product_id = price_positions.product_id
+    from product_totals
+    left join price_positions on product_totals.product_id = price_positions.product_id
 ),
 
 per_category as (
@@ -48,7 +70,7 @@ per_category as (
         customer_id,
         category,
         sum(quantity) as category_items
-    from customer_lines
+    from customer_products
     where category is not null
     group by customer_id, category
 ),
@@ -65,12 +87,15 @@ category_stats as (
     select
         per_category.customer_id,
         count(*) as distinct_categories,
+        -- per-category terms in double precision (numeric log is slow), summed exactly as numeric
         sum(
             case
                 when per_category.category_items > 0
-                    then
-                        -(per_category.category_items / category_totals.items)
-                        * log(2.0, per_category.category_items / category_totals.items)
+                    then (
+                        -(per_category.category_items / category_totals.items)::double precision
+                        * ln((per_category.category_items / category_totals.items)::double precision)
+                        / ln(2.0::double precision)
+                    )::numeric
                 else 0
             end
         ) as category_entropy,
@@ -80,28 +105,11 @@ category_stats as (
     group by per_category.customer_id
 ),
 
-per_product as (
+customer_stats as (
     select
         customer_id,
-        product_id,
-        count(distinct order_id) as orders_with_product
-    from customer_lines
-    where product_id is not null
-    group by customer_id, product_id
-),
-
-product_stats as (
-    select
-        customer_id,
-        count(*) as distinct_products,
-        avg((orders_with_product >= 2)::int) as repeat_product_rate
-    from per_product
-    group by customer_id
-),
-
-line_stats as (
-    select
-        customer_id,
+        count(*) filter (where product_id is not null) as distinct_products,
+        avg((orders_with_product >= 2)::int) filter (where product_id is not null) as repeat_product_rate,
         coalesce(
             sum(line_value) filter (where is_above_category_median) / nullif(sum(line_value), 0), 0
         ) as premium_spend_share,
@@ -110,21 +118,20 @@ line_stats as (
             / nullif(sum(quantity) filter (where price_percentile is not null), 0),
             0
         ) as avg_price_percentile,
-        avg(is_full_price::int) as full_price_share
-    from customer_lines
+        sum(full_price_lines)::numeric / nullif(sum(line_count), 0) as full_price_share
+    from customer_products
     group by customer_id
 )
 
 select
-    line_stats.customer_id,
+    customer_stats.customer_id,
     coalesce(category_stats.distinct_categories, 0) as distinct_categories,
     coalesce(category_stats.category_entropy, 0)::double precision as category_entropy,
     coalesce(category_stats.top_category_share, 0)::double precision as top_category_share,
-    coalesce(product_stats.distinct_products, 0) as distinct_products,
-    coalesce(product_stats.repeat_product_rate, 0)::double precision as repeat_product_rate,
-    line_stats.premium_spend_share::double precision as premium_spend_share,
-    line_stats.avg_price_percentile::double precision as avg_price_percentile,
-    line_stats.full_price_share::double precision as full_price_share
-from line_stats
-left join category_stats on line_stats.customer_id = category_stats.customer_id
-left join product_stats on line_stats.customer_id = product_stats.customer_id
+    customer_stats.distinct_products,
+    coalesce(customer_stats.repeat_product_rate, 0)::double precision as repeat_product_rate,
+    customer_stats.premium_spend_share::double precision as premium_spend_share,
+    customer_stats.avg_price_percentile::double precision as avg_price_percentile,
+    coalesce(customer_stats.full_price_share, 0)::double precision as full_price_share
+from customer_stats
+left join category_stats on customer_stats.customer_id = category_stats.customer_id
