@@ -51,26 +51,41 @@ currency_rates as (
     where rate_to_reporting > 0
 ),
 
+currency_counts as (
+    select
+        currency,
+        count(*) as order_count
+    from {{ ref('stg_shop__orders') }}
+    where currency is not null
+    group by currency
+),
+
+ranked_currencies as (
+    select
+        currency,
+        row_number() over (order by order_count desc, currency asc) as currency_rank
+    from currency_counts
+),
+
 reporting_currency as (
-    {%- if reporting_currency %}
-    select upper(trim('{{ reporting_currency | replace("'", "''") }}')) as currency
-    {%- else %}
-    select (
-        select currency
-        from {{ ref('stg_shop__orders') }}
-        where currency is not null
-        group by currency
-        order by count(*) desc, currency
-        limit 1
-    ) as currency
-    {%- endif %}
+    -- exactly one row (no FROM): the pinned currency, or the most common one (null if none)
+    select
+        {% if reporting_currency -%}
+            upper(trim('{{ reporting_currency | replace("'", "''") }}'))
+        {%- else -%}
+            (
+                select ranked_currencies.currency
+                from ranked_currencies
+                where ranked_currencies.currency_rank = 1
+            )
+        {%- endif %} as currency
 ),
 
 deduplicated as (
     select distinct on (order_id) *
     from orders
     where order_id is not null
-    order by order_id, ordered_at, order_total desc nulls last, customer_id
+    order by order_id asc, ordered_at asc, order_total desc nulls last, customer_id asc
 ),
 
 converted as (

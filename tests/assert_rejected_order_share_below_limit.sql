@@ -1,0 +1,46 @@
+{{ config(severity='error', store_failures=true, tags=['bad_input']) }}
+{#-
+    Bad input that stops the build: more than var('max_rejected_order_share') (default 0.5) of
+    the orders rejected for reasons other than cancellation. That is a mapping problem (wrong
+    customers table, ids that do not match, a reporting currency most orders are not in, amounts
+    written with a decimal comma), not a shop: segmenting the remainder would be garbage. The row
+    names the share, the main reason and what to check. Runs before the features are built, so
+    the previous outputs stay in place.
+-#}
+{%- set max_share = var('max_rejected_order_share', 0.5) | float %}
+
+with validated as (
+    select rejection_reason from {{ ref('int_orders_validated') }}
+),
+
+totals as (
+    select
+        count(*) as orders_total,
+        count(*) filter (where rejection_reason is not null and rejection_reason <> 'cancelled') as orders_rejected
+    from validated
+),
+
+top_reason as (
+    select
+        rejection_reason,
+        count(*) as orders_with_reason
+    from validated
+    where rejection_reason is not null and rejection_reason <> 'cancelled'
+    group by rejection_reason
+    order by count(*) desc, rejection_reason
+    limit 1
+)
+
+select
+    'orders' as source_table,
+    totals.orders_total,
+    totals.orders_rejected,
+    round(totals.orders_rejected::numeric / totals.orders_total, 3) as rejected_share,
+    top_reason.rejection_reason as main_reason,
+    round(100.0 * totals.orders_rejected / totals.orders_total, 1) || '% of the orders are rejected (above '
+    || round(100 * {{ max_share }}, 1) || '%), mostly ' || top_reason.rejection_reason
+    || ': check the source mapping, var reporting_currency / seeds/currency_rates.csv and the amount format'
+    || ' (see tests/assert_no_invalid_orders), or raise var max_rejected_order_share' as message
+from totals
+cross join top_reason
+where totals.orders_total > 0 and totals.orders_rejected > totals.orders_total * {{ max_share }}
