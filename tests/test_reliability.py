@@ -242,8 +242,6 @@ def test_second_build_changes_nothing(rel_db):
     assert outputs(rel_db) == first
 
 
-@pytest.mark.xfail(reason="segment_centroids.py appends a new version on every rediscovery, even when it "
-                          "is identical to the newest one (docs/bad_input.md, 'Idempotence')", strict=False)
 def test_second_rediscovery_changes_nothing(rel_db):
     run_dbt(rel_db, "build", "--vars", "{rediscover: true}")
     first = outputs(rel_db)

@@ -41,3 +41,17 @@
     {%- endset -%}
     {{ return(run_query(query).columns[0].values() | list) }}
 {% endmacro %}
+
+{#-
+    The most clusters any axis can have: the largest label vocabulary (discovery never uses more
+    clusters than an axis has labels). Assignment SQL is unrolled over this many slots, so
+    lowering var('kmeans_k_max') after a discovery cannot cut off stored clusters.
+-#}
+{% macro shopseg_max_clusters() %}
+    {%- set labels_seed = ref('segment_axis_labels') -%}
+    {%- if not execute -%}{{ return(6) }}{%- endif -%}
+    {%- set query -%}
+        select max(labels) from (select count(*) as labels from {{ labels_seed }} group by axis) as per_axis
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values()[0] | int) }}
+{% endmacro %}

@@ -18,7 +18,7 @@
                             a zero distance gives membership 1 to that cluster (the first one)
     Axes without signal get the single label insufficient_data with membership 1.
 -#}
-{%- set k_max = var('kmeans_k_max') | int -%}
+{%- set k_max = shopseg_max_clusters() -%}
 {%- set catalog = shopseg_catalog_features() -%}
 
 with features as (

@@ -5,6 +5,7 @@
       reference_date       recency / trend anchor
       products_fingerprint md5 of the product catalog (category medians and price percentiles)
       catalog_fingerprint  md5 of the feature catalog seed
+      currency_fingerprint md5 of the currency rates and var('reporting_currency')
 -#}
 with reference as (
     select reference_date from {{ ref('int_reference_date_resolved') }}
@@ -31,16 +32,32 @@ catalog as (
     from {{ ref('segment_axis_features') }}
 ),
 
+currency as (
+    -- currency rules of int_orders_validated: a new rate or reporting currency changes every amount
+    select
+        md5(
+            '{{ var("reporting_currency", "") }}|'
+            || coalesce(string_agg(currency || '=' || rate_to_reporting::text, ',' order by currency), '')
+        ) as currency_fingerprint
+    from {{ ref('currency_rates') }}
+),
+
 context as (
     select
         reference.reference_date,
         products.products_fingerprint,
         catalog.catalog_fingerprint,
-        md5(reference.reference_date::text || products.products_fingerprint || catalog.catalog_fingerprint)
-            as feature_context
+        currency.currency_fingerprint,
+        md5(
+            reference.reference_date::text
+            || products.products_fingerprint
+            || catalog.catalog_fingerprint
+            || currency.currency_fingerprint
+        ) as feature_context
     from reference
     cross join products
     cross join catalog
+    cross join currency
 )
 
 select * from context

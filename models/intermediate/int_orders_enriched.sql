@@ -37,7 +37,8 @@ line_totals as (
 refund_totals as (
     select
         refunds.order_id,
-        sum(greatest(refunds.refund_amount, 0)) as refund_amount,
+        -- refunds are in the order's currency: convert with the order's rate
+        sum(greatest(refunds.refund_amount, 0)) * max(orders.currency_rate) as refund_amount,
         sum(greatest(coalesce(refunds.refund_quantity, 0), 0)) as refund_quantity
     from refunds
     inner join orders on refunds.order_id = orders.order_id

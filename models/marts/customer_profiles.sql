@@ -49,7 +49,7 @@ axis_objects as (
         axis,
         dominant_label,
         centroid_version,
-        {{ shopseg_membership_object('labels', 'memberships', var('kmeans_k_max') | int) }} as memberships_object
+        {{ shopseg_membership_object('labels', 'memberships', shopseg_max_clusters()) }} as memberships_object
     from assignments
 ),
 

@@ -52,7 +52,7 @@ def newest_version(session, this):
         return None
     version = int(head["v"][0])
     rows = session.sql(
-        "select axis, axis_status, label, center, feature_names, feature_mean, feature_std "
+        "select axis, axis_status, label, k, center, feature_names, feature_mean, feature_std, feature_weights "
         "from %s where centroid_version = %d order by axis, cluster_index" % (this, version))
     return version, float(head["age_days"][0]), rows
 
@@ -64,6 +64,19 @@ def catalog_matches(specs, rows):
         stored[axis] = list(names or [])
     wanted = {s["axis"]: [f["name"] for f in s["features"]] for s in specs}
     return stored == wanted
+
+
+def same_centroids(new_rows, stored):
+    """True when a rediscovery reproduced the stored version exactly (then nothing is appended)."""
+    keys = ("axis", "axis_status", "label", "k", "center", "feature_mean", "feature_std", "feature_weights")
+
+    def as_tuple(row):
+        return tuple(tuple(v) if isinstance(v, (list, tuple, np.ndarray)) else v for v in row)
+
+    ordered = sorted(new_rows, key=lambda r: (r["axis"], r["cluster_index"]))
+    new = [as_tuple([r[k] for k in keys]) for r in ordered]
+    old = [as_tuple([stored[k][i] for k in keys]) for i in range(len(stored["axis"]))]
+    return new == old
 
 
 def previous_clusters(rows, axis):
@@ -144,4 +157,6 @@ def model(dbt, session):
             rows.append(dict(common, cluster_index=cluster["cluster_index"], label=cluster["label"],
                              center=cluster["center"], center_original=cluster["center_original"],
                              cluster_size=cluster["size"]))
+    if current is not None and same_centroids(rows, current[2]):
+        return None  # the rediscovery reproduced the newest version: nothing new to append
     return rows
