@@ -148,20 +148,36 @@ def reference_date(dbname: str) -> str:
 
 
 def test_rediscovery_on_unchanged_data_keeps_every_label(lifecycle_db):
+    """Same data, same seed: the rediscovery reproduces the newest version, so nothing is appended
+    and every label stays. Same data, another sample seed: a new version is appended and segment
+    names stay continuous (continuity matching), so customers keep their labels."""
     before = {c: p[2] for c, p in profiles(lifecycle_db).items()}
     (old_version,), = query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids")
-    # the data is unchanged since version 1 was discovered (this test runs before the incremental one)
-    run_dbt(lifecycle_db, "build", "--vars", "{rediscover: true, reference_date: '%s'}" % reference_date(lifecycle_db))
+    pinned = "reference_date: '%s'" % reference_date(lifecycle_db)
+    run_dbt(lifecycle_db, "build", "--vars", "{rediscover: true, %s}" % pinned)
+    assert query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids") == [(old_version,)]
+    assert {c: p[2] for c, p in profiles(lifecycle_db).items()} == before
+
+    run_dbt(lifecycle_db, "build", "--vars", "{rediscover: true, sample_seed: 4242, %s}" % pinned)
     (new_version,), = query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids")
     assert new_version == old_version + 1
-    after = {c: p[2] for c, p in profiles(lifecycle_db).items()}
-    assert after == before
     versions = query(lifecycle_db, f"select distinct centroid_version from {MARTS}.customer_profiles where centroid_version is not null")
     assert versions == [(new_version,)]
-    moved = query(lifecycle_db, f"select coalesce(sum(customers), 0) from {MARTS}.segment_migrations where changed")
-    assert moved == [(0,)]
-    (stayed,), = query(lifecycle_db, f"select coalesce(sum(customers), 0) from {MARTS}.segment_migrations where not changed")
-    assert stayed > 0
+    after = {c: p[2] for c, p in profiles(lifecycle_db).items()}
+    kept = moved = 0
+    for customer, segments in before.items():
+        if segments is None:
+            continue
+        old, new = json.loads(segments), json.loads(after[customer])
+        kept += sum(old[a] == new[a] for a in old)
+        moved += sum(old[a] != new[a] for a in old)
+    # measured: about 96% of customer-axis labels kept on this 1,500-customer shop (a new seed moves
+    # boundary customers; names themselves stay continuous)
+    assert kept / (kept + moved) >= 0.9, f"{moved} of {kept + moved} customer-axis labels changed"
+    (changed,), = query(lifecycle_db, f"select coalesce(sum(customers), 0) from {MARTS}.segment_migrations where changed")
+    assert changed == moved
+    # later tests run on the default seed again: go back to a version discovered with it
+    run_dbt(lifecycle_db, "build", "--vars", "{rediscover: true, %s}" % pinned)
 
 
 def test_incremental_build_equals_full_rebuild(lifecycle_db):
