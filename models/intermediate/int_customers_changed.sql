@@ -11,6 +11,7 @@
     (no ref(): it is downstream of this model).
 -#}
 {%- set previous = shopseg_previous_relation('int_customer_features', 'intermediate', 'source_ticket_rows') -%}
+{%- set previous = none if flags.FULL_REFRESH else previous -%}
 -- depends_on: {{ ref('int_customer_source_counts') }}
 
 with customers as (
@@ -23,87 +24,95 @@ context as (
     select feature_context from {{ ref('int_feature_context') }}
 ),
 
-{% if previous is none or flags.FULL_REFRESH %}
-
-changed as (
-    select customer_id, 'first_build' as reason from customers
-)
-
-{% else %}
-
-    previous_features as (
-        select * from {{ previous }}
-    ),
-
-    previous_context as (
-        select max(feature_context) as feature_context from previous_features
-    ),
-
-    source_counts as (
-        select * from {{ ref('int_customer_source_counts') }}
-    ),
-
-    context_changed as (
+previous_features as (
+    {% if previous is none -%}
         select
-            customers.customer_id,
-            'context_changed' as reason
-        from customers
-        cross join previous_context
-        cross join context
-        where previous_context.feature_context is distinct from context.feature_context
-    ),
-
-    source_changes as (
-        select
-            coalesce(source_counts.customer_id, previous_features.customer_id) as customer_id,
-            'source_rows_changed' as reason
-        from source_counts
-        full outer join previous_features on source_counts.customer_id = previous_features.customer_id
-        where
-            coalesce(source_counts.order_rows, 0) <> coalesce(previous_features.source_order_rows, 0)
-            or coalesce(source_counts.cancelled_order_rows, 0)
-            <> coalesce(previous_features.source_cancelled_order_rows, 0)
-            or coalesce(source_counts.refund_rows, 0) <> coalesce(previous_features.source_refund_rows, 0)
-            or coalesce(source_counts.ticket_rows, 0) <> coalesce(previous_features.source_ticket_rows, 0)
-    ),
-
-    new_customers as (
-        select
-            customers.customer_id,
-            'new_customer' as reason
-        from customers
-        left join previous_features on customers.customer_id = previous_features.customer_id
-        where previous_features.customer_id is null
-    ),
-
-    removed_customers as (
-        select
-            previous_features.customer_id,
-            'removed_customer' as reason
-        from previous_features
-        left join customers on previous_features.customer_id = customers.customer_id
-        where customers.customer_id is null
-    ),
-
-    all_changes as (
-        select * from context_changed
-        union all
-        select * from source_changes
-        union all
-        select * from new_customers
-        union all
-        select * from removed_customers
-    ),
-
-    changed as (
+            null::text as customer_id,
+            null::text as feature_context,
+            0 as source_order_rows,
+            0 as source_cancelled_order_rows,
+            0 as source_refund_rows,
+            0 as source_ticket_rows
+        where false
+    {%- else -%}
         select
             customer_id,
-            min(reason) as reason
-        from all_changes
-        where customer_id is not null
-        group by customer_id
-    )
+            feature_context,
+            source_order_rows,
+            source_cancelled_order_rows,
+            source_refund_rows,
+            source_ticket_rows
+        from {{ previous }}
+    {%- endif %}
+),
 
-{% endif %}
+previous_context as (
+    select max(feature_context) as feature_context from previous_features
+),
+
+source_counts as (
+    select * from {{ ref('int_customer_source_counts') }}
+),
+
+context_changed as (
+    select
+        customers.customer_id,
+        case when previous_context.feature_context is null then 'first_build' else 'context_changed' end as reason
+    from customers
+    cross join previous_context
+    cross join context
+    where previous_context.feature_context is distinct from context.feature_context
+),
+
+source_changes as (
+    select
+        coalesce(source_counts.customer_id, previous_features.customer_id) as customer_id,
+        'source_rows_changed' as reason
+    from source_counts
+    full outer join previous_features on source_counts.customer_id = previous_features.customer_id
+    where
+        coalesce(source_counts.order_rows, 0) <> coalesce(previous_features.source_order_rows, 0)
+        or coalesce(source_counts.cancelled_order_rows, 0)
+        <> coalesce(previous_features.source_cancelled_order_rows, 0)
+        or coalesce(source_counts.refund_rows, 0) <> coalesce(previous_features.source_refund_rows, 0)
+        or coalesce(source_counts.ticket_rows, 0) <> coalesce(previous_features.source_ticket_rows, 0)
+),
+
+new_customers as (
+    select
+        customers.customer_id,
+        'new_customer' as reason
+    from customers
+    left join previous_features on customers.customer_id = previous_features.customer_id
+    where previous_features.customer_id is null
+),
+
+removed_customers as (
+    select
+        previous_features.customer_id,
+        'removed_customer' as reason
+    from previous_features
+    left join customers on previous_features.customer_id = customers.customer_id
+    where customers.customer_id is null
+),
+
+all_changes as (
+    select * from context_changed
+    union all
+    select * from source_changes
+    union all
+    select * from new_customers
+    union all
+    select * from removed_customers
+),
+
+changed as (
+    select
+        customer_id,
+        min(reason) as reason
+    from all_changes
+    where customer_id is not null
+    group by customer_id
+)
 
 select * from changed

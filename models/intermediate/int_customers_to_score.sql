@@ -5,6 +5,7 @@
     The previous profiles are read as they were before this build (no ref(): downstream).
 -#}
 {%- set previous = shopseg_previous_relation('customer_profiles', 'marts', 'scoring_hash') -%}
+{%- set previous = none if flags.FULL_REFRESH else previous -%}
 
 with features as (
     select
@@ -37,30 +38,27 @@ current_scoring as (
     cross join centroid_version
 ),
 
-{% if previous is none or flags.FULL_REFRESH %}
-
-to_score as (
-    select customer_id, scoring_hash from current_scoring
-)
-
-{% else %}
-
-    previous_scoring as (
+previous_scoring as (
+    {% if previous is none -%}
+        select
+            null::text as customer_id,
+            null::text as scoring_hash
+        where false
+    {%- else -%}
         select
             customer_id,
             scoring_hash
         from {{ previous }}
-    ),
+    {%- endif %}
+),
 
-    to_score as (
-        select
-            coalesce(current_scoring.customer_id, previous_scoring.customer_id) as customer_id,
-            current_scoring.scoring_hash
-        from current_scoring
-        full outer join previous_scoring on current_scoring.customer_id = previous_scoring.customer_id
-        where current_scoring.scoring_hash is distinct from previous_scoring.scoring_hash
-    )
-
-{% endif %}
+to_score as (
+    select
+        coalesce(current_scoring.customer_id, previous_scoring.customer_id) as customer_id,
+        current_scoring.scoring_hash
+    from current_scoring
+    full outer join previous_scoring on current_scoring.customer_id = previous_scoring.customer_id
+    where current_scoring.scoring_hash is distinct from previous_scoring.scoring_hash
+)
 
 select * from to_score
