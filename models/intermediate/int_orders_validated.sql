@@ -67,8 +67,9 @@ ranked_currencies as (
     from currency_counts
 ),
 
-reporting_currency as (
-    -- exactly one row (no FROM): the pinned currency, or the most common one (null if none)
+reporting_currency as materialized (
+    -- exactly one row (no FROM): the pinned currency, or the most common one (null if none);
+    -- materialized so the orders are counted once, not once per reference
     select
         {% if reporting_currency -%}
             upper(trim('{{ reporting_currency | replace("'", "''") }}'))
