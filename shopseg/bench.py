@@ -114,6 +114,7 @@ class ServerMemory:
 
     def __init__(self, dsn, dbname, interval=0.2):
         self.dbname = dbname
+        self.dsn = dsn
         self.interval = interval
         self.postmaster = self._postmaster_pid(dsn)
         self._stop = threading.Event()
@@ -142,6 +143,7 @@ class ServerMemory:
         self.max_backends = 0
         self.samples = 0
         self.cpu_ticks = {}  # pid -> last seen utime + stime (backends of this database)
+        self.max_anon_where = None  # the dbt node (or query) running in the backend at its peak
 
     def _children(self):
         try:
@@ -166,10 +168,12 @@ class ServerMemory:
                 pass
         ours = {pid for pid, title in titles.items() if (" %s " % self.dbname) in title
                 and not re.search(r"parallel worker", title)}
+        leader = {}
         for pid, title in titles.items():
             m = re.search(r"parallel worker for PID (\d+)", title)
             if m and int(m.group(1)) in ours:
                 ours.add(pid)
+                leader[pid] = int(m.group(1))
         total_anon = 0
         for pid in ours:
             try:
@@ -184,11 +188,25 @@ class ServerMemory:
             fields = dict(re.findall(r"^(VmHWM|RssAnon):\s+(\d+) kB", status, re.M))
             hwm, anon = int(fields.get("VmHWM", 0)), int(fields.get("RssAnon", 0))
             self.max_hwm_kb = max(self.max_hwm_kb, hwm)
+            if anon > self.max_anon_kb and anon > 100 * 1024:
+                self.max_anon_where = self._running(leader.get(pid, pid))
             self.max_anon_kb = max(self.max_anon_kb, anon)
             total_anon += anon
         self.max_total_anon_kb = max(self.max_total_anon_kb, total_anon)
         self.max_backends = max(self.max_backends, len(ours))
         self.samples += 1
+
+    def _running(self, pid):
+        """The dbt node id (from dbt's query comment) or the start of the query a backend runs."""
+        try:
+            with psycopg.connect(self.dsn, connect_timeout=2) as con:
+                row = con.execute("select query from pg_stat_activity where pid = %s", (pid,)).fetchone()
+        except psycopg.Error:
+            return None
+        if not row or not row[0]:
+            return None
+        m = re.search(r'"node_id": "([^"]+)"', row[0])
+        return m.group(1) if m else " ".join(row[0].split())[:120]
 
     def _loop(self):
         while not self._stop.is_set():
@@ -214,6 +232,7 @@ class ServerMemory:
             return None
         return {"max_backend_vmhwm_mb": round(self.max_hwm_kb / 1024, 1),
                 "max_backend_private_mb": round(self.max_anon_kb / 1024, 1),
+                "max_backend_private_while": self.max_anon_where,
                 "max_total_private_mb": round(self.max_total_anon_kb / 1024, 1),
                 "max_backends": self.max_backends, "samples": self.samples,
                 # CPU of the database's backends, as last sampled (a backend's final < 0.2 s may be missed)
@@ -326,6 +345,8 @@ class Bench:
     def dbt_env(self):
         params = conninfo_to_dict(self.dsn)
         env = dict(os.environ)
+        if self.args.pg_setting:
+            env["PGOPTIONS"] = " ".join("-c %s" % item for item in self.args.pg_setting)
         env.update({"PGHOST": params.get("host", "127.0.0.1"), "PGPORT": str(params.get("port", "5432")),
                     "PGUSER": params.get("user", "postgres"), "PGDATABASE": self.db,
                     "DBT_PROFILES_DIR": env.get("DBT_PROFILES_DIR", str(ROOT))})
@@ -392,6 +413,20 @@ class Bench:
         log("  %.1f s: %s" % (wall, summary[-1] if summary else counts))
         return {"wall_s": wall, "client_peak_rss_mb": rss, "server_memory": self.memory.result(),
                 "counts": counts, "raw_database_mb": round(size / 2**20), "summary": summary[-1] if summary else None}
+
+    def existing_data(self):
+        log("reusing the data in %s (no generation)" % self.db)
+        counts = dict(self.query(
+            "select 'customers', count(*) from raw.customers union all"
+            " select 'customers_with_orders', count(distinct customer_id) from raw.orders union all"
+            " select 'orders', count(*) from raw.orders union all"
+            " select 'order_lines', count(*) from raw.order_lines union all"
+            " select 'refunds', count(*) from raw.refunds union all"
+            " select 'support_tickets', count(*) from raw.support_tickets union all"
+            " select 'products', count(*) from raw.products"))
+        size = self.query("select pg_database_size(current_database())")[0][0]
+        return {"wall_s": None, "client_peak_rss_mb": None, "server_memory": None, "counts": counts,
+                "raw_database_mb": round(size / 2**20), "summary": "reused"}
 
     def pinned_reference_date(self, relations):
         rel = relations["segment_centroids"]
@@ -517,10 +552,11 @@ class Bench:
     def scale(self, scale):
         log("==== scale %s" % scale)
         t0 = time.perf_counter()
-        self.recreate_database()
-        res = {"scale": scale, "database": self.db,
+        if not self.args.reuse_data:
+            self.recreate_database()
+        res = {"scale": scale, "database": self.db, "pg_settings": self.args.pg_setting or [],
                "db_collation": self.query("select datcollate from pg_database where datname = current_database()")[0][0]}
-        res["generate"] = self.generate(scale)
+        res["generate"] = self.existing_data() if self.args.reuse_data else self.generate(scale)
         res["full"] = self.dbt("full", "build", "--full-refresh")
         rel = res["full"]["relations"]
         if not res["full"]["completed"]:
@@ -571,7 +607,7 @@ class Bench:
                 env = self.dbt_env()
                 pg = {k: v for k, v in settings.items() if k != "threads"}
                 if pg:
-                    env["PGOPTIONS"] = " ".join("-c %s=%s" % kv for kv in pg.items())
+                    env["PGOPTIONS"] = (env.get("PGOPTIONS", "") + " " + " ".join("-c %s=%s" % kv for kv in pg.items())).strip()
                 extra = ["--threads", settings["threads"]] if "threads" in settings else []
                 label = "sweep_%d_%s" % (round_, re.sub(r"[^A-Za-z0-9]+", "_", name))
                 r = self.dbt(label, "build", "--full-refresh", "--vars", "{reference_date: %s}" % reference_date,
@@ -795,6 +831,10 @@ def main(argv=None):
                         help="any database of the server (its dbname is replaced by --database)")
     parser.add_argument("--database", default="shopseg_bench", help="dedicated database, dropped and re-created")
     parser.add_argument("--seed", type=int, default=42, help="generator seed")
+    parser.add_argument("--reuse-data", action="store_true",
+                        help="keep --database and its raw data (no drop, no generation); the scale is only a label")
+    parser.add_argument("--pg-setting", action="append", metavar="NAME=VALUE",
+                        help="PostgreSQL setting for every dbt run (PGOPTIONS), e.g. work_mem=64MB; repeatable")
     parser.add_argument("--no-freeze", dest="freeze", action="store_false",
                         help="run dbt on the working tree itself instead of a copy taken at the start")
     parser.add_argument("--db-locale", default="C", help="locale of the benchmark database (default C, as"
