@@ -25,6 +25,13 @@ Client = peak RSS (ru_maxrss) of each subprocess (dbt, generator, client pipelin
 wait4()'s rusage, i.e. RUSAGE_CHILDREN scoped to that child; the client pipeline also reports
 its own RUSAGE_SELF.
 
+dbt runs on a copy of the dbt project taken at the start (target/bench/<run>/project), so edits
+in the working tree during a run cannot mix two versions of the models (--no-freeze: run in place).
+Tuning: --sweep name=value,... (repeatable, --sweep-repeat N rounds) adds full rebuilds under
+setting variants (PostgreSQL settings via PGOPTIONS, threads=N for dbt); --pg-setting applies a
+setting to every dbt run; --reuse-data keeps the database's data; --timeout-min stops a dbt run
+and reports the nodes finished so far (from dbt's log).
+
 Results: one JSON file per run in --out (git-ignored), Markdown tables on stdout.
 """
 
