@@ -400,14 +400,9 @@ class Bench:
         return out
 
     # ---- steps ---------------------------------------------------------------------------
-    def generate(self, scale):
-        args = ["--preset", "seed"] if scale == "seed" else ["--customers", str(int(scale))]
-        cmd = [sys.executable, "-m", "shopseg.generate", "--dsn", self.dsn, "--quiet", "--seed", str(self.args.seed), *args]
-        log("generate %s" % " ".join(args))
-        logf = str(self.work / ("generate_%s.log" % scale))
-        with self.memory:
-            wall, rss, _, _ = run_child(cmd, log_file=logf)
-        counts = dict(self.query(
+    def raw_counts(self):
+        """Row counts of the generated raw tables."""
+        return dict(self.query(
             "select 'customers', count(*) from raw.customers union all"
             " select 'customers_with_orders', count(distinct customer_id) from raw.orders union all"
             " select 'orders', count(*) from raw.orders union all"
@@ -415,6 +410,15 @@ class Bench:
             " select 'refunds', count(*) from raw.refunds union all"
             " select 'support_tickets', count(*) from raw.support_tickets union all"
             " select 'products', count(*) from raw.products"))
+
+    def generate(self, scale):
+        args = ["--preset", "seed"] if scale == "seed" else ["--customers", str(int(scale))]
+        cmd = [sys.executable, "-m", "shopseg.generate", "--dsn", self.dsn, "--quiet", "--seed", str(self.args.seed), *args]
+        log("generate %s" % " ".join(args))
+        logf = str(self.work / ("generate_%s.log" % scale))
+        with self.memory:
+            wall, rss, _, _ = run_child(cmd, log_file=logf)
+        counts = self.raw_counts()
         size = self.query("select pg_database_size(current_database())")[0][0]
         summary = Path(logf).read_text().strip().splitlines()
         log("  %.1f s: %s" % (wall, summary[-1] if summary else counts))
@@ -423,14 +427,7 @@ class Bench:
 
     def existing_data(self):
         log("reusing the data in %s (no generation)" % self.db)
-        counts = dict(self.query(
-            "select 'customers', count(*) from raw.customers union all"
-            " select 'customers_with_orders', count(distinct customer_id) from raw.orders union all"
-            " select 'orders', count(*) from raw.orders union all"
-            " select 'order_lines', count(*) from raw.order_lines union all"
-            " select 'refunds', count(*) from raw.refunds union all"
-            " select 'support_tickets', count(*) from raw.support_tickets union all"
-            " select 'products', count(*) from raw.products"))
+        counts = self.raw_counts()
         size = self.query("select pg_database_size(current_database())")[0][0]
         return {"wall_s": None, "client_peak_rss_mb": None, "server_memory": None, "counts": counts,
                 "raw_database_mb": round(size / 2**20), "summary": "reused"}
