@@ -20,6 +20,12 @@
 -#}
 {%- set k_max = shopseg_max_clusters() -%}
 {%- set catalog = shopseg_catalog_features() -%}
+{%- set p_max = shopseg_max_axis_features(catalog) -%}
+{#-
+    Each step is computed once per row: the CTEs end in `offset 0`, which keeps PostgreSQL from
+    pulling them up and re-evaluating an expression at every reference (that made this model
+    twice as slow).
+-#}
 
 with features as (
     select * from {{ ref('int_customer_features') }}
@@ -29,7 +35,10 @@ with features as (
 ),
 
 centroids as (
-    select * from {{ ref('int_segment_centroids_current') }}
+    select
+        *,
+        {{ shopseg_centroid_scalars(p_max, k_max) }}
+    from {{ ref('int_segment_centroids_current') }}
 ),
 
 distances as (
@@ -42,15 +51,15 @@ distances as (
             c.axis_status,
             c.k,
             c.labels,
-            case when c.axis_status = 'segmented' then
-                    (array[
-                        {%- for j in range(1, k_max + 1) %}
-                            {{ shopseg_squared_distance(feature_rows, j) }}{{ "," if not loop.last }}
-                        {%- endfor %}
-                    ])[1:c.k]
-            end as squared_distances
+            {{ shopseg_squared_distance_columns(feature_rows | length, k_max) }}
         from features as f
         inner join centroids as c on c.axis = '{{ axis }}'
+        cross join
+            lateral (  -- noqa: ST05
+                -- z_i = (transform(x_i) - mean_i) / std_i, once per row (`limit all`: not pulled up)
+                select {{ shopseg_standardized_columns(feature_rows) }}
+                limit all  -- noqa: AM09
+            ) as s
         {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
@@ -58,15 +67,22 @@ distances as (
 nearest as (
     select
         *,
-        {{ shopseg_array_min('squared_distances', k_max) }} as min_squared_distance
+        least({{ shopseg_slots('d', k_max) }}) as min_squared_distance
     from distances
+    offset 0  -- noqa: AM09
 ),
 
 dominant as (
     select
         *,
-        coalesce(array_position(squared_distances, min_squared_distance), 1) as dominant_index
+        case
+            when axis_status = 'segmented'
+                then array_position(array[{{ shopseg_slots('d', k_max) }}], min_squared_distance)
+            else 1
+        end as dominant_index,
+        {{ shopseg_slots('d', k_max, 'coalesce(min_squared_distance / {}, 0)', ' + ') }} as ratio_sum
     from nearest
+    offset 0  -- noqa: AM09
 ),
 
 assigned as (
@@ -76,12 +92,14 @@ assigned as (
         centroid_version,
         axis_status,
         labels,
-        squared_distances,
+        case when axis_status = 'segmented' then (array[{{ shopseg_slots('d', k_max) }}])[1:k] end
+            as squared_distances,
         dominant_index,
-        coalesce(
-            {{ shopseg_fuzzy_memberships('squared_distances', 'min_squared_distance', 'dominant_index', k_max) }},
-            array[1.0::double precision]
-        ) as memberships
+        case
+            when axis_status = 'segmented'
+                then {{ shopseg_fuzzy_memberships('d', 'min_squared_distance', 'ratio_sum', 'dominant_index', k_max) }}
+            else array[1.0::double precision]
+        end as memberships
     from dominant
 )
 

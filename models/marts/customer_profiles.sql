@@ -3,7 +3,10 @@
         materialized='incremental',
         unique_key='customer_id',
         incremental_strategy='delete+insert',
-        pre_hook="{{ shopseg_delete_scope('int_customers_to_score') }}",
+        pre_hook=[
+            "{{ shopseg_delete_scope('int_customers_to_score') }}",
+            "{{ shopseg_lz4_toast_compression() }}",
+        ],
         on_schema_change='fail',
     )
 }}
@@ -14,6 +17,8 @@
     digits of md5 of the signature (jsonb text is canonical), so it is stable across builds.
     No PII: email never leaves the raw schema.
 -#}
+{%- set k_max = shopseg_max_clusters() %}
+
 with features as (
     select
         customer_id,
@@ -38,40 +43,15 @@ tiers as (
     from {{ ref('int_customer_ltv_tiers') }}
 ),
 
-assignments as (
-    select * from {{ ref('int_customer_segment_assignments') }}
-    where {{ shopseg_in_scope('customer_id', 'int_customers_to_score') }}
-),
-
-axis_objects as (
-    select
-        customer_id,
-        axis,
-        dominant_label,
-        centroid_version,
-        {{ shopseg_membership_object('labels', 'memberships', shopseg_max_clusters()) }} as memberships_object
-    from assignments
-),
-
-per_customer as (
-    select
-        customer_id,
-        jsonb_object_agg(axis, dominant_label) as dominant_segments,
-        jsonb_object_agg(axis, memberships_object) as fuzzy_memberships,
-        max(centroid_version) as centroid_version
-    from axis_objects
-    group by customer_id
-),
-
 profiles as (
     select
         features.customer_id,
         case
-            when per_customer.customer_id is not null then 'segmented'
+            when per_customer.dominant_segments is not null then 'segmented'
             else 'awaiting_first_purchase'
         end as segmentation_status,
         case
-            when per_customer.customer_id is not null
+            when per_customer.dominant_segments is not null
                 then 'arch_' || left(md5(per_customer.dominant_segments::text), 10)
         end as archetype_id,
         per_customer.dominant_segments,
@@ -83,7 +63,20 @@ profiles as (
         cast('{{ run_started_at.isoformat() }}' as timestamptz) as segmented_at,
         scoring.scoring_hash
     from features
-    left join per_customer on features.customer_id = per_customer.customer_id
+    cross join
+        lateral (
+            -- one customer's axis rows, found by the customer_id index of the assignments: no sort
+            -- of the 1.1 M assignment rows (13 per customer), and memory stays per customer
+            select
+                jsonb_object_agg(assignments.axis, assignments.dominant_label) as dominant_segments,
+                jsonb_object_agg(
+                    assignments.axis,
+                    {{ shopseg_membership_object('assignments.labels', 'assignments.memberships', k_max) }}
+                ) as fuzzy_memberships,
+                max(assignments.centroid_version) as centroid_version
+            from {{ ref('int_customer_segment_assignments') }} as assignments
+            where assignments.customer_id = features.customer_id
+        ) as per_customer
     left join tiers on features.customer_id = tiers.customer_id
     left join scoring on features.customer_id = scoring.customer_id
 )
