@@ -27,32 +27,20 @@ price_positions as (
     select * from {{ ref('int_product_price_positions') }}
 ),
 
-customer_order_products as (
-    -- one pass over the lines: everything later steps need, at the (customer, order, product) grain
+product_totals as (
+    -- one pass over the lines, at the (customer, product) grain; a product was bought in several
+    -- orders exactly when its lines' smallest and largest order ids differ
     select
         orders.customer_id,
-        lines.order_id,
         lines.product_id,
+        min(lines.order_id) <> max(lines.order_id) as bought_in_several_orders,
         sum(greatest(lines.quantity, 0)) as quantity,
         sum(greatest(lines.quantity, 0) * greatest(lines.unit_price, 0)) as line_value,
         count(*) as line_count,
         count(*) filter (where coalesce(lines.line_discount_amount, 0) <= 0) as full_price_lines
     from lines
     inner join orders on lines.order_id = orders.order_id
-    group by orders.customer_id, lines.order_id, lines.product_id
-),
-
-product_totals as (
-    select
-        customer_id,
-        product_id,
-        count(*) as orders_with_product,
-        sum(quantity) as quantity,
-        sum(line_value) as line_value,
-        sum(line_count) as line_count,
-        sum(full_price_lines) as full_price_lines
-    from customer_order_products
-    group by customer_id, product_id
+    group by orders.customer_id, lines.product_id
 ),
 
 customer_products as (
@@ -109,7 +97,7 @@ customer_stats as (
     select
         customer_id,
         count(*) filter (where product_id is not null) as distinct_products,
-        avg((orders_with_product >= 2)::int) filter (where product_id is not null) as repeat_product_rate,
+        avg(bought_in_several_orders::int) filter (where product_id is not null) as repeat_product_rate,
         coalesce(
             sum(line_value) filter (where is_above_category_median) / nullif(sum(line_value), 0), 0
         ) as premium_spend_share,

@@ -80,7 +80,11 @@ dominant as (
                 then array_position(array[{{ shopseg_slots('d', k_max) }}], min_squared_distance)
             else 1
         end as dominant_index,
-        {{ shopseg_slots('d', k_max, 'coalesce(min_squared_distance / {}, 0)', ' + ') }} as ratio_sum
+        -- sum_j min / d_j; undefined (null) when a distance is 0: that customer's memberships are 0/1
+        case
+            when min_squared_distance > 0
+                then {{ shopseg_slots('d', k_max, 'coalesce(min_squared_distance / {}, 0)', ' + ') }}
+        end as ratio_sum
     from nearest
     offset 0  -- noqa: AM09
 ),
