@@ -5,6 +5,7 @@
         incremental_strategy='delete+insert',
         pre_hook="{{ shopseg_delete_scope('int_customers_changed') }}",
         on_schema_change='sync_all_columns',
+        analyze_columns=['customer_id', 'has_orders'],
     )
 }}
 {#-

@@ -5,6 +5,7 @@
         incremental_strategy='delete+insert',
         pre_hook="{{ shopseg_delete_scope('int_customers_to_score') }}",
         indexes=[{'columns': ['customer_id']}],
+        analyze_columns=['customer_id', 'axis', 'centroid_version', 'axis_status', 'dominant_label'],
     )
 }}
 {#-

@@ -52,7 +52,7 @@ profiles as (
         end as segmentation_status,
         case
             when per_customer.dominant_segments is not null
-                then 'arch_' || left(md5(per_customer.dominant_segments::text), 10)
+                then {{ shopseg_archetype_id('per_customer.dominant_segments') }}
         end as archetype_id,
         per_customer.dominant_segments,
         per_customer.fuzzy_memberships,
@@ -66,13 +66,16 @@ profiles as (
     cross join
         lateral (
             -- one customer's axis rows, found by the customer_id index of the assignments: no sort
-            -- of the 1.1 M assignment rows (13 per customer), and memory stays per customer
+            -- of the 1.1 M assignment rows (13 per customer), and memory stays per customer.
+            -- jsonb_object(keys, values) and json -> jsonb once: the cheapest ways to the same jsonb
             select
-                jsonb_object_agg(assignments.axis, assignments.dominant_label) as dominant_segments,
-                jsonb_object_agg(
+                jsonb_object(
+                    array_agg(assignments.axis), array_agg(assignments.dominant_label)
+                ) as dominant_segments,
+                json_object_agg(
                     assignments.axis,
                     {{ shopseg_membership_object('assignments.labels', 'assignments.memberships', k_max) }}
-                ) as fuzzy_memberships,
+                )::jsonb as fuzzy_memberships,
                 max(assignments.centroid_version) as centroid_version
             from {{ ref('int_customer_segment_assignments') }} as assignments
             where assignments.customer_id = features.customer_id
