@@ -16,7 +16,9 @@ Per scale, in the dedicated database --database (dropped and re-created, plpytho
      same pinned date (`--full-refresh`; segment_centroids keeps its versions), and the
      incremental and full results compared row by row (customer_profiles without segmented_at;
      int_customer_features);
-  4. client pipeline (unless --skip-client): shopseg/client_pipeline.py in a subprocess, compared
+  4. assignment alone: `dbt run --full-refresh --select int_segment_centroids_current+` (the
+     assignment phase's models, nothing else competing for the cores), same pinned date;
+  5. client pipeline (unless --skip-client): shopseg/client_pipeline.py in a subprocess, compared
      with dbt's customer_profiles.
 Memory: server = PostgreSQL backends of the benchmark database (and their parallel workers),
 sampled every 0.2 s from /proc: max VmHWM of any backend (peak RSS, shared buffers it touched
@@ -572,6 +574,11 @@ class Bench:
         if not self.args.skip_incremental:
             res.update(self.incremental(res["full"]))
             reference_date = res["incremental"]["reference_date"]
+        # the assignment phase again, alone: the same models without tests and feature models
+        # competing for the 2 cores (in a build, 4 dbt threads interleave them)
+        res["assignment_alone"] = self.dbt("assignment_alone", "run", "--full-refresh", "--select",
+                                           "int_segment_centroids_current+",
+                                           "--vars", "{reference_date: %s}" % reference_date)
         if not self.args.skip_client:
             res["client"] = self.client(reference_date, rel, str(scale))
             pinned_ok = res.get("full_pinned") and not res["full_pinned"]["failures"]
@@ -738,7 +745,7 @@ def markdown(run):
         lines.append("| run | wall s | features | discovery | assignment | tests | other | CPU s client + server |"
                      " client peak RSS MB | server max backend private MB | server sum private MB | server max VmHWM MB |")
         lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
-        for key in ("full", "incremental", "full_pinned"):
+        for key in ("full", "incremental", "full_pinned", "assignment_alone"):
             r = res.get(key)
             if not r:
                 continue
