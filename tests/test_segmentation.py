@@ -233,3 +233,59 @@ def test_incremental_build_equals_full_rebuild(lifecycle_db):
         select segmentation_status from {MARTS}.customer_profiles
         where customer_id = (select max(customer_id)::text from raw.customers)""")
     assert status == "segmented"
+
+
+def test_membership_test_catches_broken_profiles(built_db):
+    """The generic test fuzzy_memberships_valid fails, naming customer, axis and rule, on
+    memberships that do not sum to 1, on a dominant label without the top score and on an
+    empty axis object (the profiles are restored afterwards)."""
+    rows = query(built_db, f"""
+        select customer_id, fuzzy_memberships::text, dominant_segments ->> 'purchase_value'
+        from {MARTS}.customer_profiles
+        where segmentation_status = 'segmented'
+          and (select count(*) from jsonb_object_keys(fuzzy_memberships -> 'purchase_value')) >= 2
+        order by customer_id limit 3""")
+    assert len(rows) == 3
+    (sum_bad, *_), (top_bad, _, top_label), (empty_bad, *_) = rows
+    table = f"{MARTS}.customer_profiles"
+    statements = [
+        # every score of the axis doubled: the sum is 2
+        f"""update {table} set fuzzy_memberships = jsonb_set(fuzzy_memberships, '{{purchase_value}}',
+              (select jsonb_object_agg(key, value::double precision * 2)
+               from jsonb_each_text(fuzzy_memberships -> 'purchase_value')))
+            where customer_id = '{sum_bad}'""",
+        # the dominant label swaps its score with the lowest one: still sums to 1, all in [0, 1]
+        f"""update {table} set fuzzy_memberships = jsonb_set(fuzzy_memberships, '{{purchase_value}}',
+              %s::jsonb) where customer_id = '{top_bad}'""",
+        f"""update {table} set fuzzy_memberships = jsonb_set(fuzzy_memberships, '{{purchase_value}}', '{{}}')
+            where customer_id = '{empty_bad}'""",
+    ]
+    scores = json.loads(rows[1][1])["purchase_value"]
+    lowest = min(scores, key=scores.get)
+    assert scores[lowest] < scores[top_label]
+    scores[top_label], scores[lowest] = scores[lowest], scores[top_label]
+    with psycopg.connect(dsn_for(built_db), autocommit=True) as con:
+        for statement in statements:
+            con.execute(statement, (json.dumps(scores),) if "%s" in statement else None)
+    try:
+        done = run_dbt(built_db, "test", "--store-failures", "--select",
+                       "customer_profiles,test_name:fuzzy_memberships_valid",
+                       check=False)
+        assert done.returncode != 0, done.stdout[-3000:]
+        (audit,), = query(built_db, """
+            select format('%I.%I', table_schema, table_name) from information_schema.tables
+            where table_schema = 'analytics_dbt_test__audit' and table_name like 'fuzzy_memberships_valid%'""")
+        found = set(query(built_db, f"select customer_id, axis, problem from {audit}"))
+        required = {
+            (sum_bad, "purchase_value", "memberships do not sum to 1"),
+            (top_bad, "purchase_value", "dominant label does not have the top membership"),
+            (empty_bad, "purchase_value", "memberships do not sum to 1"),
+            (empty_bad, "purchase_value", "dominant label does not have the top membership"),
+        }
+        # a doubled score above 1 is also reported as out of range
+        assert required <= found <= required | {(sum_bad, "purchase_value", "membership outside [0, 1]")}, found
+    finally:
+        with psycopg.connect(dsn_for(built_db), autocommit=True) as con:
+            for customer_id, original, _ in rows:
+                con.execute(f"update {table} set fuzzy_memberships = %s::jsonb where customer_id = %s",
+                            (original, customer_id))
