@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import io
 import json
 import math
@@ -40,19 +39,13 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
+from shopseg.core import load_core
+
 ROOT = Path(__file__).resolve().parents[1]
 BATCH_SIZE = 5000
 CHANNELS = ("email", "chat", "phone", "social", "help_center")
 QUESTION_TOPICS = ("product_question", "how_to")
 DAYS_PER_MONTH = 30.4375
-
-
-def load_core():
-    """python_udfs/discover_axis.py as a module (the numeric core the SQL assignment mirrors)."""
-    spec = importlib.util.spec_from_file_location("shopseg_discover_axis", ROOT / "python_udfs" / "discover_axis.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def f64(values):

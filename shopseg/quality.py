@@ -12,7 +12,6 @@ The stability step appends a centroid version: run it on a scratch or benchmark 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import subprocess
@@ -24,15 +23,10 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from sklearn.metrics import adjusted_rand_score
 
+from shopseg.core import load_core
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:55432/shopseg"
-
-
-def load_core():
-    spec = importlib.util.spec_from_file_location("discover_axis", ROOT / "python_udfs" / "discover_axis.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def recovery(con, schema: str, truth_schema: str) -> dict[str, float]:

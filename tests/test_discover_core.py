@@ -5,9 +5,7 @@ the body of the PL/Python function discover_axis(features, spec).
 """
 
 import ast
-import importlib.util
 import json
-import pathlib
 import subprocess
 import sys
 
@@ -16,17 +14,9 @@ import pytest
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
-UDF_PATH = pathlib.Path(__file__).resolve().parents[1] / "python_udfs" / "discover_axis.py"
+from shopseg.core import CORE_PATH as UDF_PATH, load_core
 
-
-def _load():
-    spec = importlib.util.spec_from_file_location("discover_axis", UDF_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-da = _load()
+da = load_core()
 
 VOCAB5 = ["v0", "v1", "v2", "v3", "v4"]
 COMM_LABELS = ["no_contact", "self_service", "email_preferred", "chat_preferred", "phone_preferred", "social_media"]

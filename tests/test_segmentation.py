@@ -3,27 +3,19 @@ parity of the SQL assignment with scikit-learn, memberships, index support, dete
 incremental builds equal to full rebuilds, and rediscovery on unchanged data."""
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import psycopg
 import pytest
 from sklearn.cluster import KMeans
 
-from conftest import ROOT, TINY_CUSTOMERS, dsn_for, fresh_database, generate, query, run_dbt
+from conftest import TINY_CUSTOMERS, dsn_for, fresh_database, generate, query, run_dbt
+from shopseg.core import load_core
 
 MARTS = "analytics_marts"
 INTER = "analytics_intermediate"
 CATALOG = "analytics_catalog"
-
-
-def load_core():
-    spec = importlib.util.spec_from_file_location("discover_axis", ROOT / "python_udfs" / "discover_axis.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def profiles(dbname: str) -> dict[str, tuple]:
