@@ -29,6 +29,21 @@
     post-hook outside the transaction (it runs after dbt's drop), puts the views that now read the
     new table back into the cache.
 -#}
+{#- The views that read table `table_oid` (a SQL expression of type oid/regclass), as the
+    `from ... where ...` of a query over pg_class `view_class`: the one dependency walk the three
+    macros below share. -#}
+{% macro shopseg_views_on_table(table_oid) -%}
+    from pg_depend as dep
+    inner join pg_rewrite as rule on dep.objid = rule.oid
+    inner join pg_class as view_class on rule.ev_class = view_class.oid
+    where
+        dep.classid = 'pg_rewrite'::regclass
+        and dep.refclassid = 'pg_class'::regclass
+        and dep.refobjid = {{ table_oid }}
+        and view_class.oid <> dep.refobjid
+        and view_class.relkind = 'v'
+{%- endmacro %}
+
 {% macro shopseg_keep_dependent_views() %}
     {%- if execute and model.config.materialized in ('table', 'incremental') -%}
         {%- set backup_identifier = this.identifier ~ '__dbt_backup' -%}
@@ -45,15 +60,7 @@
             select distinct
                 view_class.oid::regclass as view_name,
                 pg_get_viewdef(view_class.oid) as definition
-            from pg_depend as dep
-            inner join pg_rewrite as rule on dep.objid = rule.oid
-            inner join pg_class as view_class on rule.ev_class = view_class.oid
-            where
-                dep.classid = 'pg_rewrite'::regclass
-                and dep.refclassid = 'pg_class'::regclass
-                and dep.refobjid = backup_table
-                and view_class.oid <> backup_table
-                and view_class.relkind = 'v'
+            {{ shopseg_views_on_table('backup_table') }}
                 and pg_has_role(view_class.relowner, 'USAGE')
         loop
             begin
@@ -77,14 +84,9 @@
 {% macro shopseg_keep_dependent_views_cached() %}
     {%- if execute and model.config.materialized in ('table', 'incremental') -%}
         {%- set dependents = run_query(
-            "select distinct view_ns.nspname, view_class.relname"
-            ~ " from pg_depend as dep"
-            ~ " inner join pg_rewrite as rule on dep.objid = rule.oid"
-            ~ " inner join pg_class as view_class on rule.ev_class = view_class.oid"
-            ~ " inner join pg_namespace as view_ns on view_class.relnamespace = view_ns.oid"
-            ~ " where dep.classid = 'pg_rewrite'::regclass and dep.refclassid = 'pg_class'::regclass"
-            ~ " and dep.refobjid = to_regclass('" ~ (this.render() | replace("'", "''")) ~ "')"
-            ~ " and view_class.relkind = 'v' and view_class.oid <> dep.refobjid") -%}
+            "select distinct"
+            ~ " (select nspname from pg_namespace where oid = view_class.relnamespace), view_class.relname "
+            ~ shopseg_views_on_table("to_regclass('" ~ (this.render() | replace("'", "''")) ~ "')")) -%}
         {%- for row in dependents.rows -%}
             {%- do adapter.cache_added(api.Relation.create(
                 database=this.database, schema=row[0], identifier=row[1], type='view')) -%}
@@ -105,15 +107,7 @@
         begin
             for dependent in
                 select distinct view_class.oid::regclass::text as view_name
-                from pg_depend as dep
-                inner join pg_rewrite as rule on dep.objid = rule.oid
-                inner join pg_class as view_class on rule.ev_class = view_class.oid
-                where
-                    dep.classid = 'pg_rewrite'::regclass
-                    and dep.refclassid = 'pg_class'::regclass
-                    and dep.refobjid = to_regclass('{{ from_relation.render() | replace("'", "''") }}')
-                    and view_class.oid <> dep.refobjid
-                    and view_class.relkind = 'v'
+                {{ shopseg_views_on_table("to_regclass('" ~ (from_relation.render() | replace("'", "''")) ~ "')") }}
                     and pg_has_role(view_class.relowner, 'USAGE')
                 order by 1
             loop
