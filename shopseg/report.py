@@ -392,34 +392,28 @@ def _snapshot_columns(conn, schema: str, history_schema: str | None) -> set[str]
     return {r["column_name"] for r in rows}
 
 
-def _transitions_by_version(conn, long_sql, prev: int, new: int) -> list[dict]:
-    """A customer's state under version v = its latest snapshot row assigned with a version <= v
-    (a check-strategy snapshot keeps the old row when the new version gave the same labels)."""
+# A customer's labels at one moment `{at}` of the snapshot `snap`, by centroid version: its latest
+# row assigned with a version <= v (a check-strategy snapshot keeps the old row when the new version
+# gave the same labels); by date: the row valid at that time.
+STATE_BY_VERSION = ("select distinct on (customer_id, axis) customer_id, axis, label from snap "
+                    "where centroid_version <= {at} order by customer_id, axis, valid_from desc")
+STATE_BY_DATE = ("select customer_id, axis, label from snap "
+                 "where valid_from <= {at} and (valid_to is null or valid_to > {at})")
+
+
+def _transitions(conn, long_sql, state: str, at0, at1) -> list[dict]:
+    """Per axis, customers moving from each label at `at0` to each label at `at1` (`state`: one of
+    the STATE_BY_* templates), plus a grand-total row."""
+    def state_at(name):
+        return sql.SQL(state).format(at=sql.Placeholder(name))
     return _rows(conn, sql.SQL(
-        "with snap as ({long}), "
-        "state0 as (select distinct on (customer_id, axis) customer_id, axis, label from snap "
-        "  where centroid_version <= %(prev)s order by customer_id, axis, valid_from desc), "
-        "state1 as (select distinct on (customer_id, axis) customer_id, axis, label from snap "
-        "  where centroid_version <= %(new)s order by customer_id, axis, valid_from desc) "
+        "with snap as ({long}), state0 as ({state0}), state1 as ({state1}) "
         "select a.axis, a.label as from_label, b.label as to_label, count(*) as n, "
         "  count(distinct a.customer_id) as customers "
         "from state0 as a join state1 as b on a.customer_id = b.customer_id and a.axis = b.axis "
-        "group by grouping sets ((a.axis, a.label, b.label), ())").format(long=long_sql),
-        {"prev": prev, "new": new})
-
-
-def _transitions_by_date(conn, long_sql, t0, t1) -> list[dict]:
-    return _rows(conn, sql.SQL(
-        "with snap as ({long}), "
-        "state0 as (select customer_id, axis, label from snap where valid_from <= %(t0)s "
-        "  and (valid_to is null or valid_to > %(t0)s)), "
-        "state1 as (select customer_id, axis, label from snap where valid_from <= %(t1)s "
-        "  and (valid_to is null or valid_to > %(t1)s)) "
-        "select a.axis, a.label as from_label, b.label as to_label, count(*) as n, "
-        "  count(distinct a.customer_id) as customers "
-        "from state0 as a join state1 as b on a.customer_id = b.customer_id and a.axis = b.axis "
-        "group by grouping sets ((a.axis, a.label, b.label), ())").format(long=long_sql),
-        {"t0": t0, "t1": t1})
+        "group by grouping sets ((a.axis, a.label, b.label), ())").format(
+            long=long_sql, state0=state_at("at0"), state1=state_at("at1")),
+        {"at0": at0, "at1": at1})
 
 
 def _migration_axes(rows: list[dict], label_order: dict[tuple[str, str], int]) -> list[MigrationAxis]:
@@ -482,7 +476,7 @@ def _migration_from_snapshot(conn, schema: str, history_schema: str | None, vers
             "order by 1 desc limit 2").format(long_sql))]
     if len(snap_versions) == 2:
         new, prev = snap_versions
-        rows = _transitions_by_version(conn, long_sql, prev, new)
+        rows = _transitions(conn, long_sql, STATE_BY_VERSION, prev, new)
         basis, p0, p1 = "centroid versions", f"version {prev}", f"version {new}"
     else:
         points = [r["t"] for r in _rows(conn, sql.SQL(
@@ -492,7 +486,7 @@ def _migration_from_snapshot(conn, schema: str, history_schema: str | None, vers
                                     "far; migration appears once a later build (a rediscovery or changed "
                                     "customers) adds a second one.")
         t1, t0 = points
-        rows = _transitions_by_date(conn, long_sql, t0, t1)
+        rows = _transitions(conn, long_sql, STATE_BY_DATE, t0, t1)
         basis, p0, p1 = "snapshot dates", _fmt_point(t0), _fmt_point(t1)
     total = next((r["customers"] for r in rows if r["axis"] is None), 0)
     if not total:
