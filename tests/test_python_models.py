@@ -142,11 +142,11 @@ def _output(result: subprocess.CompletedProcess) -> str:
 def project(tmp_path_factory):
     dbt_bin = _dbt_executable()
     if dbt_bin is None:
-        pytest.skip("dbt is not installed")
+        pytest.fail("dbt is not installed")
     try:
         admin = psycopg.connect(DSN, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {DSN}: {exc}")
+        pytest.fail(f"PostgreSQL not reachable at {DSN}: {exc}")
     dbname = f"pym_{secrets.token_hex(5)}"
     tmp = tmp_path_factory.mktemp("pymodels")
     (tmp / "profiles.yml").write_text(PROFILE)

@@ -482,13 +482,13 @@ class Db:
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
     if psycopg is None:
-        pytest.skip("psycopg is not installed")
+        pytest.fail("psycopg is not installed")
     if not (Path(sys.executable).with_name("dbt").exists() or shutil.which("dbt")):
-        pytest.skip("dbt is not installed")
+        pytest.fail("dbt is not installed")
     try:
         admin = psycopg.connect(DSN, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {DSN}: {exc}")
+        pytest.fail(f"PostgreSQL not reachable at {DSN}: {exc}")
     dbname = f"nlq_{secrets.token_hex(5)}"
     tmp = tmp_path_factory.mktemp("nlq")
     (tmp / "profiles.yml").write_text(PROFILE)
