@@ -52,7 +52,7 @@ profiles as (
         end as segmentation_status,
         case
             when per_customer.dominant_segments is not null
-                then {{ shopseg_archetype_id('per_customer.dominant_segments') }}
+                then 'arch_' || left(md5(per_customer.dominant_segments::text), 10)
         end as archetype_id,
         per_customer.dominant_segments,
         per_customer.fuzzy_memberships,
