@@ -60,7 +60,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:55432/shopseg"
 DISCOVERY = {"int_discovery_sample", "segment_centroids", "segment_discovery_report"}
-ASSIGNMENT = {"int_segment_centroids_current", "int_customers_to_score", "int_customer_segment_assignments"}
+ASSIGNMENT = {"int_segment_centroids_current", "int_customers_to_score", "int_customer_assignments_wide",
+              "int_customer_segment_assignments"}
 PHASES = ("features", "discovery", "assignment", "tests", "other")
 PROJECT_FILES = ("dbt_project.yml", ".dbtignore", "packages.yml", "dependencies.yml", "package-lock.yml", "selectors.yml")
 PROJECT_DIRS = ("models", "macros", "seeds", "tests", "snapshots", "analyses", "python_udfs", "dbt_packages")

@@ -122,7 +122,7 @@ def test_failed_discovery_leaves_previous_outputs(rel_db):
 def test_failed_assignment_leaves_previous_outputs(rel_db):
     version = assert_consistent(rel_db)
     before = outputs(rel_db)
-    relation = f"{INTER}.int_customer_segment_assignments"
+    relation = f"{INTER}.int_customer_assignments_wide"
     inject_insert_failure(rel_db, relation)
     try:
         done = run_dbt(rel_db, "build", "--vars", "{rediscover: true, sample_seed: 101}", check=False)

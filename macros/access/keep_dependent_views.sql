@@ -1,5 +1,5 @@
 {#-
-    post-hook (marts): keep the views that read a table through its rebuild.
+    post-hook (all models): keep the views that read a table (or a view) through its rebuild.
 
     dbt rebuilds a table (materialized='table', or an incremental model on --full-refresh) by
     renaming the old table to <name>__dbt_backup, renaming the new one in, committing, then
@@ -15,7 +15,9 @@
     transaction commits, readers switch from old table + view to new table + view at once, and
     the cascade has nothing left to drop. A view the dbt user does not own, or that no longer
     fits the new table (a column was removed), is left alone with a warning (then dbt's cascade
-    drops it as before). No-op when there is no backup (first build, incremental run, view).
+    drops it as before). No-op when there is no backup (first build, incremental run).
+    dbt replaces a view the same way (rename to a backup, drop cascade), so the views on a view
+    (customer_segment_memberships on int_customer_segment_assignments) are kept the same way.
 
     Lock order: a reader of a view locks the view, then its table. dbt's rename of the old table
     locks the table first, and re-creating the view then needs the view: with a reader in
@@ -45,7 +47,7 @@
 {%- endmacro %}
 
 {% macro shopseg_keep_dependent_views() %}
-    {%- if execute and model.config.materialized in ('table', 'incremental') -%}
+    {%- if execute and model.config.materialized in ('table', 'incremental', 'view') -%}
         {%- set backup_identifier = this.identifier ~ '__dbt_backup' -%}
         {%- set backup_name = adapter.quote(this.schema) ~ '.' ~ adapter.quote(backup_identifier) -%}
     do $shopseg_views$
@@ -82,7 +84,7 @@
 {% endmacro %}
 
 {% macro shopseg_keep_dependent_views_cached() %}
-    {%- if execute and model.config.materialized in ('table', 'incremental') -%}
+    {%- if execute and model.config.materialized in ('table', 'incremental', 'view') -%}
         {%- set dependents = run_query(
             "select distinct"
             ~ " (select nspname from pg_namespace where oid = view_class.relnamespace), view_class.relname "
@@ -95,11 +97,11 @@
     select 1
 {% endmacro %}
 
-{#- dbt's rename (table, incremental --full-refresh and view swaps), plus: before a table is renamed
-    to its backup, lock the views on it that the dbt user owns, in ACCESS EXCLUSIVE mode (same
+{#- dbt's rename (table, incremental --full-refresh and view swaps), plus: before a table or view is
+    renamed to its backup, lock the views on it that the dbt user owns, in ACCESS EXCLUSIVE mode (same
     lock order as a reader: view, then table). Then dbt's own rename. -#}
 {% macro postgres__rename_relation(from_relation, to_relation) %}
-    {%- if from_relation.is_table and to_relation.identifier.endswith('__dbt_backup') %}
+    {%- if (from_relation.is_table or from_relation.is_view) and to_relation.identifier.endswith('__dbt_backup') %}
     {% call statement('lock_dependent_views') -%}
         do $shopseg_lock_views$
         declare

@@ -4,7 +4,7 @@
       transform:     log1p(x) = ln(1 + greatest(x, 0)); none = x
       standardize:   z_i = (transform(x_i) - feature_mean[i]) / feature_std[i]
       distance:      d_j = sum_i feature_weights[i] * ((z_i - centers[j][i]) * (z_i - centers[j][i]))
-                     (the parameters are read from scalar columns: shopseg_centroid_scalars)
+                     (the parameters are read from scalar columns: shopseg_centroid_parameters)
                      (squared Euclidean; x * x, not power(x, 2), which rounds differently from numpy)
 -#}
 
@@ -19,59 +19,73 @@
 {%- endmacro %}
 
 {#-
-    The centroid parameters of an axis row as scalar columns (one per feature i <= p_max and
-    cluster slot j <= k_max): mean_i, std_i, weight_i, center_j_i. The assignment reads these
-    plain columns instead of subscripting the arrays in every customer row (at seed scale the
-    model went from 4.1 s to 3.3 s, `dbt run` node time).
+    The centroid parameters of every axis as ONE row of scalar columns, from the per-axis rows of
+    int_segment_centroids_current (`relation`): {axis}_status, {axis}_k, and for each feature
+    i <= p (the axis' feature count) and cluster slot j <= k_max: {axis}_mean_i, {axis}_std_i,
+    {axis}_weight_i, {axis}_center_j_i. The assignment reads these plain columns of one cross-joined
+    row instead of subscripting arrays in every customer row. An axis missing from the relation
+    gets nulls.
 -#}
-{% macro shopseg_centroid_scalars(p_max, k_max) -%}
+{% macro shopseg_centroid_parameters(catalog, axes, k_max) -%}
     {%- set columns = [] -%}
-    {%- for i in range(1, p_max + 1) -%}
-        {%- do columns.append('feature_mean[%d] as mean_%d' % (i, i)) -%}
-        {%- do columns.append('feature_std[%d] as std_%d' % (i, i)) -%}
-        {%- do columns.append('feature_weights[%d] as weight_%d' % (i, i)) -%}
-        {%- for j in range(1, k_max + 1) -%}
-            {%- do columns.append('centers[%d][%d] as center_%d_%d' % (j, i, j, i)) -%}
+    {%- for axis in axes -%}
+        {%- set only = " filter (where axis = '" ~ axis ~ "')" -%}
+        {%- do columns.append('min(axis_status)' ~ only ~ ' as ' ~ axis ~ '_status') -%}
+        {%- do columns.append('min(k)' ~ only ~ ' as ' ~ axis ~ '_k') -%}
+        {%- for i in range(1, (catalog | selectattr('axis', 'equalto', axis) | list | length) + 1) -%}
+            {%- do columns.append('min(feature_mean[%d])%s as %s_mean_%d' % (i, only, axis, i)) -%}
+            {%- do columns.append('min(feature_std[%d])%s as %s_std_%d' % (i, only, axis, i)) -%}
+            {%- do columns.append('min(feature_weights[%d])%s as %s_weight_%d' % (i, only, axis, i)) -%}
+            {%- for j in range(1, k_max + 1) -%}
+                {%- do columns.append('min(centers[%d][%d])%s as %s_center_%d_%d' % (j, i, only, axis, j, i)) -%}
+            {%- endfor -%}
         {%- endfor -%}
-    {%- endfor -%}
-    {{ columns | join(',\n    ') }}
-{%- endmacro %}
-
-{#- Standardized value of the i-th (1-based) feature of an axis, against centroid row `c`. -#}
-{% macro shopseg_standardized(feature_row, i, features_alias='f', centroids_alias='c') -%}
-    ({{ shopseg_transform(features_alias ~ '.' ~ feature_row['feature'], feature_row['transform']) }}
-     - {{ centroids_alias }}.mean_{{ i }}) / {{ centroids_alias }}.std_{{ i }}
-{%- endmacro %}
-
-{#- The select-list columns z_1 .. z_n: the standardized features of one axis (catalog rows). -#}
-{% macro shopseg_standardized_columns(feature_rows) -%}
-    {%- set columns = [] -%}
-    {%- for row in feature_rows -%}
-        {%- do columns.append(shopseg_standardized(row, loop.index) ~ ' as z_' ~ loop.index) -%}
-    {%- endfor -%}
-    {{ columns | join(',\n') }}
-{%- endmacro %}
-
-{#- The select-list columns d_1 .. d_{k_max}: squared distances of an axis with n features. -#}
-{% macro shopseg_squared_distance_columns(n_features, k_max) -%}
-    {%- set columns = [] -%}
-    {%- for j in range(1, k_max + 1) -%}
-        {%- do columns.append(shopseg_squared_distance(n_features, j) ~ ' as d_' ~ j) -%}
     {%- endfor -%}
     {{ columns | join(',\n') }}
 {%- endmacro %}
 
 {#-
-    Squared distance to cluster slot j (1-based) of an axis with n features, from its standardized
-    values s.z_1..s.z_n; null when j > k or the axis has no signal.
+    The select-list columns {axis}_z_1 .. {axis}_z_n: the standardized features of one axis
+    (its catalog rows), z_i = (transform(x_i) - mean_i) / std_i, from feature row `f` and the
+    parameter row `p`.
 -#}
-{% macro shopseg_squared_distance(n_features, j, standardized_alias='s', centroids_alias='c') -%}
-    case when {{ centroids_alias }}.axis_status = 'segmented' and {{ centroids_alias }}.k >= {{ j }} then
-        {%- for i in range(1, n_features + 1) %}
-        {%- set diff = '(' ~ standardized_alias ~ '.z_' ~ i ~ ' - ' ~ centroids_alias ~ '.center_' ~ j ~ '_' ~ i ~ ')' %}
-        {{ "+ " if not loop.first }}{{ centroids_alias }}.weight_{{ i }} * ({{ diff }} * {{ diff }})
-        {%- endfor %}
-    end
+{% macro shopseg_standardized_columns(axis, feature_rows) -%}
+    {%- set columns = [] -%}
+    {%- for row in feature_rows -%}
+        {%- do columns.append('(' ~ shopseg_transform('f.' ~ row['feature'], row['transform']) ~ ' - p.'
+            ~ axis ~ '_mean_' ~ loop.index ~ ') / p.' ~ axis ~ '_std_' ~ loop.index
+            ~ ' as ' ~ axis ~ '_z_' ~ loop.index) -%}
+    {%- endfor -%}
+    {{ columns | join(',\n') }}
+{%- endmacro %}
+
+{#-
+    The select-list columns {axis}_d_1 .. {axis}_d_{k_max}: squared distances of an axis with n
+    features to each cluster slot j, from standardized row `s` and parameter row `p`; null when
+    j > k or the axis is not segmented.
+-#}
+{% macro shopseg_squared_distance_columns(axis, n_features, k_max) -%}
+    {%- set columns = [] -%}
+    {%- for j in range(1, k_max + 1) -%}
+        {%- set terms = [] -%}
+        {%- for i in range(1, n_features + 1) -%}
+            {%- set diff = '(s.%s_z_%d - p.%s_center_%d_%d)' % (axis, i, axis, j, i) -%}
+            {%- do terms.append('p.%s_weight_%d * (%s * %s)' % (axis, i, diff, diff)) -%}
+        {%- endfor -%}
+        {%- do columns.append("case when p.%s_status = 'segmented' and p.%s_k >= %d then %s end as %s_d_%d"
+            % (axis, axis, j, terms | join(' + '), axis, j)) -%}
+    {%- endfor -%}
+    {{ columns | join(',\n') }}
+{%- endmacro %}
+
+{#-
+    `template` once per axis, with every '{axis}' replaced by the axis name, joined by `separator`:
+    the per-axis columns of the wide assignment (one row per customer, the axes side by side).
+-#}
+{% macro shopseg_for_axes(axes, template, separator=',\n') -%}
+    {%- set parts = [] -%}
+    {%- for axis in axes -%}{%- do parts.append(template | replace('{axis}', axis)) -%}{%- endfor -%}
+    {{ parts | join(separator) }}
 {%- endmacro %}
 
 {#-
@@ -106,17 +120,34 @@
 {%- endmacro %}
 
 {#-
-    JSON object label -> membership of one axis, without a per-row subquery. `json` (text), not
-    jsonb: customer_profiles aggregates these objects with json_object_agg and casts the result
-    to jsonb once per customer: the same value, ~10% faster than building jsonb at every level
-    (psql on the seed data, 2.7 s against 2.9-3.0 s).
+    The JSON keys of an axis' membership object, as select-list columns {axis}_key_1 ..
+    {axis}_key_{k_max} from its `labels` array: '"label": ' (JSON-escaped by to_json), with
+    ', ' before all but the first; null beyond the axis' k. Computed once per build, in a one-row
+    relation, so the per-customer JSON below only appends numbers.
 -#}
-{% macro shopseg_membership_object(labels, memberships, k_max) -%}
-    case cardinality({{ labels }})
-        {%- for n in range(1, k_max + 1) %}
-        when {{ n }} then json_build_object(
-            {%- for j in range(1, n + 1) %}{{ labels }}[{{ j }}], {{ memberships }}[{{ j }}]{{ ", " if not loop.last }}{% endfor -%}
-        )
+{% macro shopseg_membership_keys(axis, labels, k_max) -%}
+    {%- set columns = [] -%}
+    {%- for j in range(1, k_max + 1) -%}
+        {%- do columns.append("%sto_json(%s[%d])::text || ': ' as %s_key_%d"
+            % ("" if j == 1 else "', ' || ", labels, j, axis, j)) -%}
+    {%- endfor -%}
+    {{ columns | join(',\n') }}
+{%- endmacro %}
+
+{#-
+    JSON text of one axis' memberships, '"axis": {"label_1": u_1, ...}', from the key columns of
+    shopseg_membership_keys (relation `keys`) and the memberships array; concat() skips the null
+    slots beyond k. The numbers are float8 output, as json_build_object writes them (memberships
+    are finite, 0..1). customer_profiles concatenates the 13 axes and casts to jsonb once per
+    customer: the same jsonb as json_build_object, ~0.65 s cheaper at seed scale (psql timing on
+    the benchmark database, 1.5 s against 2.2 s), as it looks up no type per value.
+-#}
+{% macro shopseg_membership_text(axis, keys, memberships, k_max) -%}
+    concat(
+        '{{ (axis | tojson) | replace("'", "''") }}: {',
+        {%- for j in range(1, k_max + 1) %}
+        {{ keys }}.{{ axis }}_key_{{ j }}, {{ memberships }}[{{ j }}]::text,
         {%- endfor %}
-    end
+        '}'
+    )
 {%- endmacro %}

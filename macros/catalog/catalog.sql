@@ -56,11 +56,3 @@
     {{ return(run_query(query).columns[0].values()[0] | int) }}
 {% endmacro %}
 
-{#- The most features any axis has in the catalog rows `catalog` (shopseg_catalog_features()). -#}
-{% macro shopseg_max_axis_features(catalog) %}
-    {%- set counts = {} -%}
-    {%- for row in catalog -%}
-        {%- do counts.update({row['axis']: counts.get(row['axis'], 0) + 1}) -%}
-    {%- endfor -%}
-    {{ return(counts.values() | max if counts else 1) }}
-{% endmacro %}

@@ -18,6 +18,19 @@
     No PII: email never leaves the raw schema.
 -#}
 {%- set k_max = shopseg_max_clusters() %}
+{%- set axes = shopseg_catalog_axes() %}
+{%- set axis_names = "array['" ~ axes | join("', '") ~ "']" %}
+{#- axis -> its dominant label; axis -> {label: membership} (as JSON text, one jsonb cast) #}
+{%- set dominant_segments -%}
+    jsonb_object(
+        {{ axis_names }},
+        array[{{ shopseg_for_axes(axes, 'k.{axis}_labels[assignments.{axis}_dominant_index]', ', ') }}]
+    )
+{%- endset %}
+{%- set fuzzy_memberships -%}
+    {%- set axis_object = shopseg_membership_text('{axis}', 'k', 'assignments.{axis}_memberships', k_max) %}
+    concat('{', {{ shopseg_for_axes(axes, axis_object, ", ', ', ") }}, '}')::jsonb
+{%- endset %}
 
 with features as (
     select
@@ -43,43 +56,78 @@ tiers as (
     from {{ ref('int_customer_ltv_tiers') }}
 ),
 
+centroids as (
+    select
+        axis,
+        labels
+    from {{ ref('int_segment_centroids_current') }}
+),
+
+axis_labels as (
+    -- one row: the labels of every axis (the centroid version the assignment just used), and the
+    -- axes missing from it (their keys are left out of the JSON, so the axis tests name them)
+    select
+        {{ shopseg_for_axes(axes, "(select labels from centroids where axis = '{axis}') as {axis}_labels") }},
+        array(
+            select unnest({{ axis_names }})
+            except
+            select axis from centroids
+        ) as missing_axes
+),
+
+membership_keys as (
+    select
+        {{ shopseg_for_axes(axes, shopseg_membership_keys('{axis}', '{axis}_labels', k_max)) }},
+        *
+    from axis_labels
+    -- one row, evaluated once (not inlined into the per-customer expressions)
+    offset 0  -- noqa: AM09
+),
+
+segments as (
+    -- the JSON of each assigned customer, from its one wide row: jsonb_object(keys, values), and
+    -- the memberships written as JSON text and cast to jsonb once, are the cheapest ways to the
+    -- same jsonb (docs/decisions.md §19). Axes missing from the centroids are removed only when
+    -- there are any (jsonb - text[] rewrites the value even for an empty array: 0.3 s).
+    select
+        assignments.customer_id,
+        assignments.centroid_version,
+        case
+            when k.missing_axes = '{}' then {{ dominant_segments }}
+            else {{ dominant_segments }} - k.missing_axes
+        end as dominant_segments,
+        case
+            when k.missing_axes = '{}' then {{ fuzzy_memberships }}
+            else {{ fuzzy_memberships }} - k.missing_axes
+        end as fuzzy_memberships
+    from {{ ref('int_customer_assignments_wide') }} as assignments
+    cross join membership_keys as k
+    where {{ shopseg_in_scope('assignments.customer_id', 'int_customers_to_score') }}
+    -- computed once per customer (not re-evaluated at each use below)
+    offset 0  -- noqa: AM09
+),
+
 profiles as (
     select
         features.customer_id,
         case
-            when per_customer.dominant_segments is not null then 'segmented'
+            when segments.dominant_segments is not null then 'segmented'
             else 'awaiting_first_purchase'
         end as segmentation_status,
         case
-            when per_customer.dominant_segments is not null
-                then 'arch_' || left(md5(per_customer.dominant_segments::text), 10)
+            when segments.dominant_segments is not null
+                then 'arch_' || left(md5(segments.dominant_segments::text), 10)
         end as archetype_id,
-        per_customer.dominant_segments,
-        per_customer.fuzzy_memberships,
+        segments.dominant_segments,
+        segments.fuzzy_memberships,
         coalesce(features.ltv, 0)::numeric(18, 2) as ltv,
         tiers.ltv_tier,
         coalesce(features.order_count, 0)::integer as order_count,
-        per_customer.centroid_version::integer as centroid_version,
+        segments.centroid_version::integer as centroid_version,
         cast('{{ run_started_at.isoformat() }}' as timestamptz) as segmented_at,
         scoring.scoring_hash
     from features
-    cross join
-        lateral (
-            -- one customer's axis rows, found by the customer_id index of the assignments: no sort
-            -- of the 1.1 M assignment rows (13 per customer), and memory stays per customer.
-            -- jsonb_object(keys, values) and json -> jsonb once: the cheapest ways to the same jsonb
-            select
-                jsonb_object(
-                    array_agg(assignments.axis), array_agg(assignments.dominant_label)
-                ) as dominant_segments,
-                json_object_agg(
-                    assignments.axis,
-                    {{ shopseg_membership_object('assignments.labels', 'assignments.memberships', k_max) }}
-                )::jsonb as fuzzy_memberships,
-                max(assignments.centroid_version) as centroid_version
-            from {{ ref('int_customer_segment_assignments') }} as assignments
-            where assignments.customer_id = features.customer_id
-        ) as per_customer
+    left join segments on features.customer_id = segments.customer_id
     left join tiers on features.customer_id = tiers.customer_id
     left join scoring on features.customer_id = scoring.customer_id
 )

@@ -1,0 +1,129 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='customer_id',
+        incremental_strategy='delete+insert',
+        pre_hook="{{ shopseg_delete_scope('int_customers_to_score') }}",
+        indexes=[{'columns': ['customer_id'], 'unique': True}],
+        analyze_columns=['customer_id', 'centroid_version'],
+    )
+}}
+{#-
+    Nearest-centroid assignment with fuzzy memberships (SPEC 7): ONE row per customer with orders,
+    the 13 axes side by side, all in set-based SQL generated from the axis catalog. Per axis:
+      {axis}_squared_distances[j]  squared Euclidean distance to cluster j (standardized units)
+      {axis}_dominant_index        the nearest cluster; ties go to the lowest index (scikit-learn's predict)
+      {axis}_memberships[j]        u_j = d_j^-2 / sum_k d_k^-2 over Euclidean distances d (fuzzy
+                                   c-means, m = 2), computed as r_j / sum_k r_k with
+                                   r_j = min_squared / squared_distances[j] (same value, no overflow
+                                   on tiny distances; as discover_axis.py does); a zero distance
+                                   gives membership 1 to that cluster (the first one)
+    Axes without signal get dominant index 1 and membership [1] (label insufficient_data), no
+    distances. An axis missing from the centroids has nulls (its rows vanish from the long form).
+    The long form (one row per customer and axis, with labels) is the view
+    int_customer_segment_assignments. Wide, because one row per customer is 13x fewer rows to
+    write, index and analyze, and customer_profiles reads it without any lookup (docs/decisions.md §18).
+-#}
+{%- set k_max = shopseg_max_clusters() -%}
+{%- set catalog = shopseg_catalog_features() -%}
+{%- set axes = shopseg_catalog_axes() -%}
+{#-
+    Each step is computed once per row and level: the CTEs end in `offset 0`, which keeps
+    PostgreSQL from pulling them up and re-evaluating an expression at every reference (that made
+    the assignment twice as slow). Each level passes on only the columns the next one reads.
+-#}
+
+{%- set standardized_columns = [] %}
+{%- set distance_columns = [] %}
+{%- for axis in axes %}
+    {%- set feature_rows = catalog | selectattr('axis', 'equalto', axis) | list %}
+    {%- do standardized_columns.append(shopseg_standardized_columns(axis, feature_rows)) %}
+    {%- do distance_columns.append(shopseg_squared_distance_columns(axis, feature_rows | length, k_max)) %}
+{%- endfor %}
+{%- set minimum -%}
+    least({{ shopseg_slots('{axis}_d', k_max) }}) as {axis}_min
+{%- endset %}
+{%- set dominant_index -%}
+    case
+        when {axis}_status = 'segmented' then array_position(array[{{ shopseg_slots('{axis}_d', k_max) }}], {axis}_min)
+        when {axis}_status is not null then 1
+    end as {axis}_dominant_index
+{%- endset %}
+{#- sum_j min / d_j; undefined (null) when a distance is 0: that customer's memberships are 0/1 #}
+{%- set ratio_sum -%}
+    case
+        when {axis}_min > 0 then {{ shopseg_slots('{axis}_d', k_max, 'coalesce({axis}_min / {}, 0)', ' + ') }}
+    end as {axis}_ratio_sum
+{%- endset %}
+{%- set outputs -%}
+    {axis}_dominant_index,
+    case
+        when {axis}_status = 'segmented' then (array[{{ shopseg_slots('{axis}_d', k_max) }}])[1:{axis}_k]
+    end as {axis}_squared_distances,
+    case
+        when {axis}_status = 'segmented'
+            then {{ shopseg_fuzzy_memberships('{axis}_d', '{axis}_min', '{axis}_ratio_sum', '{axis}_dominant_index', k_max, '{axis}_k') }}
+        when {axis}_status is not null then array[1.0::double precision]
+    end as {axis}_memberships
+{%- endset %}
+
+with features as (
+    select * from {{ ref('int_customer_features') }}
+    where
+        has_orders
+        and {{ shopseg_in_scope('customer_id', 'int_customers_to_score') }}
+),
+
+parameters as (
+    select
+        max(centroid_version) as centroid_version,
+        {{ shopseg_centroid_parameters(catalog, axes, k_max) }}
+    from {{ ref('int_segment_centroids_current') }}
+),
+
+standardized as (
+    select
+        f.customer_id,
+        {{ standardized_columns | join(',\n') }}
+    from features as f
+    cross join parameters as p
+    offset 0  -- noqa: AM09
+),
+
+distances as (
+    select
+        s.customer_id,
+        p.centroid_version,
+        {{ shopseg_for_axes(axes, 'p.{axis}_status, p.{axis}_k') }},
+        {{ distance_columns | join(',\n') }}
+    from standardized as s
+    cross join parameters as p
+    offset 0  -- noqa: AM09
+),
+
+nearest as (
+    select
+        *,
+        {{ shopseg_for_axes(axes, minimum) }}
+    from distances
+    offset 0  -- noqa: AM09
+),
+
+dominant as (
+    select
+        *,
+        {{ shopseg_for_axes(axes, dominant_index) }},
+        {{ shopseg_for_axes(axes, ratio_sum) }}
+    from nearest
+    offset 0  -- noqa: AM09
+),
+
+assigned as (
+    select
+        customer_id,
+        centroid_version,
+        {{ shopseg_for_axes(axes, outputs) }}
+    from dominant
+)
+
+select * from assigned
