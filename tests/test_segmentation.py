@@ -281,3 +281,57 @@ def test_membership_test_catches_broken_profiles(built_db):
             for customer_id, original, _ in rows:
                 con.execute(f"update {table} set fuzzy_memberships = %s::jsonb where customer_id = %s",
                             (original, customer_id))
+
+
+def test_an_axis_missing_from_the_centroids_fails_the_axis_test(built_db):
+    """An axis without centroids (e.g. a pinned version older than a catalog change) is left out
+    of the wide assignment's long form and of the profiles' JSON, the other 12 axes are assigned
+    as before, and the generic test segmented_profiles_have_axes fails naming the axis for every
+    segmented customer. Restored afterwards."""
+    axis = "product_knowledge"
+    before = profiles(built_db)
+    with psycopg.connect(dsn_for(built_db), autocommit=True) as con:
+        con.execute(f"delete from {INTER}.int_segment_centroids_current where axis = %s", (axis,))
+    try:
+        done = run_dbt(built_db, "build", "--store-failures", "--full-refresh",
+                       "--select", "int_customer_assignments_wide+", check=False)
+        assert done.returncode != 0, done.stdout[-3000:]
+        assert "segmented_profiles_have_axes" in done.stdout
+        (audit,), = query(built_db, """
+            select format('%I.%I', table_schema, table_name) from information_schema.tables
+            where table_schema = 'analytics_dbt_test__audit'
+              and table_name like 'segmented_profiles_have_axes%'""")
+        found = query(built_db, f"select customer_id, axis, problem from {audit}")
+        segmented = {c for c, row in before.items() if row[0] == "segmented"}
+        assert {c for c, *_ in found} == segmented
+        assert {(a, p) for _, a, p in found} == {(axis, "missing axis")}
+        (keyed,), = query(built_db, f"""
+            select count(*) from {MARTS}.customer_profiles
+            where dominant_segments ? %s or fuzzy_memberships ? %s""", (axis, axis))
+        assert keyed == 0
+        axes = {a for a, in query(built_db, f"select distinct axis from {INTER}.int_customer_segment_assignments")}
+        assert len(axes) == 12 and axis not in axes
+        after = profiles(built_db)
+        for customer_id in segmented:
+            old, new = json.loads(before[customer_id][2]), json.loads(after[customer_id][2])
+            del old[axis]
+            assert new == old, customer_id
+    finally:
+        run_dbt(built_db, "build", "--full-refresh", "--select", "int_segment_centroids_current+")
+    assert profiles(built_db) == before
+
+
+def test_an_axis_name_that_cannot_name_columns_stops_the_build(built_db):
+    """Axis names prefix the wide assignment's columns: a name that is not a short lowercase
+    identifier stops compilation with a message naming it (the catalog seed table is restored)."""
+    table = f"{CATALOG}.segment_axes"
+    with psycopg.connect(dsn_for(built_db), autocommit=True) as con:
+        con.execute(f"update {table} set axis = 'Product Knowledge' where axis = 'product_knowledge'")
+    try:
+        done = run_dbt(built_db, "compile", "--select", "int_customer_assignments_wide", check=False)
+    finally:
+        with psycopg.connect(dsn_for(built_db), autocommit=True) as con:
+            con.execute(f"update {table} set axis = 'product_knowledge' where axis = 'Product Knowledge'")
+    assert done.returncode != 0
+    assert "Axis name 'Product Knowledge' in the segment_axes seed must be a lowercase identifier" in done.stdout, \
+        done.stdout[-3000:]

@@ -32,14 +32,25 @@
     {{ return(rows) }}
 {% endmacro %}
 
-{#- Axis names in catalog order. -#}
+{#-
+    Axis names in catalog order. They name columns of the wide assignment ({axis}_memberships,
+    {axis}_center_6_10, ...), so each must be a lowercase SQL identifier of at most 40 characters
+    (PostgreSQL cuts identifiers at 63): anything else stops the build with a clear error.
+-#}
 {% macro shopseg_catalog_axes() %}
     {%- set axes_seed = ref('segment_axes') -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
     {%- set query -%}
         select axis from {{ axes_seed }} order by axis_order
     {%- endset -%}
-    {{ return(run_query(query).columns[0].values() | list) }}
+    {%- set axes = run_query(query).columns[0].values() | list -%}
+    {%- for axis in axes -%}
+        {%- if axis is none or not modules.re.fullmatch('[a-z][a-z0-9_]{0,39}', axis) -%}
+            {{ exceptions.raise_compiler_error("Axis name '" ~ axis ~ "' in the segment_axes seed must be a"
+                ~ " lowercase identifier ([a-z][a-z0-9_]*) of at most 40 characters: it names SQL columns") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(axes) }}
 {% endmacro %}
 
 {#-
