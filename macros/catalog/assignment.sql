@@ -19,8 +19,8 @@
 {%- endmacro %}
 
 {#-
-    The centroid parameters of every axis as ONE row of scalar columns, from the per-axis rows of
-    int_segment_centroids_current (`relation`): {axis}_status, {axis}_k, and for each feature
+    The centroid parameters of every axis as ONE row of scalar columns (an aggregate over the
+    per-axis rows of int_segment_centroids_current): {axis}_status, {axis}_k, and for each feature
     i <= p (the axis' feature count) and cluster slot j <= k_max: {axis}_mean_i, {axis}_std_i,
     {axis}_weight_i, {axis}_center_j_i. The assignment reads these plain columns of one cross-joined
     row instead of subscripting arrays in every customer row. An axis missing from the relation

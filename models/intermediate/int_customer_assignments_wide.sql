@@ -6,6 +6,7 @@
         pre_hook="{{ shopseg_delete_scope('int_customers_to_score') }}",
         indexes=[{'columns': ['customer_id'], 'unique': True}],
         analyze_columns=['customer_id', 'centroid_version'],
+        on_schema_change='fail',
     )
 }}
 {#-
@@ -22,7 +23,10 @@
     distances. An axis missing from the centroids has nulls (its rows vanish from the long form).
     The long form (one row per customer and axis, with labels) is the view
     int_customer_segment_assignments. Wide, because one row per customer is 13x fewer rows to
-    write, index and analyze, and customer_profiles reads it without any lookup (docs/decisions.md §18).
+    write, index and analyze, and customer_profiles reads it without any lookup (docs/decisions.md
+    §16, §18). Adding or removing an axis changes the columns: an incremental build then stops
+    (on_schema_change='fail'; dbt cannot add array columns) and the next build must be a
+    --full-refresh (docs/lifecycle.md).
 -#}
 {%- set k_max = shopseg_max_clusters() -%}
 {%- set catalog = shopseg_catalog_features() -%}
