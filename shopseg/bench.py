@@ -73,9 +73,7 @@ def log(message):
 
 
 def dsn_for(base, dbname):
-    params = conninfo_to_dict(base)
-    params["dbname"] = dbname
-    return make_conninfo(**params)
+    return make_conninfo(base, dbname=dbname)
 
 
 # --------------------------------------------------------------------------- machine

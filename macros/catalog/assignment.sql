@@ -135,7 +135,8 @@
 {%- endmacro %}
 
 {#-
-    JSON text of one axis' memberships, '"axis": {"label_1": u_1, ...}', from the key columns of
+    JSON text of one axis' memberships, '"axis": {"label_1": u_1, ...}' (axis names are plain
+    identifiers, checked by shopseg_catalog_axes; labels are escaped), from the key columns of
     shopseg_membership_keys (relation `keys`) and the memberships array; concat() skips the null
     slots beyond k. The numbers are float8 output, as json_build_object writes them (memberships
     are finite, 0..1). customer_profiles concatenates the 13 axes and casts to jsonb once per
@@ -144,7 +145,7 @@
 -#}
 {% macro shopseg_membership_text(axis, keys, memberships, k_max) -%}
     concat(
-        '{{ (axis | tojson) | replace("'", "''") }}: {',
+        '"{{ axis }}": {',
         {%- for j in range(1, k_max + 1) %}
         {{ keys }}.{{ axis }}_key_{{ j }}, {{ memberships }}[{{ j }}]::text,
         {%- endfor %}

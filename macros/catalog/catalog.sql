@@ -32,6 +32,11 @@
     {{ return(rows) }}
 {% endmacro %}
 
+{#- A SQL text[] literal of the strings `values` (quotes escaped): array['a', 'b']::text[]. -#}
+{% macro shopseg_text_array(values) -%}
+    array[{% for value in values %}'{{ value | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor %}]::text[]
+{%- endmacro %}
+
 {#-
     Axis names in catalog order. They name columns of the wide assignment ({axis}_memberships,
     {axis}_center_6_10, ...), so each must be a lowercase SQL identifier of at most 40 characters
@@ -66,4 +71,3 @@
     {%- endset -%}
     {{ return(run_query(query).columns[0].values()[0] | int) }}
 {% endmacro %}
-

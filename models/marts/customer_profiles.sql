@@ -19,7 +19,7 @@
 -#}
 {%- set k_max = shopseg_max_clusters() %}
 {%- set axes = shopseg_catalog_axes() %}
-{%- set axis_names = "array['" ~ axes | join("', '") ~ "']" %}
+{%- set axis_names = shopseg_text_array(axes) %}
 {#- axis -> its dominant label; axis -> {label: membership} (as JSON text, one jsonb cast) #}
 {%- set dominant_segments -%}
     jsonb_object(

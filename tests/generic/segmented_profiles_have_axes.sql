@@ -5,8 +5,7 @@
 -#}
 {% test segmented_profiles_have_axes(model, column, axes) %}
     with expected as (
-        select unnest(array[{% for axis in axes %}'{{ axis }}'{{ "," if not loop.last }}{% endfor %}]::text[])
-            as axis
+        select unnest({{ shopseg_text_array(axes) }}) as axis
     ),
 
     catalog as (
