@@ -88,7 +88,8 @@ segments as (
     -- the JSON of each assigned customer, from its one wide row: jsonb_object(keys, values), and
     -- the memberships written as JSON text and cast to jsonb once, are the cheapest ways to the
     -- same jsonb (docs/decisions.md §19). Axes missing from the centroids are removed only when
-    -- there are any (jsonb - text[] rewrites the value even for an empty array: 0.3 s).
+    -- there are any (jsonb - text[] rewrites the value even for an empty array: 0.3 s at seed
+    -- scale, psql timing on the benchmark database).
     select
         assignments.customer_id,
         assignments.centroid_version,
