@@ -11,6 +11,11 @@ This file has two lives:
 * pytest imports it directly (tests/test_discover_core.py), and the client-side benchmark
   pipeline reuses ``assign`` and ``fuzzy_memberships`` as reference implementations.
 
+Names are true by construction (docs/labels.md). Every label of an axis has a definition in
+original units: a list of conditions ``lower <= feature < upper`` that must all hold
+(seeds/segment_label_definitions.csv). A point gets the FIRST label, in vocabulary order, whose
+conditions hold; ``parse_spec`` proves that every point gets one (no gaps).
+
 Pipeline of ``discover(X, spec)`` (X = raw features, n x p, in ``spec["features"]`` order):
 
 1. transform: ``log1p`` -> ``np.log(1.0 + np.maximum(x, 0.0))`` (deliberately not
@@ -18,19 +23,28 @@ Pipeline of ``discover(X, spec)`` (X = raw features, n x p, in ``spec["features"
    ``none`` -> x.
 2. standardize: z = (t - mean) / std, sample mean, population std (ddof=0). A feature whose
    std is < 1e-12 is unusable: weight 0, mean = its value, std = 1, centre component 0.
-3. insufficient data (no clusters, a ``reason``): n < min_customers, every weight 0, fewer
-   than k_min distinct rows over the used features, or no valid k.
-4. k = k_min..k_max, with k <= distinct rows - 1, k <= min(n, silhouette_sample_size) - 1
-   and k <= the vocabulary size: KMeans(lloyd, n_init, random_state) on the used columns,
-   silhouette on a seeded sample; best silhouette wins, ties -> smaller k.
-5. labels never depend on KMeans' numbering (see ``label_clusters``).
-6. clusters are output sorted by their label's position in the vocabulary;
-   ``cluster_index`` 0..k-1 follows that order.
+   A used feature's weight is its catalog weight (default 1).
+3. insufficient data (no clusters, a ``reason``): n < min_customers or every weight 0.
+4. seeding from the definitions: every sample member gets its definition label; the labels
+   held by at least ``min_cluster_share`` of the sample (at most k_max of them, the most
+   populated) are the candidate segments, and the mean of their members (standardized,
+   weighted space) is KMeans' initial centre. KMeans (Lloyd, this explicit init, one run)
+   then moves the centres to where the data's clusters are.
+5. naming: a cluster's centroid in original units is the per-feature MEDIAN of its members (a
+   typical member, robust to whales); it gets the label whose definition it satisfies.
+   Two clusters with the same label are merged, a cluster under ``min_cluster_share`` is
+   dropped, and KMeans is run again from the remaining centres, until every cluster has its
+   own label and enough members. So k is the number of distinct behaviours the sample holds
+   (k_max at most; 1 when the whole shop is one segment) and no published centroid
+   contradicts its label.
+6. clusters are output in vocabulary order; ``cluster_index`` 0..k-1 follows that order
+   (never KMeans' numbering).
 
-Determinism: everything is seeded, and the BLAS/OpenMP thread pools are pinned to one
-thread during the fit (``threadpool_limits(1)``): scikit-learn's Lloyd iteration sums
-per-thread partial centre sums, so its last bits would otherwise depend on the number of
-threads (i.e. on the machine). With one thread the output is bit-identical on rerun.
+Determinism: the initial centres are a function of the sample, Lloyd's iterations are
+deterministic, the silhouette (reported, not used for the choice) samples with
+``random_state``, and the BLAS/OpenMP thread pools are pinned to one thread during the fit
+(``threadpool_limits(1)``): scikit-learn's Lloyd iteration sums per-thread partial centre sums,
+so its last bits would otherwise depend on the number of threads.
 """
 
 import json
@@ -40,27 +54,104 @@ import warnings
 import numpy as np
 
 STD_EPS = 1e-12
-TIEBREAK_EPS = 1e-9
 TRANSFORMS = ("none", "log1p")
 SPEC_DEFAULTS = {
-    "k_min": 2,
     "k_max": 6,
     "random_state": 0,
-    "n_init": 10,
     "min_customers": 50,
+    "min_cluster_share": 0.02,
     "silhouette_sample_size": 2000,
-    "no_contact_threshold": 0.05,
-    "continuity_threshold": 0.5,
-    "ranking_direction": "asc",
-    "kind": "ranked",
+    "max_iter": 300,
 }
 
 
 # --------------------------------------------------------------------------- spec / input
 
 
+def _bound(value, label, feature, fail):
+    """A definition bound: None / '' = unbounded, else a finite number."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        fail("label %r, feature %r: bound %r is not a number" % (label, feature, value))
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        fail("label %r, feature %r: bound %r is not a number" % (label, feature, value))
+    if not math.isfinite(number):
+        fail("label %r, feature %r: bound %r is not finite" % (label, feature, value))
+    return number
+
+
+def parse_definitions(raw, labels, names, fail):
+    """{label: [(feature index, lower or None, upper or None), ...]} for every label.
+
+    ``raw`` maps each label to a list of ``{feature, min, max}`` (or ``[feature, min, max]``).
+    Every label needs at least one condition on one of the axis features, lower < upper.
+    """
+    if not isinstance(raw, dict):
+        fail("spec.definitions must map every label to its conditions")
+    out = {}
+    for label in labels:
+        conditions = raw.get(label)
+        if not isinstance(conditions, list) or not conditions:
+            fail("label %r has no definition (seeds/segment_label_definitions.csv)" % label)
+        parsed = []
+        for item in conditions:
+            if isinstance(item, dict):
+                feature, lower, upper = item.get("feature"), item.get("min"), item.get("max")
+            elif isinstance(item, (list, tuple)) and len(item) == 3:
+                feature, lower, upper = item
+            else:
+                fail("label %r: a condition must be {feature, min, max}, got %r" % (label, item))
+            if feature not in names:
+                fail("label %r is defined on %r, which is not one of the axis features %s" % (label, feature, names))
+            lower = _bound(lower, label, feature, fail)
+            upper = _bound(upper, label, feature, fail)
+            if lower is None and upper is None:
+                fail("label %r: the condition on %r has neither a lower nor an upper bound" % (label, feature))
+            if lower is not None and upper is not None and not lower < upper:
+                fail("label %r: the condition on %r needs min < max (got %r, %r)" % (label, feature, lower, upper))
+            parsed.append((names.index(feature), lower, upper))
+        out[label] = parsed
+    unknown = sorted(set(raw) - set(labels))
+    if unknown:
+        fail("definitions for labels that are not in the vocabulary: %s" % ", ".join(unknown))
+    return out
+
+
+def definition_gap(definitions, labels, p):
+    """A point (list of p values) that no label's definition covers, or None.
+
+    Conditions are axis-aligned half-open intervals, so checking one point per cell of the grid
+    formed by all the bounds of each feature is a complete proof of coverage."""
+    import itertools
+
+    cuts = [set() for _ in range(p)]
+    for label in labels:
+        for j, lower, upper in definitions[label]:
+            cuts[j].update(b for b in (lower, upper) if b is not None)
+    representatives = []
+    for j in range(p):
+        points = sorted(cuts[j])
+        if not points:
+            representatives.append([0.0])
+            continue
+        reps = [points[0] - 1.0] + points[:]
+        reps += [(a + b) / 2.0 for a, b in zip(points, points[1:])]
+        representatives.append(sorted(reps))
+    for point in itertools.product(*representatives):
+        row = np.asarray(point, dtype=np.float64)[None, :]
+        if definition_labels(row, definitions, labels)[0] < 0:
+            return list(point)
+    return None
+
+
 def parse_spec(raw_spec):
-    """Validate the spec (JSON string, bytes or dict) and fill defaults. Returns a new dict."""
+    """Validate the spec (JSON string, bytes or dict) and fill defaults. Returns a new dict
+    (a spec this function returned is returned as it is)."""
+    if isinstance(raw_spec, dict) and raw_spec.get("parsed") is True:
+        return raw_spec
     if isinstance(raw_spec, (bytes, bytearray)):
         raw_spec = raw_spec.decode("utf-8")
     if isinstance(raw_spec, str):
@@ -78,7 +169,7 @@ def parse_spec(raw_spec):
     feats = out.get("features")
     if not isinstance(feats, list) or not feats:
         fail("spec.features must be a non-empty list of {name, transform}")
-    names, transforms = [], []
+    names, transforms, catalog_weights = [], [], []
     for item in feats:
         if isinstance(item, str):
             item = {"name": item, "transform": "none"}
@@ -88,19 +179,17 @@ def parse_spec(raw_spec):
         if transform_name not in TRANSFORMS:
             fail("feature %r has unknown transform %r (expected one of %s)"
                  % (item["name"], transform_name, ", ".join(TRANSFORMS)))
+        weight = item.get("weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight <= 0:
+            fail("feature %r: weight must be a positive number, got %r" % (item["name"], weight))
         names.append(str(item["name"]))
         transforms.append(transform_name)
+        catalog_weights.append(float(weight))
     if len(set(names)) != len(names):
         fail("duplicate feature names in spec.features")
     out["feature_names"] = names
     out["transforms"] = transforms
-
-    if out["kind"] not in ("ranked", "categorical"):
-        fail("kind must be 'ranked' or 'categorical', got %r" % (out["kind"],))
-    if out["ranking_direction"] not in ("asc", "desc"):
-        fail("ranking_direction must be 'asc' or 'desc', got %r" % (out["ranking_direction"],))
-    if out.get("ranking_feature") not in names:
-        fail("ranking_feature %r is not one of the axis features %s" % (out.get("ranking_feature"), names))
+    out["catalog_weights"] = catalog_weights
 
     labels = out.get("labels")
     if not isinstance(labels, list) or not labels or not all(isinstance(x, str) and x for x in labels):
@@ -108,40 +197,30 @@ def parse_spec(raw_spec):
     if len(set(labels)) != len(labels):
         fail("duplicate labels in the vocabulary")
 
-    for key in ("k_min", "k_max", "n_init", "min_customers", "silhouette_sample_size", "random_state"):
+    for key in ("k_max", "min_customers", "silhouette_sample_size", "random_state", "max_iter"):
         value = out[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
             fail("%s must be an integer, got %r" % (key, value))
         out[key] = int(value)
-    if out["k_min"] < 2 or out["k_max"] < out["k_min"]:
-        fail("need 2 <= k_min <= k_max (got k_min=%d, k_max=%d)" % (out["k_min"], out["k_max"]))
-    if len(labels) < out["k_min"]:
-        fail("the vocabulary has %d labels, fewer than k_min=%d" % (len(labels), out["k_min"]))
-    if out["n_init"] < 1 or out["silhouette_sample_size"] < 3 or out["min_customers"] < 0:
-        fail("n_init must be >= 1, silhouette_sample_size >= 3, min_customers >= 0")
-    for key in ("no_contact_threshold", "continuity_threshold"):
-        value = out[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            fail("%s must be a finite number, got %r" % (key, value))
-        out[key] = float(value)
+    if out["k_max"] < 1:
+        fail("k_max must be >= 1 (got %d)" % out["k_max"])
+    if out["silhouette_sample_size"] < 3 or out["min_customers"] < 0 or out["max_iter"] < 1:
+        fail("silhouette_sample_size must be >= 3, min_customers >= 0, max_iter >= 1")
+    share = out["min_cluster_share"]
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= share < 0.5:
+        fail("min_cluster_share must be a number in [0, 0.5), got %r" % (share,))
+    out["min_cluster_share"] = float(share)
 
-    if out["kind"] == "categorical":
-        match = out.get("match_features")
-        if not isinstance(match, dict):
-            fail("a categorical axis needs match_features {label: feature}")
-        for label in labels:
-            if match.get(label) not in names:
-                fail("label %r has match_feature %r, which is not one of the axis features"
-                     % (label, match.get(label)))
-        # The label matched to the contact-volume feature (tickets per order) is the
-        # no-contact label; every other match feature is a share.
-        out["volume_feature"] = out.get("volume_feature") or out["ranking_feature"]
-        if out["volume_feature"] not in names:
-            fail("volume_feature %r is not one of the axis features" % (out["volume_feature"],))
-    previous = out.get("previous")
-    if previous is not None and not isinstance(previous, list):
-        fail("previous must be a list of clusters")
-    out["previous"] = previous or []
+    out["definitions"] = parse_definitions(out.get("definitions"), labels, names, fail)
+    gap = definition_gap(out["definitions"], labels, len(names))
+    if gap is not None:
+        fail("the label definitions leave a gap: no label covers %s"
+             % ", ".join("%s=%g" % (name, value) for name, value in zip(names, gap)))
+    missing = out.get("missing_signals") or []
+    if not isinstance(missing, list) or not all(isinstance(x, str) for x in missing):
+        fail("missing_signals must be a list of signal names")
+    out["missing_signals"] = missing
+    out["parsed"] = True
     return out
 
 
@@ -197,18 +276,18 @@ def transform(X, transforms):
 
 
 def standardize(T):
-    """(Z, mean, std, weights) with z = (t - mean) / std, ddof=0.
+    """(Z, mean, std, usable) with z = (t - mean) / std, ddof=0.
 
-    A feature with std < 1e-12 gets weight 0, std 1 and mean = its value (the column's first
-    value when it is exactly constant), so its z is ~0 and it never enters a distance.
+    A feature with std < 1e-12 is unusable (usable 0), std 1 and mean = its value (the column's
+    first value when it is exactly constant), so its z is ~0 and it never enters a distance.
     """
     T = np.asarray(T, dtype=np.float64)
     n, p = T.shape
     mean = np.zeros(p)
     std = np.ones(p)
-    weights = np.zeros(p)
+    usable = np.zeros(p)
     if n == 0:
-        return np.zeros((0, p)), mean, std, weights
+        return np.zeros((0, p)), mean, std, usable
     for j in range(p):
         col = T[:, j]
         m = float(np.mean(col))
@@ -216,295 +295,125 @@ def standardize(T):
         if s < STD_EPS or not math.isfinite(s):
             mean[j] = float(col[0]) if bool(np.all(col == col[0])) else m
             std[j] = 1.0
-            weights[j] = 0.0
         else:
             mean[j] = m
             std[j] = s
-            weights[j] = 1.0
+            usable[j] = 1.0
     Z = (T - mean) / std
-    return Z, mean, std, weights
+    return Z, mean, std, usable
 
 
-def count_distinct_rows(M):
-    """Number of distinct rows of M (0 for an empty matrix)."""
-    M = np.asarray(M, dtype=np.float64)
-    if M.shape[0] == 0:
-        return 0
-    return int(np.unique(M, axis=0).shape[0])
-
-
-def candidate_ks(n, n_distinct, k_min, k_max, n_labels, silhouette_sample_size):
-    """The k values to try: k_min..min(k_max, n_labels, n_distinct - 1, sample - 1).
-
-    k <= distinct rows - 1 keeps a trivially perfect silhouette (every distinct point its own
-    cluster) out of the race; k <= sample - 1 is silhouette's own requirement.
-    """
-    sample = min(n, silhouette_sample_size)
-    upper = min(k_max, n_labels, n_distinct - 1, sample - 1, n - 1)
-    return list(range(k_min, upper + 1))
-
-
-def fit_kmeans(Zu, k, random_state, n_init):
-    """KMeans(lloyd) on the used standardized columns -> (centers k x q, labels n)."""
-    from sklearn.cluster import KMeans
-
-    model = KMeans(n_clusters=k, random_state=random_state, n_init=n_init, algorithm="lloyd")
-    with warnings.catch_warnings():
-        # "Number of distinct clusters found smaller than n_clusters" is handled by the caller.
-        warnings.simplefilter("ignore")
-        model.fit(Zu)
-    return np.asarray(model.cluster_centers_, dtype=np.float64), np.asarray(model.labels_, dtype=np.int64)
-
-
-def choose_k(Zu, ks, random_state, n_init, silhouette_sample_size):
-    """Fit every k in ``ks`` and pick the best silhouette (ties -> smaller k).
-
-    Returns (best_k or None, {k: silhouette}, {k: (centers, labels)}, {k: skip reason}).
-    A k is skipped when KMeans yields fewer than k distinct labels or the silhouette sample
-    does not hold 2..sample-1 labels.
-    """
-    from sklearn.metrics import silhouette_score
-
-    n = Zu.shape[0]
-    sample_size = None if n <= silhouette_sample_size else silhouette_sample_size
-    silhouettes, fits, skipped = {}, {}, {}
-    for k in ks:
-        centers, labels = fit_kmeans(Zu, k, random_state, n_init)
-        if np.unique(labels).shape[0] < k:
-            skipped[k] = "KMeans found fewer than %d distinct clusters" % k
-            continue
-        try:
-            s = float(silhouette_score(Zu, labels, sample_size=sample_size, random_state=random_state))
-        except ValueError as exc:
-            skipped[k] = "silhouette undefined: %s" % exc
-            continue
-        if not math.isfinite(s):
-            skipped[k] = "silhouette is not finite"
-            continue
-        silhouettes[k] = s
-        fits[k] = (centers, labels)
-    return best_silhouette_k(silhouettes), silhouettes, fits, skipped
-
-
-def best_silhouette_k(silhouettes):
-    """The k with the highest silhouette; ties -> the smaller k; None when empty."""
-    best_k = None
-    for k in sorted(silhouettes):
-        if best_k is None or silhouettes[k] > silhouettes[best_k]:
-            best_k = k
-    return best_k
-
-
-def spread_positions(k, n_labels):
-    """Vocabulary positions for k ranked clusters spread over n_labels labels.
-
-    Cluster at rank i gets floor(i * (V - 1) / (k - 1) + 0.5), computed in exact integer
-    arithmetic: k=2 of 5 -> [0, 4]; k=3 of 5 -> [0, 2, 4]; k=4 of 5 -> [0, 1, 3, 4];
-    k == V -> identity. Strictly increasing (unique) whenever k <= V.
-    """
-    if k < 1 or n_labels < 1 or k > n_labels:
-        raise ValueError("spread_positions needs 1 <= k <= n_labels (k=%d, n_labels=%d)" % (k, n_labels))
-    if k == 1:
-        return [0]
-    return [(2 * i * (n_labels - 1) + (k - 1)) // (2 * (k - 1)) for i in range(k)]
-
-
-def rank_order(ranking_values, centers, direction):
-    """Cluster indices from lowest to highest rank: by ranking value (ascending, or
-    descending for 'desc'), ties broken by the centre vector lexicographically (ascending)."""
-    keys = []
-    for c in range(len(ranking_values)):
-        value = float(ranking_values[c])
-        keys.append(((value if direction == "asc" else -value), tuple(float(x) for x in centers[c]), c))
-    return [key[2] for key in sorted(keys)]
-
-
-def rank_labels(ranking_values, centers, labels, direction):
-    """Rule-based labels of ranked clusters: list (per cluster) of vocabulary positions."""
-    order = rank_order(ranking_values, centers, direction)
-    positions = spread_positions(len(order), len(labels))
-    out = [0] * len(order)
-    for rank, c in enumerate(order):
-        out[c] = positions[rank]
+def definition_labels(X, definitions, labels):
+    """Vocabulary position of the first label whose conditions all hold, per row (-1: none)."""
+    X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+    out = np.full(X.shape[0], -1, dtype=np.int64)
+    for position, label in enumerate(labels):
+        hold = np.ones(X.shape[0], dtype=bool)
+        for j, lower, upper in definitions[label]:
+            if lower is not None:
+                hold &= X[:, j] >= lower
+            if upper is not None:
+                hold &= X[:, j] < upper
+        out[(out < 0) & hold] = position
     return out
 
 
-def categorical_scores(raw_means, feature_names, labels, match_features, volume_feature, no_contact_threshold):
-    """Score matrix (cluster x label). The label matched to ``volume_feature`` (no_contact)
-    scores 1.0 when the cluster's raw mean of it is < no_contact_threshold, else -1.0; any
-    other label scores the cluster's raw mean of its match feature (a channel share)."""
-    raw_means = np.asarray(raw_means, dtype=np.float64)
-    scores = np.zeros((raw_means.shape[0], len(labels)))
-    for li, label in enumerate(labels):
-        j = feature_names.index(match_features[label])
-        if match_features[label] == volume_feature:
-            scores[:, li] = np.where(raw_means[:, j] < no_contact_threshold, 1.0, -1.0)
-        else:
-            scores[:, li] = raw_means[:, j]
-    return scores
+def contradictions(label, center_original, definitions, names):
+    """The conditions of ``label``'s definition that ``center_original`` violates (list of text)."""
+    out = []
+    for j, lower, upper in definitions[label]:
+        value = float(center_original[j])
+        if (lower is not None and value < lower) or (upper is not None and value >= upper):
+            out.append("%s = %g is outside [%s, %s)" % (names[j], value,
+                                                        "-inf" if lower is None else "%g" % lower,
+                                                        "inf" if upper is None else "%g" % upper))
+    return out
 
 
-def categorical_tiebreak(raw_means, feature_names, labels, match_features, volume_feature, no_contact_threshold):
-    """Secondary preference (values in [-1, 0]) used only to break exact score ties: among
-    clusters under the no-contact threshold, the one with fewer tickets per order is the
-    better no_contact cluster (-mean / threshold in the no_contact column, 0 elsewhere)."""
-    raw_means = np.asarray(raw_means, dtype=np.float64)
-    tiebreak = np.zeros((raw_means.shape[0], len(labels)))
-    if no_contact_threshold <= 0.0:
-        return tiebreak
-    for li, label in enumerate(labels):
-        if match_features[label] == volume_feature:
-            j = feature_names.index(volume_feature)
-            tiebreak[:, li] = -np.clip(raw_means[:, j] / no_contact_threshold, 0.0, 1.0)
-    return tiebreak
+def nearest(Zw, centers):
+    """Index of the nearest centre per row (ties -> lowest index, as KMeans.predict)."""
+    d = ((Zw[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+    return np.argmin(d, axis=1)
 
 
-def categorical_labels(scores, cluster_rows=None, label_cols=None, tiebreak=None):
-    """Optimal one-to-one assignment maximising the total score. Returns {cluster: label
-    position} restricted to ``cluster_rows`` x ``label_cols`` (default: everything).
-
-    ``tiebreak`` (values in [-1, 0]) is added with weight TIEBREAK_EPS = 1e-9, so it only
-    decides between assignments whose total scores tie (to within 1e-9 x k); remaining exact
-    ties are resolved by scipy on the canonical cluster order (centre vector, lexicographic)."""
-    from scipy.optimize import linear_sum_assignment
-
-    scores = np.asarray(scores, dtype=np.float64)
-    if tiebreak is not None:
-        scores = scores + TIEBREAK_EPS * np.asarray(tiebreak, dtype=np.float64)
-    rows = list(range(scores.shape[0])) if cluster_rows is None else list(cluster_rows)
-    cols = list(range(scores.shape[1])) if label_cols is None else list(label_cols)
-    if not rows:
-        return {}
-    if len(rows) > len(cols):
-        raise ValueError("more clusters (%d) than free labels (%d)" % (len(rows), len(cols)))
-    sub = scores[np.ix_(rows, cols)]
-    r, c = linear_sum_assignment(sub, maximize=True)
-    return {rows[i]: cols[j] for i, j in zip(r, c)}
+def name_clusters(X, assigned, k, spec):
+    """(sizes, medians in original units, label position per cluster from its median)."""
+    sizes = np.bincount(assigned, minlength=k)
+    medians = np.full((k, X.shape[1]), np.nan)
+    positions = [-1] * k
+    for c in range(k):
+        if sizes[c]:
+            medians[c] = np.median(X[assigned == c], axis=0)
+            positions[c] = int(definition_labels(medians[c], spec["definitions"], spec["labels"])[0])
+    return sizes, medians, positions
 
 
-def previous_in_new_space(previous, feature_names, mean, std, weights):
-    """Previous centroids re-expressed in the new standardized space.
-
-    Returns (P m x p with NaN where a feature is not comparable, prev_labels, mask p) where the
-    mask marks features used now (weight 1) that every previous cluster also has.
-    """
-    p = len(feature_names)
-    P = np.full((len(previous), p), np.nan)
-    prev_labels = []
-    for r, cluster in enumerate(previous):
-        try:
-            names = list(cluster["feature_names"])
-            center = [float(x) for x in cluster["center"]]
-            pmean = [float(x) for x in cluster["mean"]]
-            pstd = [float(x) for x in cluster["std"]]
-            label = str(cluster["label"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError("discover_axis: malformed previous cluster %d (%s); needs label, center, "
-                             "mean, std, feature_names" % (r, exc))
-        if not (len(names) == len(center) == len(pmean) == len(pstd)):
-            raise ValueError("discover_axis: previous cluster %d has arrays of different lengths" % r)
-        pweights = cluster.get("weights")
-        prev_labels.append(label)
-        for pj, name in enumerate(names):
-            if name not in feature_names:
-                continue
-            if pweights is not None and float(pweights[pj]) == 0.0:
-                continue
-            j = feature_names.index(name)
-            original = center[pj] * pstd[pj] + pmean[pj]
-            P[r, j] = (original - mean[j]) / std[j]
-    if not previous:
-        return P, prev_labels, np.zeros(p, dtype=bool)
-    mask = (np.asarray(weights) != 0.0) & np.all(np.isfinite(P), axis=0)
-    return P, prev_labels, mask
+def truthfulness(member_positions, assigned, positions):
+    """Share of members whose own definition label is their cluster's label."""
+    return float(np.mean(member_positions == np.asarray(positions)[assigned]))
 
 
-def continuity_matches(centers_full, previous, feature_names, mean, std, weights, labels, threshold):
-    """{new cluster: previous label} for clusters that keep a previous label.
+def guided_lloyd(X, Zw, init, member_positions, spec):
+    """Lloyd's iterations from ``init`` while they make the clusters truer to their names.
 
-    New and previous clusters are matched one-to-one (linear_sum_assignment on the Euclidean
-    distance over the features used now and present in the previous version); a match within
-    ``threshold`` (<=, standardized units) keeps the previous label when that label is in the
-    current vocabulary and not already kept by a closer match.
-    """
-    from scipy.optimize import linear_sum_assignment
-
-    if not previous:
-        return {}
-    P, prev_labels, mask = previous_in_new_space(previous, feature_names, mean, std, weights)
-    if not mask.any():
-        return {}
-    C = np.asarray(centers_full, dtype=np.float64)[:, mask]
-    Q = P[:, mask]
-    dist = np.sqrt(((C[:, None, :] - Q[None, :, :]) ** 2).sum(axis=2))
-    r, c = linear_sum_assignment(dist)
-    pairs = sorted((float(dist[i, j]), int(i), int(j)) for i, j in zip(r, c))
-    kept, taken = {}, set()
-    for d, i, j in pairs:
-        label = prev_labels[j]
-        if d <= threshold and label in labels and label not in taken:
-            kept[i] = label
-            taken.add(label)
-    return kept
-
-
-def nearest_free_position(position, taken, n_labels):
-    """The free vocabulary position nearest to ``position`` (ties -> the lower one)."""
-    for d in range(n_labels):
-        for candidate in (position - d, position + d):
-            if 0 <= candidate < n_labels and candidate not in taken:
-                return candidate
-    raise ValueError("no free label left in the vocabulary")
+    Each step is a KMeans step (assign to the nearest centre, move centres to their members'
+    mean). The fit stops at convergence, after max_iter steps, or at the first step that lowers
+    the share of members whose own definition label is their cluster's label: the product
+    promise is that members match their segment's name, and plain Lloyd on skewed features
+    happily trades that for compactness (e.g. a cluster of heavy refunders splitting low_value).
+    Returns (centers, assigned, sizes, medians, positions, truthfulness)."""
+    centers = np.array(init, dtype=np.float64)
+    assigned = nearest(Zw, centers)
+    sizes, medians, positions = name_clusters(X, assigned, len(centers), spec)
+    score = truthfulness(member_positions, assigned, positions)
+    for _ in range(spec["max_iter"]):
+        moved = np.array([Zw[assigned == c].mean(axis=0) if sizes[c] else centers[c] for c in range(len(centers))])
+        step = nearest(Zw, moved)
+        if np.array_equal(step, assigned):
+            centers = moved
+            break
+        step_sizes, step_medians, step_positions = name_clusters(X, step, len(moved), spec)
+        step_score = truthfulness(member_positions, step, step_positions)
+        if step_score < score:
+            break
+        centers, assigned, sizes, medians, positions, score = (
+            moved, step, step_sizes, step_medians, step_positions, step_score)
+    return centers, assigned, sizes, medians, positions, score
 
 
-def label_clusters(centers_full, raw_means, spec, weights, mean, std):
-    """Vocabulary position of every cluster (clusters given in canonical order).
+def seed_groups(member_positions, min_size, k_max):
+    """Vocabulary positions that seed the clusters: those held by >= min_size members, at most
+    k_max of them (the most populated; ties -> vocabulary order), in vocabulary order."""
+    positions, counts = np.unique(member_positions[member_positions >= 0], return_counts=True)
+    held = [(int(c), int(pos)) for pos, c in zip(positions, counts) if c >= min_size]
+    held.sort(key=lambda item: (-item[0], item[1]))
+    return sorted(pos for _, pos in held[:k_max])
 
-    Rule-based labels:
-    * ranked: clusters sorted by the raw mean of the ranking feature (asc/desc, ties by the
-      centre vector), labels spread over the vocabulary (``spread_positions``);
-    * categorical: optimal one-to-one assignment on ``categorical_scores``.
 
-    Continuity rule (only when ``spec["previous"]`` is given): previous centroids are mapped
-    into the new standardized space and matched one-to-one to the new clusters; a new cluster
-    whose match is within ``continuity_threshold`` keeps the previous label (if it is still in
-    the vocabulary). Every other cluster gets its rule-based label, skipping labels already
-    taken: ranked clusters, in rank order, take their spread position or else the nearest free
-    position (ties -> the lower position); categorical clusters get the optimal assignment over
-    the free labels. Labels stay unique per axis.
+def refine(X, Zw, groups, member_positions, spec, min_size):
+    """Guided Lloyd from the group means, then name, merge and drop until every cluster has its
+    own label and at least min_size members. ``groups``: list of boolean member masks.
 
-    Returns (positions list, sources list of 'rule' | 'continuity').
-    """
-    labels = spec["labels"]
-    names = spec["feature_names"]
-    k = len(centers_full)
-    kept = continuity_matches(centers_full, spec["previous"], names, mean, std, weights,
-                              labels, spec["continuity_threshold"])
-    positions = [None] * k
-    sources = ["rule"] * k
-    for c, label in kept.items():
-        positions[c] = labels.index(label)
-        sources[c] = "continuity"
-    taken = {pos for pos in positions if pos is not None}
-    raw_means = np.asarray(raw_means, dtype=np.float64)
-    if spec["kind"] == "ranked":
-        rj = names.index(spec["ranking_feature"])
-        rule = rank_labels(raw_means[:, rj], centers_full, labels, spec["ranking_direction"])
-        for c in rank_order(raw_means[:, rj], centers_full, spec["ranking_direction"]):
-            if positions[c] is not None:
-                continue
-            pos = nearest_free_position(rule[c], taken, len(labels))
-            positions[c] = pos
-            taken.add(pos)
-    else:
-        args = (raw_means, names, labels, spec["match_features"], spec["volume_feature"],
-                spec["no_contact_threshold"])
-        scores = categorical_scores(*args)
-        free_rows = [c for c in range(k) if positions[c] is None]
-        free_cols = [li for li in range(len(labels)) if li not in taken]
-        for c, li in categorical_labels(scores, free_rows, free_cols, categorical_tiebreak(*args)).items():
-            positions[c] = li
-    return positions, sources
+    Returns (centers in Zw space, member clusters, label position per cluster, medians, truthfulness)."""
+    for _ in range(len(groups) + 1):
+        init = np.array([Zw[mask].mean(axis=0) for mask in groups])
+        centers, assigned, sizes, medians, positions, score = guided_lloyd(X, Zw, init, member_positions, spec)
+        k = centers.shape[0]
+        small = [c for c in range(k) if sizes[c] < min_size]
+        if small and k > 1:
+            drop = min(small, key=lambda c: (sizes[c], c))
+            groups = [assigned == c for c in range(k) if c != drop and sizes[c]]
+            continue
+        by_label = {}
+        for c in range(k):
+            by_label.setdefault(positions[c], []).append(c)
+        clash = [members for members in by_label.values() if len(members) > 1]
+        if clash:
+            merged = clash[0]
+            groups = [np.isin(assigned, merged)] + [assigned == c for c in range(k) if c not in merged]
+            continue
+        return centers, assigned, positions, medians, score
+    raise RuntimeError("discover_axis[%s]: naming did not converge" % spec["axis"])
 
 
 # --------------------------------------------------------------------------- discovery
@@ -525,94 +434,103 @@ def _result_skeleton(spec, n):
         "mean": None,
         "std": None,
         "weights": None,
+        "definition_shares": {},
         "clusters": [],
     }
+
+
+def silhouette(Zw, assigned, spec):
+    """Silhouette of the final partition on a seeded sample (reported; None when undefined)."""
+    from sklearn.metrics import silhouette_score
+
+    n = Zw.shape[0]
+    k = int(np.unique(assigned).shape[0])
+    if k < 2 or k >= min(n, spec["silhouette_sample_size"]):
+        return None
+    size = None if n <= spec["silhouette_sample_size"] else spec["silhouette_sample_size"]
+    try:
+        value = float(silhouette_score(Zw, assigned, sample_size=size, random_state=spec["random_state"]))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def discover(X, spec):
     """Discover the clusters of one axis. X: raw features n x p (array-like, finite) in
     spec feature order; spec: dict or JSON (see ``parse_spec``). Returns the output dict."""
-    # Load scikit-learn / scipy (and with them their OpenMP and BLAS runtimes) BEFORE pinning
-    # the thread pools: threadpool_limits only affects libraries already loaded, so a first
-    # call in a fresh process would otherwise fit with the default thread count.
-    import scipy.optimize  # noqa: F401
+    # Load scikit-learn (and with it its OpenMP and BLAS runtimes) BEFORE pinning the thread
+    # pools: threadpool_limits only affects libraries already loaded.
     import sklearn.cluster  # noqa: F401
     import sklearn.metrics  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     spec = parse_spec(spec)
-    names = spec["feature_names"]
+    names, labels = spec["feature_names"], spec["labels"]
     X = to_matrix(X, names)
     n = X.shape[0]
     result = _result_skeleton(spec, n)
 
     T = transform(X, spec["transforms"])
-    Z, mean, std, weights = standardize(T)
+    Z, mean, std, usable = standardize(T)
+    weights = usable * np.asarray(spec["catalog_weights"])
     if n > 0:
         result["mean"] = [float(v) for v in mean]
         result["std"] = [float(v) for v in std]
         result["weights"] = [float(v) for v in weights]
+    if spec["missing_signals"]:
+        result["reason"] = "no signal: " + "; ".join(spec["missing_signals"])
+        return _checked(result)
     if n < spec["min_customers"]:
         result["reason"] = "%d customers in the sample, fewer than min_customers=%d" % (n, spec["min_customers"])
         return _checked(result)
-    used = np.flatnonzero(weights != 0.0)
-    if used.size == 0:
+    if not weights.any():
         result["reason"] = "every feature is constant in the sample (no signal)"
         return _checked(result)
-    Zu = np.ascontiguousarray(Z[:, used])
-    n_distinct = count_distinct_rows(Zu)
-    if n_distinct < spec["k_min"]:
-        result["reason"] = "only %d distinct feature rows, fewer than k_min=%d" % (n_distinct, spec["k_min"])
-        return _checked(result)
-    ks = candidate_ks(n, n_distinct, spec["k_min"], spec["k_max"], len(spec["labels"]),
-                      spec["silhouette_sample_size"])
-    if not ks:
-        result["reason"] = ("no valid k: k_min=%d, k_max=%d, %d labels, %d distinct rows, %d customers"
-                            % (spec["k_min"], spec["k_max"], len(spec["labels"]), n_distinct, n))
+
+    member_positions = definition_labels(X, spec["definitions"], labels)
+    shares = np.bincount(member_positions, minlength=len(labels)) / float(n)
+    result["definition_shares"] = {labels[i]: float(shares[i]) for i in range(len(labels))}
+    min_size = max(2, int(math.ceil(spec["min_cluster_share"] * n)))
+    seeds = seed_groups(member_positions, min_size, spec["k_max"])
+    if not seeds:
+        result["reason"] = ("no label's definition holds for at least %d sample customers (min_cluster_share=%g)"
+                            % (min_size, spec["min_cluster_share"]))
         return _checked(result)
 
+    # KMeans runs in the weighted standardized space (distance = sum_j w_j (z_j - c_j)^2).
+    root_w = np.sqrt(weights)
+    Zw = np.ascontiguousarray(Z * root_w)
     with threadpool_limits(limits=1):
-        best_k, silhouettes, fits, skipped = choose_k(
-            Zu, ks, spec["random_state"], spec["n_init"], spec["silhouette_sample_size"])
-    result["silhouettes"] = {str(k): float(s) for k, s in sorted(silhouettes.items())}
-    result["silhouette_sample_size"] = int(min(n, spec["silhouette_sample_size"]))
-    if best_k is None:
-        result["reason"] = "no valid k: " + "; ".join("k=%d: %s" % item for item in sorted(skipped.items()))
-        return _checked(result)
+        centers_w, assigned, positions, medians, score = refine(
+            X, Zw, [member_positions == pos for pos in seeds], member_positions, spec, min_size)
+        sil = silhouette(Zw, assigned, spec)
+    k = centers_w.shape[0]
+    # back to the unweighted standardized space the SQL assignment uses (0 where the weight is 0)
+    centers = np.zeros_like(centers_w)
+    used = root_w > 0
+    centers[:, used] = centers_w[:, used] / root_w[used]
 
-    centers_used, km_labels = fits[best_k]
-    p = len(names)
-    # Canonical cluster order (centre vector, lexicographic): independent of KMeans numbering.
-    clusters = []
-    for c in range(best_k):
-        members = km_labels == c
-        center = np.zeros(p)
-        center[used] = centers_used[c]
-        clusters.append({
-            "center": center,
-            "center_original": X[members].mean(axis=0),
-            "size": int(members.sum()),
-        })
-    clusters.sort(key=lambda item: (tuple(float(v) for v in item["center"]), item["size"]))
-    centers_full = np.array([item["center"] for item in clusters])
-    raw_means = np.array([item["center_original"] for item in clusters])
-    positions, sources = label_clusters(centers_full, raw_means, spec, weights, mean, std)
-
-    order = sorted(range(best_k), key=lambda c: positions[c])
     out_clusters = []
-    for index, c in enumerate(order):
+    for index, c in enumerate(sorted(range(k), key=lambda c: positions[c])):
+        label = labels[positions[c]]
+        broken = contradictions(label, medians[c], spec["definitions"], names)
+        if broken:  # cannot happen: the label was read off the median; kept as a guard
+            raise RuntimeError("discover_axis[%s]: %s contradicts its definition: %s"
+                               % (spec["axis"], label, "; ".join(broken)))
         out_clusters.append({
             "cluster_index": index,
-            "label": spec["labels"][positions[c]],
-            "label_source": sources[c],
-            "center": [float(v) for v in clusters[c]["center"]],
-            "center_original": [float(v) for v in clusters[c]["center_original"]],
-            "size": clusters[c]["size"],
+            "label": label,
+            "label_source": "definition",
+            "center": [float(v) for v in centers[c]],
+            "center_original": [float(v) for v in medians[c]],
+            "size": int((assigned == c).sum()),
         })
     result.update({
         "status": "ok",
-        "k": int(best_k),
-        "silhouette": float(silhouettes[best_k]),
+        "k": int(k),
+        "silhouette": sil,
+        "truthfulness": score,
+        "silhouette_sample_size": int(min(n, spec["silhouette_sample_size"])),
         "clusters": out_clusters,
     })
     return _checked(result)
@@ -687,6 +605,4 @@ def fuzzy_memberships(sqdist):
 
 def main(features, spec):
     """PL/Python entry point: features (n x p nested list, no NULLs), spec (JSON) -> JSON."""
-    parsed = parse_spec(spec)
-    X = to_matrix(features, parsed["feature_names"])
-    return json.dumps(discover(X, parsed), allow_nan=False)
+    return json.dumps(discover(features, spec), allow_nan=False)

@@ -3,8 +3,8 @@
 Some behaviour cannot show in a short history, whatever was planted. These rules make the
 recorded class the one the data can express (see docs/generator.md):
 
-* one valid order -> purchase_frequency one_time_buyer (under two months of history: the
-  class nearest to one order per month), repurchase_behavior one_and_done;
+* one valid order -> purchase_frequency one_time_buyer (the label's definition is "exactly
+  one order", however short the history), repurchase_behavior one_and_done;
   loyalty_trajectory by where that order falls: last 180 days -> accelerating, 180-360 days
   ago -> churning, earlier -> stable (no spend in either comparison window);
 * fewer than three valid orders -> purchase_cadence irregular (gap CV is 1 by definition),
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .gen_config import AXES, AXIS_LABELS, MONTH_DAYS, REF_DAY
+from .gen_config import AXES, AXIS_LABELS, REF_DAY
 from .gen_timeline import ACCELERATING, CHURNING, IRREGULAR, SEASONAL, STABLE, Timeline, in_season
 
 
@@ -32,7 +32,7 @@ def apply_realised_rules(classes: dict, timeline: Timeline, valid: np.ndarray, p
     np.maximum.at(last_day, buyer, day)
     one = n_valid == 1
     tenure = REF_DAY - timeline.first_day
-    classes["purchase_frequency"][one] = _one_order_frequency(tenure[one], params["frequency"]["orders_per_month"])
+    classes["purchase_frequency"][one] = 0
     classes["repurchase_behavior"][one] = 0
     days_ago = REF_DAY - last_day
     loyalty = classes["loyalty_trajectory"]
@@ -43,15 +43,6 @@ def apply_realised_rules(classes: dict, timeline: Timeline, valid: np.ndarray, p
     cadence = classes["purchase_cadence"]
     cadence[few] = np.where(2 * holiday[few] > n_valid[few], SEASONAL, IRREGULAR)
     return n_valid
-
-
-def _one_order_frequency(tenure: np.ndarray, rates) -> np.ndarray:
-    """One order: a one_time_buyer, unless the history is under two months; then the class
-    whose rate is nearest (log1p scale) to one order per active month."""
-    realised = np.log1p(1.0 / np.maximum(tenure / MONTH_DAYS, 1.0))
-    centres = np.log1p(np.asarray(rates, dtype=float))
-    nearest = np.abs(realised[:, None] - centres[None, :]).argmin(axis=1)
-    return np.where(tenure >= 2 * MONTH_DAYS, 0, nearest)
 
 
 def truth_rows(customer_id: np.ndarray, classes: dict) -> dict:

@@ -30,7 +30,23 @@
         {{ plpython_model_block(compiled_code, scratch_relation, config.get('column_types')) }}
     {%- endcall %}
 
-    {%- set dest_columns = adapter.get_columns_in_relation(existing_relation) -%}
+    {#- A column the model returns that the target lacks (a new release added it) is added to the
+        target, empty for the rows already there: the history is kept, never dropped. -#}
+    {%- set added = run_query(
+        "select s.attname, format_type(s.atttypid, s.atttypmod) from pg_attribute s"
+        ~ " where s.attrelid = '" ~ (scratch_relation | string | replace("'", "''")) ~ "'::regclass"
+        ~ " and s.attnum > 0 and not s.attisdropped and not exists (select 1 from pg_attribute t"
+        ~ " where t.attrelid = '" ~ (target_relation | string | replace("'", "''")) ~ "'::regclass"
+        ~ " and t.attname = s.attname and t.attnum > 0 and not t.attisdropped) order by s.attnum") -%}
+    {%- for row in added.rows %}
+        {% call statement('add_column_' ~ loop.index) -%}
+            alter table {{ target_relation }} add column {{ adapter.quote(row[0]) }} {{ row[1] }}
+        {%- endcall %}
+    {%- endfor %}
+    {#- A column of the target the model no longer returns stays, null in the new rows. -#}
+    {%- set returned = adapter.get_columns_in_relation(scratch_relation) | map(attribute='name') | list -%}
+    {%- set dest_columns = adapter.get_columns_in_relation(existing_relation)
+        | selectattr('name', 'in', returned) | list -%}
     {%- set column_list = get_quoted_csv(dest_columns | map(attribute='name')) -%}
     {#- A column the model returned only None/NaN for is `text` in the scratch table, and text has no
         assignment cast to non-string types: cast such columns to the target's type explicitly. -#}

@@ -4,11 +4,15 @@ Runs inside PostgreSQL (PL/Python, see macros/materializations/). The numeric co
 python_udfs/discover_axis.py, imported here through config udf_modules (the same file is
 deployed as the SQL function discover_axis and tested by pytest).
 
+Labels come from the label definitions (seeds/segment_label_definitions.csv, docs/labels.md):
+a cluster is named by the definition its members' median satisfies, so a name is kept across
+versions exactly as long as it stays true. An axis whose signals are missing from the sources
+(seeds/segment_axis_signals.csv, int_source_signals) is insufficient_data with a reason naming them.
+
 Versioning: a normal build reuses the newest version (appends nothing). A new version is
 appended when var('rediscover') is true, when the newest version is older than
-var('rediscover_after_days'), or when the axis catalog no longer matches it (axes or features
-changed). Labels of a new version stay continuous with the previous one where centroids moved
-little (continuity_threshold).
+var('rediscover_after_days'), or when the catalog no longer matches it (axes, features,
+weights, label definitions or available signals changed).
 """
 import datetime
 import json
@@ -16,26 +20,49 @@ import json
 import numpy as np
 
 
+def open_bound(value):
+    """A definition bound from the seed: NULL (NaN in the frame) is an open bound (None)."""
+    if value is None or value != value:
+        return None
+    return float(value)
+
+
 def catalog_specs(dbt, settings):
-    """Axis specs for discover_axis, in catalog order, from the catalog seeds."""
+    """Axis specs for discover_axis, in catalog order, from the catalog seeds and the signals
+    the sources carry."""
     axes = dbt.ref("segment_axes")
     features = dbt.ref("segment_axis_features")
     labels = dbt.ref("segment_axis_labels")
+    definitions = dbt.ref("segment_label_definitions")
+    needs = dbt.ref("segment_axis_signals")
+    signals = dbt.ref("int_source_signals")
+    present = {str(name): bool(flag) for name, flag in zip(signals["signal"], signals["is_present"])}
+    described = {str(name): str(text) for name, text in zip(signals["signal"], signals["needs"])}
     specs = []
     for i in np.argsort(axes["axis_order"], kind="stable"):
         axis = str(axes["axis"][i])
         f_idx = [j for j in np.argsort(features["feature_order"], kind="stable") if features["axis"][j] == axis]
         l_idx = [j for j in np.argsort(labels["label_order"], kind="stable") if labels["axis"][j] == axis]
+        conditions = {}
+        for j in range(len(definitions["axis"])):
+            if definitions["axis"][j] == axis:
+                conditions.setdefault(str(definitions["label"][j]), []).append({
+                    "feature": str(definitions["feature"][j]),
+                    "min": open_bound(definitions["min_value"][j]),
+                    "max": open_bound(definitions["max_value"][j]),
+                })
+        wanted = sorted(str(needs["signal"][j]) for j in range(len(needs["axis"])) if needs["axis"][j] == axis)
+        unknown = [name for name in wanted if name not in present]
+        if unknown:
+            raise ValueError("segment_axis_signals: axis %s needs unknown signal(s) %s (int_source_signals has %s)"
+                             % (axis, ", ".join(unknown), ", ".join(sorted(present))))
         specs.append({
             "axis": axis,
-            "kind": str(axes["axis_kind"][i]),
-            "features": [{"name": str(features["feature"][j]), "transform": str(features["transform"][j])}
-                         for j in f_idx],
-            "ranking_feature": str(axes["ranking_feature"][i]),
-            "ranking_direction": str(axes["ranking_direction"][i]),
+            "features": [{"name": str(features["feature"][j]), "transform": str(features["transform"][j]),
+                          "weight": float(features["weight"][j])} for j in f_idx],
             "labels": [str(labels["label"][j]) for j in l_idx],
-            "match_features": {str(labels["label"][j]): str(labels["match_feature"][j])
-                               for j in l_idx if labels["match_feature"][j] not in (None, "")},
+            "definitions": conditions,
+            "missing_signals": ["no %s in the sources" % described[name] for name in wanted if not present[name]],
             **settings,
         })
     return specs
@@ -52,18 +79,23 @@ def newest_version(session, this):
         return None
     version = int(head["v"][0])
     rows = session.sql(
-        "select axis, axis_status, label, k, center, feature_names, feature_mean, feature_std, feature_weights "
-        "from %s where centroid_version = %d order by axis, cluster_index" % (this, version))
+        "select axis, axis_status, label, k, center, feature_names, feature_mean, feature_std, feature_weights, "
+        # to_jsonb: a table written by an older release has no catalog_fingerprint (-> rediscover)
+        "to_jsonb(c) ->> 'catalog_fingerprint' as catalog_fingerprint "
+        "from %s as c where centroid_version = %d order by axis, cluster_index" % (this, version))
     return version, float(head["age_days"][0]), rows
 
 
+def catalog_fingerprint(spec):
+    """What a version must have been discovered with to be reused for this axis (JSON text)."""
+    keys = ("features", "labels", "definitions", "missing_signals")
+    return json.dumps({key: spec[key] for key in keys}, sort_keys=True, default=str)
+
+
 def catalog_matches(specs, rows):
-    """True when the stored version has exactly the catalog's axes and features."""
-    stored = {}
-    for axis, names in zip(rows["axis"], rows["feature_names"]):
-        stored[axis] = list(names or [])
-    wanted = {s["axis"]: [f["name"] for f in s["features"]] for s in specs}
-    return stored == wanted
+    """True when the stored version was discovered with exactly this catalog and these signals."""
+    stored = {axis: fingerprint for axis, fingerprint in zip(rows["axis"], rows["catalog_fingerprint"])}
+    return stored == {spec["axis"]: catalog_fingerprint(spec) for spec in specs}
 
 
 def same_centroids(new_rows, stored):
@@ -79,34 +111,18 @@ def same_centroids(new_rows, stored):
     return new == old
 
 
-def previous_clusters(rows, axis):
-    out = []
-    for i in range(len(rows["axis"])):
-        if rows["axis"][i] == axis and rows["axis_status"][i] == "segmented":
-            out.append({
-                "label": rows["label"][i],
-                "center": list(rows["center"][i]),
-                "mean": list(rows["feature_mean"][i]),
-                "std": list(rows["feature_std"][i]),
-                "feature_names": list(rows["feature_names"][i]),
-            })
-    return out
-
-
 def model(dbt, session):
     dbt.config(
         materialized="incremental",
         udf_modules=["discover_axis"],
     )
     settings = {
-        "k_min": int(dbt.config.get("kmeans_k_min")),
         "k_max": int(dbt.config.get("kmeans_k_max")),
+        "max_iter": int(dbt.config.get("kmeans_max_iter")),
         "random_state": int(dbt.config.get("sample_seed")),
-        "n_init": int(dbt.config.get("kmeans_n_init")),
         "min_customers": int(dbt.config.get("min_customers_per_axis")),
+        "min_cluster_share": float(dbt.config.get("min_cluster_share")),
         "silhouette_sample_size": int(dbt.config.get("silhouette_sample_size")),
-        "no_contact_threshold": float(dbt.config.get("no_contact_threshold")),
-        "continuity_threshold": float(dbt.config.get("continuity_threshold")),
     }
     specs = catalog_specs(dbt, settings)
     sample = dbt.ref("int_discovery_sample")
@@ -125,8 +141,6 @@ def model(dbt, session):
     rows = []
     n = len(sample["customer_id"])
     for spec in specs:
-        if current is not None:
-            spec = dict(spec, previous=previous_clusters(current[2], spec["axis"]))
         names = [f["name"] for f in spec["features"]]
         matrix = np.column_stack([sample[name].astype(float) for name in names]) if n else np.zeros((0, len(names)))
         result = json.loads(discover_axis.main(matrix.tolist(), spec))  # noqa: F821 (udf module)
@@ -137,7 +151,9 @@ def model(dbt, session):
             "axis_status": status,
             "k": result.get("k"),
             "silhouette": result.get("silhouette"),
-            "silhouette_by_k": result.get("silhouettes") or {},
+            "truthfulness": result.get("truthfulness"),
+            "definition_shares": result.get("definition_shares") or {},
+            "catalog_fingerprint": catalog_fingerprint(spec),
             "feature_names": names,
             "feature_transforms": [f["transform"] for f in spec["features"]],
             "feature_mean": result.get("mean"),
