@@ -13,7 +13,7 @@ from disk and can be zipped or copied as it is). The page shows:
 * a landscape of all 13 axes (segment shares as stacked bars);
 * per axis: each segment's centroid as a heatmap of standardized values annotated with the
   real feature values (original units), the segment sizes in the whole population, and the
-  silhouette of every k tried with the chosen k;
+  share of the discovery sample each label's definition holds for, beside the segments found;
 * the top archetypes with share, average LTV and LTV-tier mix;
 * segment migration between the two latest centroid versions (or snapshot dates) when the
   segment snapshot ``<schema>_history.customer_segments_snapshot`` holds them; a note otherwise.
@@ -93,7 +93,8 @@ class Axis:
     status: str                    # segmented | insufficient_data
     k: int
     silhouette: float | None
-    silhouette_by_k: dict[int, float]
+    truthfulness: float | None
+    definition_shares: dict[str, float]
     sample_size: int
     insufficient_reason: str | None
     features: list[Feature] = field(default_factory=list)
@@ -314,7 +315,7 @@ def _axis_from_rows(name: str, rows: list[dict], catalog: tuple[dict, dict, dict
                 description=(features_cat.get((name, f)) or {}).get("description") or "",
                 transform=transforms[i], weight=float(weights[i]))
         for i, f in enumerate(first["feature_names"] or [])]
-    sil = {int(k): float(v) for k, v in (first["silhouette_by_k"] or {}).items() if v is not None}
+    shares = {str(k): float(v) for k, v in (first["definition_shares"] or {}).items() if v is not None}
     segments = []
     if first["axis_status"] == "segmented":
         for r in rows:
@@ -331,7 +332,8 @@ def _axis_from_rows(name: str, rows: list[dict], catalog: tuple[dict, dict, dict
     return Axis(
         name=name, order=int(meta.get("axis_order") or 999), kind=meta.get("axis_kind") or "ranked",
         description=meta.get("description") or "", status=first["axis_status"], k=first["k"] or 0,
-        silhouette=first["silhouette"], silhouette_by_k=sil, sample_size=first["sample_size"] or 0,
+        silhouette=first["silhouette"], truthfulness=first["truthfulness"], definition_shares=shares,
+        sample_size=first["sample_size"] or 0,
         insufficient_reason=first["insufficient_reason"], features=features, segments=segments)
 
 
@@ -681,28 +683,27 @@ def _sizes(ax, axis: Axis) -> None:
     ax.set_title("customers", fontsize=9, fontweight="normal", loc="left")
 
 
-def _silhouette(ax, axis: Axis) -> None:
-    ks = sorted(axis.silhouette_by_k)
-    ax.plot(ks, [axis.silhouette_by_k[k] for k in ks], "-o", color=MUTED, markersize=4)
-    if axis.k in axis.silhouette_by_k:
-        ax.plot([axis.k], [axis.silhouette_by_k[axis.k]], "o", color="#d62728", markersize=8)
-        # keep the label inside the panel: to the right of the first k, to the left of the last
-        ha, dx = ("left", 5) if axis.k == ks[0] else ("right", -5) if axis.k == ks[-1] else ("center", 0)
-        ax.annotate(f"k = {axis.k}", (axis.k, axis.silhouette_by_k[axis.k]), textcoords="offset points",
-                    xytext=(dx, 8), ha=ha, color="#d62728", fontsize=8.5, fontweight="bold")
-    ax.set_xticks(ks)
-    ax.set_xlim(min(ks, default=2) - 0.5, max(ks, default=6) + 0.5)
-    lo = min(axis.silhouette_by_k.values(), default=0)
-    hi = max(axis.silhouette_by_k.values(), default=1)
-    ax.set_ylim(max(lo - 0.1, -1), min(hi + 0.12, 1))
-    ax.set_xlabel("k (clusters)", fontsize=8)
-    ax.set_title("silhouette by k", fontsize=9, fontweight="normal", loc="left")
+def _definitions(ax, axis: Axis) -> None:
+    """Per label: share of the discovery sample its definition holds for (grey) and share of the
+    sample in the segment of that name (colour)."""
+    labels = list(axis.definition_shares)
+    found = {seg.label: seg.sample_size / axis.sample_size if axis.sample_size else 0.0 for seg in axis.segments}
+    y = np.arange(len(labels))
+    ax.barh(y + 0.18, [axis.definition_shares[label] for label in labels], height=0.36, color="#cccccc",
+            label="definition holds")
+    ax.barh(y - 0.18, [found.get(label, 0.0) for label in labels], height=0.36, color="#1f77b4",
+            label="segment")
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel("share of the sample", fontsize=8)
+    ax.set_title("definitions vs segments", fontsize=9, fontweight="normal", loc="left")
     ax.tick_params(labelsize=8)
-    ax.grid(axis="y", color="#eeeeee")
+    ax.legend(fontsize=7, frameon=False, loc="lower right")
 
 
 def plot_axis(axis: Axis, path: Path) -> Path:
-    """Centroid heatmap (annotated in original units) | population sizes | silhouette by k."""
+    """Centroid heatmap (annotated in original units) | population sizes | definitions vs segments."""
     n_features, n_segments = len(axis.features), len(axis.segments)
     side_w = 2.3                    # sizes panel and silhouette panel, inches each
     heat_w = min(max(1.25 * n_features, 3.2), PAGE_WIDTH_IN - 2 * side_w - 1.3)
@@ -712,11 +713,11 @@ def plot_axis(axis: Axis, path: Path) -> Path:
     image = _heatmap(heat_ax, axis, heat_w / max(n_features, 1))
     size_ax = fig.add_subplot(grid[0, 2])
     _sizes(size_ax, axis)
-    sil_grid = grid[0, 3].subgridspec(1, 2, width_ratios=[0.3, 1])
-    _silhouette(fig.add_subplot(sil_grid[0, 1]), axis)
+    def_grid = grid[0, 3].subgridspec(1, 2, width_ratios=[0.9, 1])
+    _definitions(fig.add_subplot(def_grid[0, 1]), axis)
     cbar = fig.colorbar(image, ax=heat_ax, orientation="horizontal", fraction=0.08, pad=0.04,
                         aspect=30, shrink=0.9)
-    cbar.set_label("standardized centroid (σ from the sample mean); cell text = mean in original units",
+    cbar.set_label("standardized centroid (σ from the sample mean); cell text = median in original units",
                    fontsize=7.5)
     cbar.ax.tick_params(labelsize=7)
     return _save(fig, path)
@@ -1023,9 +1024,9 @@ def render_axis(axis: Axis, figures: Figures) -> str:
                 f'<div class="note">Not segmented: {esc(axis.insufficient_reason or "insufficient data")}.'
                 " Every segmented customer carries the label <code>insufficient_data</code> on this axis.</div>")
     sil = f"{axis.silhouette:.2f}" if axis.silhouette is not None else "–"
-    meta = (f'<p class="axis-meta">{esc(axis.description)} · {axis.kind} · k = {axis.k} '
-            f"(best silhouette {sil} among k = {', '.join(map(str, sorted(axis.silhouette_by_k)))}) · "
-            f"discovery sample {fmt_int(axis.sample_size)}</p>")
+    truth = f"{axis.truthfulness:.0%}" if axis.truthfulness is not None else "–"
+    meta = (f'<p class="axis-meta">{esc(axis.description)} · k = {axis.k} · {truth} of the sample match '
+            f"their segment's definition · silhouette {sil} · discovery sample {fmt_int(axis.sample_size)}</p>")
     return (title + meta + _img(figures.axes.get(axis.name), f"centroids of {axis.name}") +
             render_segment_table(axis))
 
@@ -1038,9 +1039,9 @@ def render_axes(data: ReportData, figures: Figures) -> str:
     return ('<h2 id="axes">Axes and segments</h2>'
             '<p class="lead">How to read the axis figures: each row is a segment (its centroid). Cell colour '
             "is the centroid in standardized units (red above the sample mean, blue below); the number in "
-            "the cell is the segment's average in original units. The bars give how many customers have the "
-            "segment as their dominant one; the small chart shows the silhouette of every k tried, the red "
-            "dot is the chosen k.</p>" + landscape + render_axis_table(data.axes) +
+            "the cell is the segment's median in original units. The bars give how many customers have the "
+            "segment as their dominant one; the small chart compares, per label, the share of the discovery "
+            "sample its definition holds for (grey) with the share in the segment of that name.</p>" + landscape + render_axis_table(data.axes) +
             "".join(render_axis(a, figures) for a in data.axes))
 
 

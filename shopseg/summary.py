@@ -19,15 +19,24 @@ def summarize(dsn: str, schema: str = "analytics", top: int = 5) -> str:
             f"max(centroid_version) from {marts}.customer_profiles").fetchone()
         lines.append(f"customers: {total:,}  segmented: {segmented:,}  "
                      f"awaiting first purchase: {total - segmented:,}  centroid version: {version}")
-        lines.append("axes (label: customers):")
-        rows = con.execute(
-            f"select axis, label, count(*) from {marts}.customer_segment_memberships "
-            f"where is_dominant group by axis, label order by axis, label").fetchall()
-        by_axis: dict[str, list[str]] = {}
-        for axis, label, n in rows:
-            by_axis.setdefault(axis, []).append(f"{label} {n:,}")
-        for axis, parts in by_axis.items():
-            lines.append(f"  {axis:<28} {', '.join(parts)}")
+        lines.append("axes: segment, customers, what the name means (docs/labels.md)")
+        rows = con.execute(f"""
+            select c.axis, c.axis_status, c.label, c.insufficient_reason, coalesce(m.n, 0), l.description
+            from {marts}.segment_centroids as c
+            left join {schema}_catalog.segment_axis_labels as l on l.axis = c.axis and l.label = c.label
+            left join {schema}_catalog.segment_axes as a on a.axis = c.axis
+            left join (select axis, label, count(*) as n from {marts}.customer_segment_memberships
+                       where is_dominant group by axis, label) as m on m.axis = c.axis and m.label = c.label
+            where c.centroid_version = %s order by a.axis_order, c.cluster_index""", (version,)).fetchall()
+        previous = None
+        for axis, status, label, reason, n, definition in rows:
+            if status != "segmented":
+                lines.append(f"  {axis:<27} insufficient_data: {reason}")
+                continue
+            if axis != previous:
+                lines.append(f"  {axis}")
+                previous = axis
+            lines.append(f"    {label:<24} {n:>8,}  {definition}")
         lines.append(f"top {top} archetypes:")
         for rank, arch_id, count, share, ltv in con.execute(
                 f"select archetype_rank, archetype_id, customer_count, share, avg_ltv "

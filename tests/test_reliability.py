@@ -3,7 +3,7 @@ outputs in place and consistent, readers never see a rebuild in progress, and ru
 twice changes nothing the second time. Real PostgreSQL, tiny generated shops.
 
 Failures are injected without test-only code in the models:
-  * discovery: an invalid tunable (var kmeans_n_init: 0) that discover_axis rejects mid-run;
+  * discovery: an invalid tunable (var min_cluster_share: 0.9) that discover_axis rejects mid-run;
   * assignment / profile write: a statement trigger that raises on INSERT into the model's table,
     i.e. a write failing halfway through the model's transaction (disk full, timeout, ...).
 """
@@ -112,7 +112,7 @@ def rel_db():
 def test_failed_discovery_leaves_previous_outputs(rel_db):
     before = outputs(rel_db)
     assert_consistent(rel_db)
-    done = run_dbt(rel_db, "build", "--vars", "{rediscover: true, kmeans_n_init: 0}", check=False)
+    done = run_dbt(rel_db, "build", "--vars", "{rediscover: true, min_cluster_share: 0.9}", check=False)
     assert done.returncode != 0
     assert "segment_centroids" in done.stdout and "n_init must be >= 1" in done.stdout, done.stdout[-3000:]
     assert outputs(rel_db) == before

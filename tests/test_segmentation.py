@@ -141,8 +141,8 @@ def reference_date(dbname: str) -> str:
 
 def test_rediscovery_on_unchanged_data_keeps_every_label(lifecycle_db):
     """Same data, same seed: the rediscovery reproduces the newest version, so nothing is appended
-    and every label stays. Same data, another sample seed: a new version is appended and segment
-    names stay continuous (continuity matching), so customers keep their labels."""
+    and every label stays. Same data, another sample seed: a new version is appended; names come
+    from the label definitions, so customers keep their labels but for boundary moves."""
     before = {c: p[2] for c, p in profiles(lifecycle_db).items()}
     (old_version,), = query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids")
     pinned = "reference_date: '%s'" % reference_date(lifecycle_db)
