@@ -44,7 +44,7 @@ MAX_QUESTION_CHARS = 500
 TIER_AXIS = "ltv_tier"
 DEFAULT_TIERS = ("vip", "high", "mid", "low")
 MIN_LABEL_WORD_CHARS = 4        # a single label word shorter than this never matches on its own
-RESERVED_KEYS = ("labels", "synonyms", "ltv_tiers", "on_error", "allow_unknown_words")
+RESERVED_KEYS = ("labels", "synonyms", "ltv_tiers", "definitions", "on_error", "allow_unknown_words")
 
 IDENT_RE = re.compile(r"[a-z][a-z0-9_]*\Z")  # \Z: "$" would accept a trailing newline
 ARCHETYPE_RE = re.compile(r"arch_[0-9a-f]{4,32}\Z")
@@ -125,7 +125,8 @@ def load_vocabulary(vocabulary):
     """Validate the vocabulary (JSON text, bytes or dict). Returns (labels, synonyms, tiers, options).
 
     Form: {"labels": {axis: [label, ...]}, "synonyms": [{"axis", "label", "phrase"} | [axis, label,
-    phrase], ...], "ltv_tiers": [...], "on_error": "return" | "raise", "allow_unknown_words": bool}.
+    phrase], ...], "ltv_tiers": [...], "definitions": {axis: {label: text}}, "on_error": "return" |
+    "raise", "allow_unknown_words": bool}.
     Without a "labels" key, every non-reserved key is an axis (axis -> [labels]).
     """
     if isinstance(vocabulary, (bytes, bytearray)):
@@ -172,6 +173,7 @@ def load_vocabulary(vocabulary):
     options = {
         "on_error": vocabulary.get("on_error") or "return",
         "allow_unknown_words": bool(vocabulary.get("allow_unknown_words")),
+        "definitions": vocabulary.get("definitions") if isinstance(vocabulary.get("definitions"), dict) else {},
     }
     if options["on_error"] not in ("return", "raise"):
         raise VocabularyError("on_error must be 'return' or 'raise'")
@@ -276,6 +278,7 @@ def _empty_result(question_text):
         },
         "containment": {},
         "jsonpath": None,
+        "meanings": {},
         "understood": [],
         "unknown_words": [],
         "ambiguous": [],
@@ -302,6 +305,18 @@ def _jsonpath(positive, negative, axis_order):
     return " && ".join(parts) if parts else "true"
 
 
+def _meanings(definitions, positive, negative, axis_order):
+    """{axis: {label: definition}} of every label the question uses, from the vocabulary's
+    ``definitions`` (the label catalog's plain-words definitions): what the filter means."""
+    out = {}
+    for axis in axis_order:
+        for label in positive.get(axis, []) + negative.get(axis, []):
+            text = (definitions.get(axis) or {}).get(label) if isinstance(definitions.get(axis), dict) else None
+            if isinstance(text, str):
+                out.setdefault(axis, {})[label] = text
+    return out
+
+
 def parse(question, vocabulary):
     """Parse one question against the vocabulary. Returns a dict (see _empty_result)."""
     if isinstance(question, (bytes, bytearray)):
@@ -319,7 +334,7 @@ def parse(question, vocabulary):
     if not text:
         return _fail(result, "question is empty")
     try:
-        (labels, _, tiers, _), index = vocabulary_index(vocabulary)
+        (labels, _, tiers, options), index = vocabulary_index(vocabulary)
     except VocabularyError as exc:
         return _fail(result, "invalid vocabulary: %s" % exc)
     phrases, ambiguous, max_len = index["phrases"], index["ambiguous"], index["max_len"]
@@ -411,6 +426,7 @@ def parse(question, vocabulary):
         return _fail(result, "no segment, LTV tier or archetype recognised in the question")
     result["containment"] = {a: v[0] for a, v in filters["dominant_segments"].items() if len(v) == 1}
     result["jsonpath"] = _jsonpath(positive, negative, axis_order)
+    result["meanings"] = _meanings(options["definitions"], positive, negative, axis_order)
     result["ok"] = True
     result["complete"] = not unknown and not unclear
     return result

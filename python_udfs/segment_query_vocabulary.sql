@@ -1,12 +1,21 @@
 {#- python_udfs/ is also the function-paths of the fixture project tests/fixtures/pymodels, which
     has no customer_profiles model and no seeds: this SQL UDF exists in the shopseg project only. -#}
 {{ config(enabled=(project_name == 'shopseg')) }}
--- The vocabulary segment_query_parse understands: the label catalog and the synonym seed.
+-- The vocabulary segment_query_parse understands: the label catalog (labels and their plain-words
+-- definitions, echoed back as the meaning of a parsed question) and the synonym seed.
 select jsonb_build_object(
     'labels', (
         select jsonb_object_agg(axis, labels)
         from (
             select axis, jsonb_agg(label order by label_order) as labels
+            from {{ ref('segment_axis_labels').include(database=false) }}
+            group by axis
+        ) as by_axis
+    ),
+    'definitions', (
+        select jsonb_object_agg(axis, definitions)
+        from (
+            select axis, jsonb_object_agg(label, description) as definitions
             from {{ ref('segment_axis_labels').include(database=false) }}
             group by axis
         ) as by_axis

@@ -316,6 +316,7 @@ def _axis_from_rows(name: str, rows: list[dict], catalog: tuple[dict, dict, dict
                 transform=transforms[i], weight=float(weights[i]))
         for i, f in enumerate(first["feature_names"] or [])]
     shares = {str(k): float(v) for k, v in (first["definition_shares"] or {}).items() if v is not None}
+    shares = dict(sorted(shares.items(), key=lambda item: positions.get((name, item[0]), 0.0)))  # vocabulary order
     segments = []
     if first["axis_status"] == "segmented":
         for r in rows:

@@ -416,3 +416,12 @@ def test_main_rejects_null_features_naming_the_feature():
 def test_bad_spec_is_rejected_clearly(change, message):
     with pytest.raises(ValueError, match=message):
         da.main([[1.0, 2.0, 3.0]], {**band_spec(), **change})
+
+
+def test_docs_label_table_is_rendered_from_the_seeds():
+    """docs/labels.md holds exactly the table the seeds give (python -m shopseg.labels_doc --write)."""
+    from shopseg import labels_doc
+
+    text = labels_doc.DOC.read_text()
+    start = text.index(labels_doc.BEGIN) + len(labels_doc.BEGIN)
+    assert text[start:text.index(labels_doc.END)].strip() == labels_doc.table().strip()

@@ -335,3 +335,36 @@ def test_an_axis_name_that_cannot_name_columns_stops_the_build(built_db):
     assert done.returncode != 0
     assert "Axis name 'Product Knowledge' in the segment_axes seed must be a lowercase identifier" in done.stdout, \
         done.stdout[-3000:]
+
+
+def test_a_mislabelled_centroid_fails_the_contradiction_test(built_db):
+    """The published names are checked against their definitions: renaming the busiest
+    purchase_frequency segment to a name its median contradicts fails
+    assert_labels_match_definitions, naming the label, the feature and the bounds (restored)."""
+    table = f"{MARTS}.segment_centroids"
+    (version, index, label), = query(built_db, f"""
+        select centroid_version, cluster_index, label from {table}
+        where axis = 'purchase_frequency' and axis_status = 'segmented'
+          and centroid_version = (select max(centroid_version) from {table})
+        order by cluster_index desc limit 1""")
+    assert label != "one_time_buyer"
+    with psycopg.connect(dsn_for(built_db), autocommit=True) as con:
+        con.execute(f"update {table} set label = 'one_time_buyer_x' where label = 'one_time_buyer' "
+                    "and axis = 'purchase_frequency' and centroid_version = %s", (version,))
+        con.execute(f"update {table} set label = 'one_time_buyer' where axis = 'purchase_frequency' "
+                    "and centroid_version = %s and cluster_index = %s", (version, index))
+    try:
+        done = run_dbt(built_db, "test", "--select", "assert_labels_match_definitions", check=False)
+        assert done.returncode != 0, done.stdout[-3000:]
+        failures = query(built_db, "select axis, label, feature, problem from "
+                                   "analytics_dbt_test__audit.assert_labels_match_definitions")
+        assert ("purchase_frequency", "one_time_buyer", "total_orders") in {f[:3] for f in failures}
+        problem = next(p for a, lab, f, p in failures if f == "total_orders")
+        assert "the one_time_buyer centroid has total_orders = " in problem and "[-inf, 1.5)" in problem
+    finally:
+        with psycopg.connect(dsn_for(built_db), autocommit=True) as con:
+            con.execute(f"update {table} set label = %s where axis = 'purchase_frequency' "
+                        "and centroid_version = %s and cluster_index = %s", (label, version, index))
+            con.execute(f"update {table} set label = 'one_time_buyer' where label = 'one_time_buyer_x' "
+                        "and axis = 'purchase_frequency' and centroid_version = %s", (version,))
+    assert run_dbt(built_db, "test", "--select", "assert_labels_match_definitions").returncode == 0

@@ -36,8 +36,8 @@ def catalog_specs(dbt, settings):
     definitions = dbt.ref("segment_label_definitions")
     needs = dbt.ref("segment_axis_signals")
     signals = dbt.ref("int_source_signals")
-    present = {str(name): bool(flag) for name, flag in zip(signals["signal"], signals["is_present"])}
-    described = {str(name): str(text) for name, text in zip(signals["signal"], signals["needs"])}
+    present = {str(name): bool(flag) for name, flag in zip(signals["signal_name"], signals["is_present"])}
+    described = {str(name): str(text) for name, text in zip(signals["signal_name"], signals["needs"])}
     specs = []
     for i in np.argsort(axes["axis_order"], kind="stable"):
         axis = str(axes["axis"][i])
@@ -51,7 +51,7 @@ def catalog_specs(dbt, settings):
                     "min": open_bound(definitions["min_value"][j]),
                     "max": open_bound(definitions["max_value"][j]),
                 })
-        wanted = sorted(str(needs["signal"][j]) for j in range(len(needs["axis"])) if needs["axis"][j] == axis)
+        wanted = sorted(str(needs["signal_name"][j]) for j in range(len(needs["axis"])) if needs["axis"][j] == axis)
         unknown = [name for name in wanted if name not in present]
         if unknown:
             raise ValueError("segment_axis_signals: axis %s needs unknown signal(s) %s (int_source_signals has %s)"
