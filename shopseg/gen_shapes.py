@@ -101,7 +101,7 @@ SHAPES: dict[str, dict] = {
     "standard": {"tables": ALL_TABLES, "not_planted": [], "catalog": "standard", "params": {}},
 
     # A supermarket loyalty-card extract (Complete Journey / Instacart): weekly baskets of
-    # many lines over two years, most households already shopping when the extract starts.
+    # many lines over one year, most households already shopping when the extract starts.
     "grocery": {
         "tables": ALL_TABLES,
         "not_planted": [],
@@ -116,20 +116,21 @@ SHAPES: dict[str, dict] = {
             "holiday_extra_rate": 0.1,
             "foreign_currency": False,
             "sales_channel_share": [0.08, 0.07, 0.85, 0.0],
-            "big_ticket": {"buyer_share": 0.35, "order_share": 0.45,
+            "big_ticket": {"buyer_share": 0.4, "order_share": 0.55,
                            "category_share": [0.65, 0.2, 0.15]},
             "mixtures": {
                 "purchase_frequency": [0.02, 0.03, 0.08, 0.27, 0.60],
                 "category_exploration": [0.0, 0.0, 0.25, 0.40, 0.35],
                 "price_sensitivity": [0.05, 0.15, 0.30, 0.30, 0.20],
-                "customer_maturity": [0.04, 0.06, 0.10, 0.15, 0.65],
+                "customer_maturity": [0.05, 0.07, 0.88, 0.0, 0.0],
                 "repurchase_behavior": [0.0, 0.03, 0.17, 0.45, 0.35],
                 "return_behavior": [0.92, 0.07, 0.01, 0.0, 0.0],
             },
             "frequency": {"orders_per_month": [0.0, 0.3, 0.9, 2.2, 4.3]},
-            # a two-year extract: tenure is capped at 730 days; 'veteran' households were
-            # already shopping in the extract's first month (left-censored, one cohort)
-            "maturity": {"tenure_days": [[5, 30], [45, 110], [200, 330], [400, 690], [700, 730]]},
+            # a one-year extract: 'established' households were already shopping in its first
+            # month (left-censored: one cohort); new and developing ones joined since. Nobody
+            # can show more than a year of history, so mature and veteran are not planted.
+            "maturity": {"tenure_days": [[5, 30], [45, 110], [330, 365], [330, 365], [330, 365]]},
             "value": {
                 "order_value": [15.0, 30.0, 55.0, 90.0, 150.0],
                 "extra_lines": [2.0, 4.0, 7.0, 10.0, 14.0],
@@ -158,8 +159,10 @@ SHAPES: dict[str, dict] = {
         "params": {
             "no_order_ticket_share": 0.0,
             "no_line_order_share": 0.0,
+            # nothing is drawn that no table would show: no refunds, nobody contacts support
             "mixtures": {"return_behavior": [1.0, 0.0, 0.0, 0.0, 0.0],
                          "communication_preference": [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]},
+            "support": {"no_contact_by_knowledge": [1.0, 1.0, 1.0, 1.0]},
         },
     },
 
@@ -175,11 +178,11 @@ SHAPES: dict[str, dict] = {
             "holiday_extra_rate": 1.0,
             "sales_channel_share": [0.70, 0.20, 0.0, 0.10],
             "mixtures": {
-                "purchase_frequency": [0.52, 0.33, 0.10, 0.04, 0.01],
+                "purchase_frequency": [0.58, 0.29, 0.08, 0.04, 0.01],
                 "communication_preference": [0.70, 0.06, 0.13, 0.03, 0.07, 0.01],
-                "loyalty_trajectory": [0.30, 0.30, 0.25, 0.10, 0.05],
+                "loyalty_trajectory": [0.40, 0.28, 0.20, 0.08, 0.04],
             },
-            "frequency": {"orders_per_month": [0.0, 0.12, 0.5, 1.7, 3.3]},
+            "frequency": {"orders_per_month": [0.0, 0.08, 0.5, 1.7, 3.3]},
             # one acquisition cohort: first orders 458-548 days before the reference date
             # (the first quarter of an 18-month history), whatever the maturity class
             "maturity": {"tenure_days": [[458, 548]] * 5},
