@@ -108,7 +108,7 @@ SHAPES: dict[str, dict] = {
         "catalog": "grocery",
         "params": {
             "no_order_share": 0.03,
-            "chunk_size": 10_000,          # ~40 baskets of ~9 lines per household: bound memory
+            "chunk_size": 5_000,           # ~40 baskets of ~9 lines per household: bound memory
             "products": 12_000,
             "product_price_sigma": 0.35,
             "cancel_share": 0.003,
