@@ -193,6 +193,13 @@ SHAPES: dict[str, dict] = {
 }
 
 
+def shape_catalog(spec: dict) -> tuple[dict[str, float] | None, tuple[str, ...]]:
+    """Categories (None = the standard ones) and fuel-like category names of a shape's catalog."""
+    if spec["catalog"] == "grocery":
+        return grocery_categories(), tuple(BIG_TICKET_CATEGORIES)
+    return None, ()
+
+
 def shape_spec(name: str) -> dict:
     """The shape's definition; a clear error for an unknown name."""
     if name not in SHAPES:

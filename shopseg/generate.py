@@ -34,9 +34,9 @@ from .gen_catalog import build_catalog, build_customers, currency_codes, custome
 from .gen_classes import draw_classes, recouple
 from .gen_config import (AXES, PRESETS, REFUND_REASONS, SALES_CHANNELS, TICKET_CHANNELS, TICKET_TOPICS,
                          WINDOW_END, WINDOW_START, merged_params)
-from .gen_shapes import BIG_TICKET_CATEGORIES, SHAPES, grocery_categories, shape_spec
 from .gen_orders import (build_orders, build_profile, build_refunds, draw_cancellations, plan_discounts,
                          realised_value_class)
+from .gen_shapes import SHAPES, shape_catalog, shape_spec
 from .gen_support import buyer_tickets, concat, prospect_tickets
 from .gen_timeline import draw_timeline
 from .gen_truth import apply_realised_rules, truth_rows
@@ -93,7 +93,7 @@ def generate(dsn: str, customers: int = 10_000, seed: int = 42, schema: str = "r
         gen_load.recreate_tables(conn, schema, gen_load.TABLES, tables)
         gen_load.recreate_tables(conn, truth_schema, gen_load.TRUTH_TABLES, list(gen_load.TRUTH_TABLES))
         counts, latest_order = _stream_chunks(conn, schema, truth_schema, tables, customers, seed,
-                                              no_categories, params, progress, shape, planted)
+                                              no_categories, params, progress, spec, planted)
         progress.update(n_chunks, "keys and indexes")
         gen_load.add_keys_and_analyze(conn, schema, tables, truth_schema)
         reference = f"{WINDOW_START + np.timedelta64(latest_order, 's')}Z" if counts["orders"] else None
@@ -107,18 +107,15 @@ def generate(dsn: str, customers: int = 10_000, seed: int = 42, schema: str = "r
 
 
 def _stream_chunks(conn, schema, truth_schema, tables, customers, seed, no_categories,
-                   params, progress, shape, planted) -> tuple[dict, int]:
+                   params, progress, spec, planted) -> tuple[dict, int]:
     """Generate chunk after chunk and stream them into the (already created) tables.
 
     Returns the row counts and the latest order time (seconds since the window start).
     The catalog is drawn even when products are not written (orders_only): order amounts
     are the sums of (unwritten) lines, so every shape draws orders the same way.
     """
-    grocery = SHAPES[shape]["catalog"] == "grocery"
     catalog = build_catalog(np.random.Generator(np.random.PCG64([seed, 0])),
-                            params["products"], params["product_price_sigma"],
-                            grocery_categories() if grocery else None,
-                            BIG_TICKET_CATEGORIES if grocery else ())
+                            params["products"], params["product_price_sigma"], *shape_catalog(spec))
     chunk_size = int(params["chunk_size"])
     counts = {t: 0 for t in tables} | {"customers_with_orders": 0, "customer_classes": 0}
     latest_order = np.iinfo(np.int64).min
@@ -272,7 +269,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="real-data shape: standard (default, the demo shop), grocery (weekly baskets, "
                         "hundreds of categories, fuel-like lines), orders_only (customers and orders "
                         "tables only), mail_order (one cohort, most buy 1-3 times in 18 months)")
-    p.add_argument("--chunk-size", type=int, help="customers per chunk (default 50,000; part of the seed)")
+    p.add_argument("--chunk-size", type=int, help="customers per chunk (default 50,000, grocery 5,000; part of the seed)")
     p.add_argument("--no-tickets", action="store_true", help="no support_tickets table")
     p.add_argument("--no-order-lines", action="store_true", help="no order_lines table")
     p.add_argument("--no-refunds", action="store_true", help="no refunds table")
