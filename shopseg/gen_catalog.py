@@ -38,6 +38,7 @@ class Catalog:
     cat_count: np.ndarray       # products per category
     category_names: list[str]
     category_price: np.ndarray  # typical price of each category
+    big_ticket: np.ndarray      # bool per category: fuel-like (see gen_shapes)
 
     def nearby(self, category: np.ndarray, percentile: np.ndarray, k: np.ndarray) -> np.ndarray:
         """The k-th product nearest in price to the given percentile (k = 0, 1, 2, ...).
@@ -56,10 +57,18 @@ class Catalog:
         return self.cat_start[category] + centre + offset
 
 
-def build_catalog(rng: np.random.Generator, n_products: int, price_sigma: float) -> Catalog:
-    """Draw the catalog: categories of similar size, lognormal list prices per category."""
-    names = list(CATEGORIES)
-    base = np.array([CATEGORIES[c] for c in names])
+def build_catalog(rng: np.random.Generator, n_products: int, price_sigma: float,
+                  categories: dict[str, float] | None = None, big_ticket=()) -> Catalog:
+    """Draw the catalog: categories of similar size, lognormal list prices per category.
+
+    ``categories`` (name -> typical price) defaults to the general-merchandise CATEGORIES;
+    ``big_ticket`` names the fuel-like ones among them.
+    """
+    categories = categories or CATEGORIES
+    names = list(categories)
+    if n_products < len(names):
+        raise ValueError(f"products must be at least the number of categories ({len(names)})")
+    base = np.array([categories[c] for c in names])
     n_cat = len(names)
     cat_count = np.full(n_cat, n_products // n_cat, dtype=np.int64)
     cat_count[: n_products % n_cat] += 1
@@ -72,10 +81,11 @@ def build_catalog(rng: np.random.Generator, n_products: int, price_sigma: float)
     np.cumsum(cat_count[:-1], out=cat_start[1:])
     adjective = rng.integers(0, len(_ADJECTIVES), n_products)
     noun = rng.integers(0, 5, n_products)
-    title = [f"{_ADJECTIVES[a]} {_NOUNS[names[c]][k]} {i + 1:04d}"
+    nouns = [_NOUNS.get(c) or [c.replace("_", " ").title()] * 5 for c in names]
+    title = [f"{_ADJECTIVES[a]} {nouns[c][k]} {i + 1:04d}"
              for i, (a, c, k) in enumerate(zip(adjective.tolist(), category.tolist(), noun.tolist()))]
     return Catalog(np.arange(1, n_products + 1, dtype=np.int64), category, price_cents, title,
-                   cat_start, cat_count, names, base)
+                   cat_start, cat_count, names, base, np.isin(names, list(big_ticket)))
 
 
 @dataclass

@@ -93,6 +93,10 @@ DEFAULT_PARAMS: dict = {
     "holiday_extra_rate": 0.4,         # repeat buyers order 40% more often in Nov/Dec
     "foreign_currency": True,          # a few non-USD orders (amounts are not converted)
     "open_ticket_share": 0.3,          # tickets of the last 3 days still open
+    "sales_channel_share": [0.55, 0.28, 0.07, 0.10],   # buyers' usual channel (SALES_CHANNELS)
+    # fuel-like lines (grocery shape): buyers who buy them, share of their baskets with one,
+    # and the split over the catalog's big-ticket categories; 0 = none (other shapes)
+    "big_ticket": {"buyer_share": 0.0, "order_share": 0.0, "category_share": []},
 
     # marginal class mixtures (before the consistency rules, see docs/generator.md);
     # purchase_cadence has none: it is drawn from cadence.given_frequency
@@ -218,10 +222,12 @@ PRESETS = {
 }
 
 
-def merged_params(overrides: dict | None) -> dict:
-    """Return DEFAULT_PARAMS deep-merged with ``overrides`` (a new dict, defaults untouched)."""
+def merged_params(*overrides: dict | None) -> dict:
+    """Return DEFAULT_PARAMS deep-merged with each of ``overrides`` in turn (later ones win;
+    a new dict, defaults untouched)."""
     params = copy.deepcopy(DEFAULT_PARAMS)
-    _deep_merge(params, overrides or {})
+    for extra in overrides:
+        _deep_merge(params, extra or {})
     return params
 
 

@@ -24,11 +24,10 @@ import numpy as np
 from .gen_catalog import Catalog
 from .gen_config import REFUND_REASONS, SALES_CHANNELS
 from .gen_timeline import Timeline, in_season
-from .gen_util import (choice_from_cumulative, lognormal_around, nearest_class, quota_flags,
+from .gen_util import (choice_from_cumulative, group_starts, lognormal_around, nearest_class, quota_flags,
                        random_rank_in_group, rank_in_group, stable_rank_in_group)
 
 _CODE_PREFIXES = ["WELCOME", "SAVE", "FLASH", "VIP", "HOLIDAY"]
-_SALES_CHANNEL_SHARE = [0.55, 0.28, 0.07, 0.10]
 _REASON_SHARE = [0.15, 0.30, 0.20, 0.20, 0.05, 0.10]
 
 
@@ -39,8 +38,8 @@ class Profile:
     value_mu: np.ndarray        # log of the median order value in dollars
     whale: np.ndarray
     extra_lines: np.ndarray
-    cat_rank: np.ndarray        # (m, n_categories): categories in the buyer's preference order
-    cat_cum: np.ndarray         # (m, n_categories): cumulative weights over cat_rank (sum 1)
+    cat_rank: np.ndarray        # (m, width): the buyer's top categories in preference order
+    cat_cum: np.ndarray         # (m, width): cumulative weights over cat_rank (sum 1)
     beta_a: np.ndarray          # in-category price percentile ~ Beta(a, b)
     beta_b: np.ndarray
     rebuy_share: np.ndarray     # share of lines that rebuy a product of the buyer's pool
@@ -70,7 +69,7 @@ def build_profile(rng, classes: dict, catalog: Catalog, params: dict) -> Profile
         beta_a=beta_a,
         beta_b=beta_b,
         rebuy_share=np.asarray(params["repurchase"]["rebuy_share"], dtype=float)[classes["repurchase_behavior"]],
-        sales_channel=rng.choice(len(SALES_CHANNELS), size=m, p=_SALES_CHANNEL_SHARE),
+        sales_channel=rng.choice(len(SALES_CHANNELS), size=m, p=params["sales_channel_share"]),
     )
 
 
@@ -80,11 +79,14 @@ def _category_preferences(rng, value, exploration, catalog, vp, ep):
     m = len(value)
     want = np.log(np.asarray(vp["item_price"])[value])[:, None]
     fit = -np.abs(np.log(catalog.category_price)[None, :] - want)
+    fit = np.where(catalog.big_ticket[None, :], -np.inf, fit)  # fuel-like lines come separately
     keys = vp["category_price_affinity"] * fit + rng.gumbel(size=(m, n_cat))
-    cat_rank = np.argsort(-keys, axis=1)
+    # only the top `categories` of the widest class ever get weight: keep those columns
+    width = min(n_cat, int(np.max(ep["categories"])))
+    cat_rank = np.argsort(-keys, axis=1)[:, :width]
     used = np.asarray(ep["categories"])[exploration][:, None]
     decay = np.asarray(ep["weight_decay"], dtype=float)[exploration][:, None]
-    pos = np.arange(n_cat)[None, :]
+    pos = np.arange(width)[None, :]
     cum = np.cumsum(np.where(pos < used, decay ** pos, 0.0), axis=1)
     return cat_rank, cum / cum[:, -1:]
 
@@ -184,6 +186,8 @@ def build_orders(rng, timeline: Timeline, cancelled: np.ndarray, profile: Profil
     n_lines = np.maximum(1, np.rint(mean_lines * np.exp(0.3 * rng.standard_normal(n)))).astype(np.int64)
     n_lines = np.where(rng.random(n) < params["no_line_order_share"], 0, n_lines)
     lines = _draw_lines(rng, buyer, target, n_lines, profile, catalog, m, params["repurchase"])
+    if params["big_ticket"]["buyer_share"] > 0 and catalog.big_ticket.any():
+        _big_ticket_lines(rng, lines, buyer, n_lines, catalog, m, params["big_ticket"])
     subtotal = np.bincount(lines.order, weights=lines.quantity * lines.unit_price, minlength=n)
     subtotal = np.where(n_lines > 0, subtotal, np.round(target * 100)).astype(np.int64)
     ps = params["price_sensitivity"]
@@ -267,6 +271,25 @@ def _draw_lines(rng, buyer, target, n_lines, profile: Profile, catalog: Catalog,
     want = target[order] * 100.0 / n_lines[order]
     quantity = np.clip(np.round(want / price * np.exp(0.15 * rng.standard_normal(len(order)))), 1, 30)
     return Lines(order, product, quantity.astype(np.int64), price, np.zeros(len(order), dtype=np.int64))
+
+
+def _big_ticket_lines(rng, lines: Lines, buyer, n_lines, catalog: Catalog, m, bt) -> None:
+    """Fuel-like lines (grocery): a share of the buyers puts one into a share of its baskets.
+
+    Each such buyer has one big-ticket category (fuel, tobacco, lottery, split by
+    ``category_share``); the basket's last line becomes one unit of a product of it, so a
+    basket's line count is unchanged and spend jumps by one fill-up (or carton, or play).
+    """
+    big = np.flatnonzero(catalog.big_ticket)
+    share = np.asarray(bt["category_share"], dtype=float)[: len(big)]
+    own = big[rng.choice(len(big), size=m, p=share / share.sum())]
+    takes = rng.random(m) < bt["buyer_share"]
+    chosen = np.flatnonzero(takes[buyer] & (n_lines > 0) & (rng.random(len(buyer)) < bt["order_share"]))
+    last = (group_starts(n_lines) + n_lines - 1)[chosen]
+    category = own[buyer[chosen]]
+    lines.product[last] = catalog.cat_start[category] + rng.integers(0, catalog.cat_count[category])
+    lines.quantity[last] = 1
+    lines.unit_price[last] = catalog.price_cents[lines.product[last]]
 
 
 def _apply_discounts(rng, discounted, rate, n_lines, subtotal, lines: Lines, ps) -> np.ndarray:

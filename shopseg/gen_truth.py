@@ -45,18 +45,20 @@ def apply_realised_rules(classes: dict, timeline: Timeline, valid: np.ndarray, p
     return n_valid
 
 
-def truth_rows(customer_id: np.ndarray, classes: dict) -> dict:
-    """Long-form rows (customer_id, axis, planted_class 1-based, planted_label)."""
+def truth_rows(customer_id: np.ndarray, classes: dict, axes: list[str] | None = None) -> dict:
+    """Long-form rows (customer_id, axis, planted_class 1-based, planted_label) of the planted
+    ``axes`` (default: all; a shape leaves out the axes its data cannot express)."""
+    axes = AXES if axes is None else axes
     m = len(customer_id)
     axis_col, class_col, label_col = [], [], []
-    for axis in AXES:
+    for axis in axes:
         cls = classes[axis]
         axis_col.append(np.full(m, axis, dtype=object))
         class_col.append(cls + 1)
         label_col.append(np.array(AXIS_LABELS[axis], dtype=object)[cls])
-    order = np.argsort(np.tile(customer_id, len(AXES)), kind="stable")
+    order = np.argsort(np.tile(customer_id, len(axes)), kind="stable")
     return {
-        "customer_id": np.tile(customer_id, len(AXES))[order],
+        "customer_id": np.tile(customer_id, len(axes))[order],
         "axis": np.concatenate(axis_col)[order],
         "planted_class": np.concatenate(class_col)[order],
         "planted_label": np.concatenate(label_col)[order],

@@ -52,6 +52,9 @@ def quota_flags(rng: np.random.Generator, group: np.ndarray, share: np.ndarray,
     return flags
 
 
+_DENSE_COLUMNS = 16
+
+
 def choice_from_cumulative(rng: np.random.Generator, cum: np.ndarray, rows: np.ndarray,
                            u: np.ndarray | None = None) -> np.ndarray:
     """One column index per element from row-wise cumulative weights ``cum[rows]``.
@@ -60,7 +63,14 @@ def choice_from_cumulative(rng: np.random.Generator, cum: np.ndarray, rows: np.n
     """
     if u is None:
         u = rng.random(len(rows))
-    return (cum[rows] <= (u * cum[rows, -1])[:, None]).sum(axis=1)
+    x = u * cum[rows, -1]
+    if cum.shape[1] <= _DENSE_COLUMNS:
+        return (cum[rows] <= x[:, None]).sum(axis=1)
+    # many columns (grocery categories): one binary search per element instead of a
+    # (elements x columns) comparison; rows are offset so the flattened array is sorted
+    offset = 2.0 * np.maximum(cum[:, -1], 1.0).max() * np.arange(len(cum))
+    flat = (cum + offset[:, None]).ravel()
+    return np.searchsorted(flat, x + offset[rows], side="right") - rows * cum.shape[1]
 
 
 def stable_rank_in_group(group: np.ndarray, n_groups: int) -> np.ndarray:

@@ -4,6 +4,7 @@ Usage::
 
     python -m shopseg.generate --preset seed            # 120,979 customers into schema raw
     python -m shopseg.generate --customers 2000 --seed 7 --schema demo --no-tickets
+    python -m shopseg.generate --preset tiny --shape grocery --schema grocery
 
 Python::
 
@@ -31,10 +32,11 @@ from psycopg import sql
 from . import gen_load
 from .gen_catalog import build_catalog, build_customers, currency_codes, customer_rows
 from .gen_classes import draw_classes, recouple
-from .gen_config import (PRESETS, REFUND_REASONS, SALES_CHANNELS, TICKET_CHANNELS, TICKET_TOPICS,
+from .gen_config import (AXES, PRESETS, REFUND_REASONS, SALES_CHANNELS, TICKET_CHANNELS, TICKET_TOPICS,
                          WINDOW_END, WINDOW_START, merged_params)
 from .gen_orders import (build_orders, build_profile, build_refunds, draw_cancellations, plan_discounts,
                          realised_value_class)
+from .gen_shapes import SHAPES, shape_catalog, shape_spec
 from .gen_support import buyer_tickets, concat, prospect_tickets
 from .gen_timeline import draw_timeline
 from .gen_truth import apply_realised_rules, truth_rows
@@ -64,59 +66,69 @@ def generate(dsn: str, customers: int = 10_000, seed: int = 42, schema: str = "r
              truth_schema: str | None = None, *, no_tickets: bool = False,
              no_order_lines: bool = False, no_refunds: bool = False,
              no_categories: bool = False, params: dict | None = None,
-             quiet: bool = True) -> dict:
+             shape: str = "standard", quiet: bool = True) -> dict:
     """Generate the demo data and load it into ``schema`` (truth into ``truth_schema``).
 
-    ``params`` is deep-merged over :data:`shopseg.gen_config.DEFAULT_PARAMS`. Returns the
+    ``shape`` picks a real-data shape (:data:`shopseg.gen_shapes.SHAPES`: standard, grocery,
+    orders_only, mail_order); its parameters are deep-merged over
+    :data:`shopseg.gen_config.DEFAULT_PARAMS`, then ``params`` over both. Returns the
     row count of every loaded table plus ``customers_with_orders``, ``customer_classes``,
-    ``reference_date`` (latest order, ISO text) and ``elapsed_seconds``. Tables switched
-    off are neither created nor counted.
+    ``reference_date`` (latest order, ISO text), ``shape`` and ``elapsed_seconds``. Tables
+    switched off or outside the shape are neither created nor counted (an old copy is dropped).
     """
     if customers < 1:
         raise ValueError("customers must be at least 1")
     started = time.perf_counter()
-    params = merged_params(params)
+    spec = shape_spec(shape)
+    params = merged_params(spec["params"], params)
     truth_schema = truth_schema or f"{schema}_truth"
     switches = {"no_tickets": no_tickets, "no_order_lines": no_order_lines,
                 "no_refunds": no_refunds, "no_categories": no_categories}
-    tables = [t for t in gen_load.TABLES
-              if not any(on and OPTIONAL_TABLES.get(s) == t for s, on in switches.items())]
+    tables = [t for t in gen_load.TABLES if t in spec["tables"]
+              and not any(on and OPTIONAL_TABLES.get(s) == t for s, on in switches.items())]
+    planted = [a for a in AXES if a not in spec["not_planted"]]
     n_chunks = -(-customers // int(params["chunk_size"]))
     progress = gen_load.Progress(n_chunks, quiet)
     with psycopg.connect(dsn) as conn:
         gen_load.recreate_tables(conn, schema, gen_load.TABLES, tables)
         gen_load.recreate_tables(conn, truth_schema, gen_load.TRUTH_TABLES, list(gen_load.TRUTH_TABLES))
         counts, latest_order = _stream_chunks(conn, schema, truth_schema, tables, customers, seed,
-                                              no_categories, params, progress)
+                                              no_categories, params, progress, spec, planted)
         progress.update(n_chunks, "keys and indexes")
         gen_load.add_keys_and_analyze(conn, schema, tables, truth_schema)
         reference = f"{WINDOW_START + np.timedelta64(latest_order, 's')}Z" if counts["orders"] else None
-        _write_generation_info(conn, truth_schema, seed, customers, counts, reference, switches, params)
+        _write_generation_info(conn, truth_schema, seed, customers, counts, reference, switches, params,
+                               shape, planted)
     counts["reference_date"] = reference
+    counts["shape"] = shape
     counts["elapsed_seconds"] = round(time.perf_counter() - started, 1)
     progress.finish("done")
     return counts
 
 
 def _stream_chunks(conn, schema, truth_schema, tables, customers, seed, no_categories,
-                   params, progress) -> tuple[dict, int]:
+                   params, progress, spec, planted) -> tuple[dict, int]:
     """Generate chunk after chunk and stream them into the (already created) tables.
 
     Returns the row counts and the latest order time (seconds since the window start).
+    The catalog is drawn even when products are not written (orders_only): order amounts
+    are the sums of (unwritten) lines, so every shape draws orders the same way.
     """
     catalog = build_catalog(np.random.Generator(np.random.PCG64([seed, 0])),
-                            params["products"], params["product_price_sigma"])
+                            params["products"], params["product_price_sigma"], *shape_catalog(spec))
     chunk_size = int(params["chunk_size"])
     counts = {t: 0 for t in tables} | {"customers_with_orders": 0, "customer_classes": 0}
     latest_order = np.iinfo(np.int64).min
     ids = _Ids()
     streamer = gen_load.CopyStreamer(conn)
     try:
-        _put(streamer, schema, "products", _product_rows(catalog, no_categories))
-        counts["products"] = len(catalog.product_id)
+        if "products" in tables:
+            _put(streamer, schema, "products", _product_rows(catalog, no_categories))
+            counts["products"] = len(catalog.product_id)
         for chunk, first in enumerate(range(0, customers, chunk_size)):
             rng = np.random.Generator(np.random.PCG64([seed, 1, chunk]))
-            rows = _generate_chunk(rng, first, min(chunk_size, customers - first), catalog, ids, params)
+            rows = _generate_chunk(rng, first, min(chunk_size, customers - first), catalog, ids, params,
+                                   planted)
             latest_order = max(latest_order, int(rows["orders"]["created_at"].max(initial=latest_order)))
             counts["customers_with_orders"] += rows.pop("customers_with_orders")
             for table, columns in rows.items():
@@ -148,7 +160,7 @@ def _product_rows(catalog, no_categories: bool) -> dict:
     }
 
 
-def _generate_chunk(rng, first: int, n: int, catalog, ids: _Ids, params: dict) -> dict:
+def _generate_chunk(rng, first: int, n: int, catalog, ids: _Ids, params: dict, planted: list[str]) -> dict:
     """All rows of customers first+1..first+n, as column dicts per table."""
     cust = build_customers(rng, first + 1, n, params["no_order_share"], params["foreign_currency"])
     buyer_rows = np.flatnonzero(cust.has_orders)
@@ -216,23 +228,26 @@ def _generate_chunk(rng, first: int, n: int, catalog, ids: _Ids, params: dict) -
             "resolution_minutes": tickets.resolution, "reopened": tickets.reopened,
             "escalated": tickets.escalated, "csat": np.where(tickets.csat > 0, tickets.csat, -1),
         },
-        "customer_classes": truth_rows(cust.customer_id[buyer_rows], classes),
+        "customer_classes": truth_rows(cust.customer_id[buyer_rows], classes, planted),
     }
 
 
-def _write_generation_info(conn, truth_schema, seed, customers, counts, reference, switches, params) -> None:
-    """One-row table describing the load (parameters, seed, reference date, counts)."""
+def _write_generation_info(conn, truth_schema, seed, customers, counts, reference, switches, params,
+                           shape, planted) -> None:
+    """One-row table describing the load (parameters, seed, reference date, counts, the shape
+    and the axes it planted: axes missing there have no truth rows)."""
     ident = sql.Identifier(truth_schema, "generation_info")
     conn.execute(sql.SQL("drop table if exists {}").format(ident))
     conn.execute(sql.SQL(
         "create table {} (generator_version text, seed bigint, customers bigint,"
         " customers_with_orders bigint, reference_date timestamptz, window_start timestamptz,"
-        " window_end timestamptz, row_counts jsonb, switches jsonb, parameters jsonb)").format(ident))
-    conn.execute(sql.SQL("insert into {} values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)").format(ident), [
+        " window_end timestamptz, row_counts jsonb, switches jsonb, parameters jsonb,"
+        " shape text, planted_axes jsonb)").format(ident))
+    conn.execute(sql.SQL("insert into {} values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)").format(ident), [
         GENERATOR_VERSION, seed, customers, counts["customers_with_orders"],
         reference, f"{WINDOW_START}Z", f"{WINDOW_END}Z",
         json.dumps({k: v for k, v in counts.items() if k != "customers_with_orders"}),
-        json.dumps(switches), json.dumps(params),
+        json.dumps(switches), json.dumps(params), shape, json.dumps(planted),
     ])
 
 
@@ -250,7 +265,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="tiny = 2,000 customers; demo = 10,000; seed = 120,979 (93,564 with orders)")
     p.add_argument("--customers", type=int, help="number of customers (default 10,000; overrides --preset)")
     p.add_argument("--seed", type=int, default=42, help="random seed (default: %(default)s)")
-    p.add_argument("--chunk-size", type=int, help="customers per chunk (default 50,000; part of the seed)")
+    p.add_argument("--shape", choices=list(SHAPES), default="standard",
+                   help="real-data shape: standard (default, the demo shop), grocery (weekly baskets, "
+                        "hundreds of categories, fuel-like lines), orders_only (customers and orders "
+                        "tables only), mail_order (one cohort, most buy 1-3 times in 18 months)")
+    p.add_argument("--chunk-size", type=int, help="customers per chunk (default 50,000, grocery 5,000; part of the seed)")
     p.add_argument("--no-tickets", action="store_true", help="no support_tickets table")
     p.add_argument("--no-order-lines", action="store_true", help="no order_lines table")
     p.add_argument("--no-refunds", action="store_true", help="no refunds table")
@@ -266,13 +285,16 @@ def main(argv: list[str] | None = None) -> int:
     customers = args.customers if args.customers is not None else preset["customers"]
     if customers < 1:
         _parser().error("--customers must be at least 1")
-    params = dict(preset.get("params", {}))
+    # a preset sets the size; its parameters (the seed run's no-order share) describe the
+    # standard shop, so other shapes keep their own
+    params = dict(preset.get("params", {})) if args.shape == "standard" else {}
     if args.chunk_size:
         params["chunk_size"] = args.chunk_size
     counts = generate(args.dsn, customers=customers, seed=args.seed, schema=args.schema,
                       truth_schema=args.truth_schema, no_tickets=args.no_tickets,
                       no_order_lines=args.no_order_lines, no_refunds=args.no_refunds,
-                      no_categories=args.no_categories, params=params, quiet=args.quiet)
+                      no_categories=args.no_categories, params=params, shape=args.shape,
+                      quiet=args.quiet)
     print(_summary(counts, args.schema))
     return 0
 
@@ -282,7 +304,8 @@ def _summary(counts: dict, schema: str) -> str:
     for table in ("orders", "order_lines", "refunds", "support_tickets", "products"):
         if table in counts:
             parts.append(f"{counts[table]:,} {table}")
-    return (f"generated {', '.join(parts)} into {schema} in {counts['elapsed_seconds']} s "
+    shape = counts.get("shape", "standard")
+    return (f"generated {', '.join(parts)} into {schema} ({shape} shape) in {counts['elapsed_seconds']} s "
             f"(reference date {counts['reference_date']})")
 
 

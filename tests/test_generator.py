@@ -354,3 +354,157 @@ def test_command_line(dsn, db, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--help"])
     assert exit_info.value.code == 0
+
+
+# ---- real-data shapes (docs/generator.md, "Real-data shapes") ------------------------------
+# md5 of every table of the reference load (2,000 customers, seed 7, standard shape) as the
+# generator wrote it before shapes existed: the default shape must stay bit-identical.
+# Change these only with a deliberate, documented change of the standard data.
+STANDARD_MD5 = {
+    "customers": "949b63c223b47f1129d0766ff851d459",
+    "products": "6a6491b2527c10afd353ccc696c6dd18",
+    "orders": "bbe7698cbebc18648294b5e1c6548a09",
+    "order_lines": "2ba109cf279ac123c42775db342ef08b",
+    "refunds": "3237ef24b13f415748c0c7f9b0a86ae8",
+    "support_tickets": "ed812903efeb909cbcbc31f8db83cb9c",
+}
+STANDARD_TRUTH_MD5 = "2136d0e0312d6d0bf77508bd2e972269"
+FUEL_LIKE = ["fuel", "tobacco", "lottery"]
+VALID_ORDER_COUNTS = """select customer_id, count(*) n, min(created_at) first_at from {s}.orders
+                        where cancelled_at is null group by 1"""
+
+
+@pytest.fixture(scope="module")
+def shapes(dsn):
+    """One small load per non-standard shape, each in its own schema (named like the shape)."""
+    sizes = {"grocery": 600, "mail_order": 1_000, "orders_only": 500}
+    return {shape: generate(dsn, customers=n, seed=SEED, schema=shape, shape=shape)
+            for shape, n in sizes.items()}
+
+
+def truth_axes(conn, schema):
+    return {r[0] for r in conn.execute(
+        sql.SQL("select distinct axis from {}").format(sql.Identifier(f"{schema}_truth", "customer_classes")))}
+
+
+def test_standard_shape_is_the_data_of_before(dsn, db):
+    for table, md5 in STANDARD_MD5.items():
+        assert table_md5(db, "raw", table) == md5, table
+    assert table_md5(db, "raw_truth", "customer_classes") == STANDARD_TRUTH_MD5
+    generate(dsn, customers=CUSTOMERS, seed=SEED, schema="raw_standard", shape="standard")
+    for table in TABLES:
+        assert table_md5(db, "raw_standard", table) == STANDARD_MD5[table], table
+    assert db.execute("select shape, jsonb_array_length(planted_axes) from raw_truth.generation_info"
+                      ).fetchone() == ("standard", 13)
+
+
+@pytest.mark.parametrize("shape", ["grocery", "mail_order", "orders_only"])
+def test_every_shape_records_its_shape_and_planted_axes(db, shapes, shape):
+    info_shape, planted, customers = db.execute(sql.SQL(
+        "select shape, planted_axes, customers from {}").format(
+        sql.Identifier(f"{shape}_truth", "generation_info"))).fetchone()
+    assert info_shape == shape and customers == shapes[shape]["customers"]
+    assert set(planted) == truth_axes(db, shape)
+    vocab = {(r["axis"], int(r["label_order"]), r["label"])
+             for r in csv.DictReader(open(SEEDS / "segment_axis_labels.csv"))}
+    used = set(db.execute(sql.SQL("select distinct axis, planted_class, planted_label from {}").format(
+        sql.Identifier(f"{shape}_truth", "customer_classes"))))
+    assert used and used <= vocab
+    # every buyer has one row per planted axis, nobody else has any
+    rows = scalar(db, sql.SQL("select count(*) from {}").format(sql.Identifier(f"{shape}_truth", "customer_classes")))
+    assert rows == len(planted) * shapes[shape]["customers_with_orders"]
+
+
+def test_grocery_shape(db, shapes):
+    assert table_names(db, "grocery") == set(TABLES)
+    categories, products = db.execute("select count(distinct category), count(*) from grocery.products").fetchone()
+    assert 200 <= categories <= 400 and products >= 3_000
+    # about weekly: orders per active month of repeat buyers
+    per_month = scalar(db, """
+        select percentile_cont(0.5) within group (order by n / greatest(extract(epoch from
+               (select max(created_at) from grocery.orders) - first_at) / 86400 / 30.4375, 1))
+        from (""" + VALID_ORDER_COUNTS.format(s="grocery") + ") x where n >= 2")
+    assert per_month >= 3
+    assert scalar(db, "select count(*)::float / (select count(*) from grocery.orders) from grocery.order_lines") >= 6
+    # buyers spread their baskets over dozens of categories
+    assert scalar(db, """select percentile_cont(0.5) within group (order by n) from (
+        select count(distinct p.category) n from grocery.orders o join grocery.order_lines l using (order_id)
+        join grocery.products p using (product_id) group by o.customer_id) x""") >= 20
+    # fuel-like categories: the top spend, few units
+    spend = db.execute("""select p.category, sum(l.quantity * l.unit_price) spend, sum(l.quantity) units
+        from grocery.order_lines l join grocery.products p using (product_id) group by 1 order by 2 desc""").fetchall()
+    total_spend, total_units = sum(r[1] for r in spend), sum(r[2] for r in spend)
+    assert {r[0] for r in spend[:2]} <= set(FUEL_LIKE)
+    fuel = [r for r in spend if r[0] in FUEL_LIKE]
+    ordinary = [r for r in spend if r[0] not in FUEL_LIKE]
+    assert len(fuel) == len(FUEL_LIKE)
+    assert sum(r[1] for r in fuel) / total_spend > 0.08
+    assert sum(r[2] for r in fuel) / total_units < 0.02
+    assert spend[0][1] > 5 * ordinary[0][1]
+    # a fuel-like unit costs several ordinary units
+    unit_prices = sorted(r[1] / r[2] for r in ordinary)
+    assert min(r[1] / r[2] for r in fuel) > 3 * unit_prices[len(unit_prices) // 2]
+    # small loyalty discounts on most baskets, few refunds, no foreign currency
+    discounted, depth = db.execute("""select avg((discount_amount > 0)::int),
+        avg(discount_amount / subtotal) filter (where discount_amount > 0) from grocery.orders""").fetchone()
+    assert discounted > 0.4 and depth < 0.08
+    assert scalar(db, "select count(distinct order_id)::float / (select count(*) from grocery.orders)"
+                      " from grocery.refunds") < 0.03
+    assert scalar(db, "select count(*) from grocery.orders where currency <> 'USD'") == 0
+    # one-year extract: no history can be longer, and most households were there from its start
+    first_span = scalar(db, "select extract(epoch from max(created_at) - min(created_at)) / 86400 from grocery.orders")
+    assert first_span <= 366
+    assert scalar(db, """select avg((first_at < (select min(created_at) from grocery.orders) + interval '36 days')::int)
+                         from (""" + VALID_ORDER_COUNTS.format(s="grocery") + ") x") > 0.7
+
+
+def test_mail_order_shape(db, shapes):
+    assert table_names(db, "mail_order") == set(TABLES)
+    assert "customer_maturity" not in truth_axes(db, "mail_order") and len(truth_axes(db, "mail_order")) == 12
+    one_to_three = scalar(db, "select avg((n <= 3)::int) from (" + VALID_ORDER_COUNTS.format(s="mail_order") + ") x")
+    assert one_to_three >= 0.7
+    # one acquisition cohort: every first order inside one quarter at the start of ~18 months
+    cohort_days, history_days = db.execute("""
+        select extract(epoch from max(first_at) - min(first_at)) / 86400,
+               extract(epoch from (select max(created_at) from mail_order.orders) - min(first_at)) / 86400
+        from (select min(created_at) first_at from mail_order.orders group by customer_id) x""").fetchone()
+    assert cohort_days <= 92 and 500 <= history_days <= 560
+    # the Christmas catalogue season and few support contacts
+    peak = scalar(db, """select count(*) filter (where extract(month from created_at) in (11, 12))::float
+                         / count(*) filter (where extract(month from created_at) in (9, 10))
+                         from mail_order.orders where created_at >= '2024-09-01' and created_at < '2025-01-01'""")
+    assert peak > 1.5
+    tickets_per_buyer = scalar(db, "select count(*)::float / (select count(distinct customer_id) from mail_order.orders)"
+                                   " from mail_order.support_tickets")
+    standard_tickets = scalar(db, "select count(*)::float / (select count(distinct customer_id) from raw.orders)"
+                                  " from raw.support_tickets")
+    assert 0 < tickets_per_buyer < 0.6 * standard_tickets
+    assert scalar(db, "select count(*) from mail_order.order_lines") > 0
+
+
+def test_orders_only_shape_drops_the_other_tables(dsn, db, shapes):
+    generate(dsn, customers=300, seed=SEED, schema="orders_only_again")
+    assert table_names(db, "orders_only_again") == set(TABLES)
+    counts = generate(dsn, customers=300, seed=SEED, schema="orders_only_again", shape="orders_only")
+    assert table_names(db, "orders_only_again") == table_names(db, "orders_only") == {"customers", "orders"}
+    assert {"products", "order_lines", "refunds", "support_tickets"}.isdisjoint(counts)
+    assert truth_axes(db, "orders_only") == {"purchase_frequency", "purchase_value", "price_sensitivity",
+                                             "purchase_cadence", "customer_maturity", "loyalty_trajectory"}
+    assert scalar(db, "select count(*) from orders_only.orders"
+                      " where total <> subtotal - discount_amount + shipping_amount + tax_amount") == 0
+    assert scalar(db, "select count(*) from orders_only.orders") == shapes["orders_only"]["orders"] > 0
+
+
+def test_shape_on_the_command_line(dsn, db, capsys):
+    assert main(["--dsn", dsn, "--customers", "150", "--schema", "cli_shape", "--shape", "orders_only",
+                 "--preset", "seed", "--quiet"]) == 0
+    assert "(orders_only shape)" in capsys.readouterr().out
+    assert table_names(db, "cli_shape") == {"customers", "orders"}
+    # the seed preset's no-order share belongs to the standard shop, not to other shapes
+    info = db.execute("select parameters->>'no_order_share', shape from cli_shape_truth.generation_info").fetchone()
+    assert info == (str(DEFAULT_PARAMS["no_order_share"]), "orders_only")
+    with pytest.raises(ValueError, match="unknown shape"):
+        generate(dsn, customers=10, schema="never", shape="supermarket")
+    assert table_names(db, "never") == set()
+    with pytest.raises(SystemExit):
+        main(["--dsn", dsn, "--shape", "supermarket"])
