@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import uvicorn
 
-    config = uvicorn.Config(app, host=args.host, port=args.port, http="h11", lifespan="on",
+    config = uvicorn.Config(app, host=args.host, port=args.port, http="h11", loop="asyncio", lifespan="on",
                             access_log=not args.no_access_log, log_level="info",
                             h11_max_incomplete_event_size=MAX_REQUEST_LINE_BYTES)
     server = uvicorn.Server(config)

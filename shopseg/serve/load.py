@@ -87,30 +87,69 @@ def database_side(settings: ServeSettings, ids: list[str], n: int) -> tuple[list
     return plan, summary(latencies, wall)
 
 
+class KeepAliveClient:
+    """A minimal HTTP/1.1 keep-alive GET client on asyncio streams: a fraction of httpx's CPU per
+    request, which matters when client and server share the machine's two cores."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader = self.writer = None
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        length = next(int(line.split(":", 1)[1]) for line in lines[1:] if line.lower().startswith("content-length:"))
+        return status, await self.reader.readexactly(length)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            await self.writer.wait_closed()
+
+
 async def run_load(url: str, ids: list[str], requests: int, concurrency: int, warmup: int) -> dict:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
-        paths = [f"/api/mcp/customer/{quote(i, safe='')}" for i in ids]
+    parts = urlsplit(url)
+    clients = [KeepAliveClient(parts.hostname, parts.port or 80) for _ in range(concurrency)]
+    paths = [f"/api/mcp/customer/{quote(i, safe='')}" for i in ids]
+    try:
         for i in range(warmup):
-            (await client.get(paths[i % len(paths)])).raise_for_status()
+            status, _ = await clients[i % concurrency].get(paths[i % len(paths)])
+            if status != 200:
+                raise SystemExit(f"warm-up request got HTTP {status}")
         latencies: list[float] = []
         errors = 0
         counter = iter(range(requests))
 
-        async def worker():
+        async def worker(client: KeepAliveClient):
             nonlocal errors
             for i in counter:
                 t = time.perf_counter()
-                response = await client.get(paths[i % len(paths)])
+                status, _ = await client.get(paths[i % len(paths)])
                 latencies.append(time.perf_counter() - t)
-                errors += response.status_code != 200
+                errors += status != 200
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(c) for c in clients))
         wall = time.perf_counter() - started
+    finally:
+        for c in clients:
+            await c.close()
     result = summary(latencies, wall)
     result["errors"] = errors
     return result
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a process (Linux /proc), None elsewhere."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def start_server(env: dict) -> tuple[subprocess.Popen, str]:
@@ -153,8 +192,15 @@ def main(argv: list[str] | None = None) -> int:
         url = loopback_only(args.url)
     else:
         proc, url = start_server(dict(os.environ))
+    results = []
     try:
-        results = [(c, asyncio.run(run_load(url, ids, args.requests, c, args.warmup))) for c in args.concurrency]
+        for c in args.concurrency:
+            before = process_cpu_s(proc.pid) if proc else None
+            result = asyncio.run(run_load(url, ids, args.requests, c, args.warmup))
+            after = process_cpu_s(proc.pid) if proc else None
+            if before is not None and after is not None:
+                result["server_cpu_ms"] = (after - before) * 1000 / (args.requests + args.warmup)
+            results.append((c, result))
     finally:
         if proc is not None:
             proc.terminate()
@@ -163,11 +209,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"customer lookup plan ({settings.marts}.api_customer_profile, {len(ids)} sampled ids):")
     for line in plan:
         print(f"    {line}")
-    print(f"\n{'what':<32} {'requests':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>8}")
+    print(f"\n{'what':<32} {'requests':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>8} {'srv cpu':>8}")
     rows = [("SQL only, 1 connection", db)] + [(f"HTTP GET, concurrency {c}", r) for c, r in results]
     for name, r in rows:
+        cpu = f"{r['server_cpu_ms']:>8.2f}" if "server_cpu_ms" in r else f"{'':>8}"
         print(f"{name:<32} {r['requests']:>8} {r['p50_ms']:>8.2f} {r['p90_ms']:>8.2f} {r['p99_ms']:>8.2f} "
-              f"{r['max_ms']:>8.2f} {r['req_per_s']:>8.0f}")
+              f"{r['max_ms']:>8.2f} {r['req_per_s']:>8.0f} {cpu}")
+    try:
+        print(f"\nload average while measuring: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs); "
+              "server CPU = the API process's CPU time per request (excludes PostgreSQL)")
+    except OSError:
+        pass
     failed = sum(r["errors"] for _, r in results)
     if failed:
         print(f"\n{failed} requests did not return 200", file=sys.stderr)
