@@ -29,7 +29,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from conftest import BASE_DSN, ROOT, dsn_for, query
 from shopseg.serve.role import ensure_login_role
-from shopseg.serve.settings import ServeSettings
+from shopseg.serve.settings import ServeConfigError, ServeSettings, open_checked_pool
 
 MARTS, UDF, CATALOG = "analytics_marts", "analytics_udf", "analytics_catalog"
 BI_ROLE = "shopseg_bi"   # built_db is built with the default var bi_role
@@ -303,12 +303,10 @@ def test_serving_role_can_only_read(built_db, serve_user):
 
 
 def test_server_refuses_a_privileged_role(built_db):
-    env = serve_env(built_db, conninfo_to_dict(BASE_DSN).get("user", "postgres"), None)
-    env["SHOPSEG_SERVE_DSN"] = dsn_for(built_db)   # the admin connection, password included
-    done = subprocess.run([sys.executable, "-m", "shopseg.serve.api", "--check"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2
-    assert "refusing to serve as" in done.stderr
+    """Pointed at the admin (superuser) connection, the start-up check refuses to serve."""
+    settings = ServeSettings.from_env({"SHOPSEG_SERVE_DSN": dsn_for(built_db)})
+    with pytest.raises(ServeConfigError, match="refusing to serve as"):
+        anyio.run(open_checked_pool, settings)
 
 
 # ---- MCP -----------------------------------------------------------------------------------------------

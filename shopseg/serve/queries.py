@@ -139,6 +139,9 @@ class Queries:
             from (
                 select archetype_rank, archetype
                 from {marts}.api_top_archetypes
+                -- ranks are 1..n (row_number); the view (a CTE) is not flattened, but this filter is
+                -- pushed into it and walks the archetype_rank index: n JSON objects, not all of them
+                where archetype_rank <= %(limit)s
                 order by archetype_rank
                 limit %(limit)s
             ) as t
