@@ -112,9 +112,9 @@ class Problem(BaseModel):
     hint: str | None = None
 
 
-ERRORS = {404: {"model": Problem, "description": "unknown customer"},
-          422: {"model": Problem, "description": "bad parameters"},
+ERRORS = {422: {"model": Problem, "description": "bad parameters"},
           503: {"model": Problem, "description": "database unavailable"}}
+CUSTOMER_ERRORS = {404: {"model": Problem, "description": "unknown customer"}, **ERRORS}
 
 
 def json_text(body: str, status: int = 200) -> Response:
@@ -177,7 +177,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         return JSONResponse({"detail": f"database error ({exc.sqlstate or 'no sqlstate'}): "
                                        f"{exc.diag.message_primary or type(exc).__name__}"}, status_code=500)
 
-    @app.get("/api/mcp/customer/{customer_id}", response_model=CustomerProfile, responses=ERRORS,
+    @app.get("/api/mcp/customer/{customer_id}", response_model=CustomerProfile, responses=CUSTOMER_ERRORS,
              summary="A customer's profile with its 13 axes", tags=["segments"])
     async def customer_profile(customer_id: str = CUSTOMER_ID):
         """Archetype (dominant segment per axis), fuzzy memberships, LTV and tier. `archetype` and
@@ -205,7 +205,7 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         async with app.state.pool.connection() as conn:
             return json_text(await queries.segment_query(conn, query, limit, allow_unknown_words))
 
-    @app.get("/api/customers/{customer_id}/segments", response_model=CustomerSegments, responses=ERRORS,
+    @app.get("/api/customers/{customer_id}/segments", response_model=CustomerSegments, responses=CUSTOMER_ERRORS,
              summary="A customer's segment memberships on all 13 axes", tags=["segments"])
     async def customer_segments(customer_id: str = CUSTOMER_ID):
         async with app.state.pool.connection() as conn:
