@@ -35,6 +35,12 @@ monthly: setup  ## the monthly job: rediscover (new centroid version), full rebu
 docs: setup  ## dbt docs generate (target/index.html)
 	@scripts/run.sh dbt docs generate
 
+serve: setup  ## HTTP API on 127.0.0.1:8000 (read-only, BI role; SERVE_ARGS="--port 8080"), docs at /docs
+	@scripts/serve.sh api $(SERVE_ARGS)
+
+mcp: setup  ## MCP server on stdio for AI assistants (MCP_ARGS="--transport streamable-http")
+	@scripts/serve.sh mcp $(MCP_ARGS)
+
 psql: setup  ## a psql shell on the demo database
 	@scripts/run.sh psql
 
@@ -44,4 +50,4 @@ dsn: setup  ## print the libpq connection URL of the demo database
 stop:  ## stop the project-local PostgreSQL
 	@scripts/stop.sh
 
-.PHONY: help setup demo test lint bench report daily monthly docs psql dsn stop
+.PHONY: help setup demo test lint bench report daily monthly docs serve mcp psql dsn stop
