@@ -14,7 +14,7 @@
             'optional_columns': ['created_at', 'country'],
         },
         'products': {
-            'source': 'shop', 'key': 'product_id', 'optional_table': false,
+            'source': 'shop', 'key': 'product_id', 'optional_table': true,
             'columns': {'product_id': 'text', 'title': 'text', 'category': 'text', 'list_price': 'numeric'},
             'optional_columns': ['title', 'category', 'list_price'],
         },
