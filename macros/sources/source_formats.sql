@@ -94,7 +94,7 @@
 
 {#- Mapping vars apply to the contract format only: a ready format with a mapping would be two formats mixed. -#}
 {% macro shopseg_check_no_mapping(table_name, fmt) %}
-    {%- for var_name in ['source_tables', 'source_columns'] -%}
+    {%- for var_name in ['source_tables', 'source_columns', 'source_filters'] -%}
         {%- if table_name in (var(var_name, {}) or {}) -%}
             {{ exceptions.raise_compiler_error(
                 "var('" ~ var_name ~ "') maps the contract table " ~ table_name ~ ", but its source is read with "

@@ -4,6 +4,8 @@
         source_tables:   {contract table: your table}            e.g. {orders: shop_orders}
         source_columns:  {contract table: {contract column: your column or an SQL expression}}
                          e.g. {orders: {order_id: id, total: "total_cents / 100.0"}}
+        source_filters:  {contract table: SQL condition on your table}: only the rows it keeps
+                         are read, e.g. {orders: "not test"} (loader test rows, soft deletes)
 
     A value that is a plain name (letters, digits, _) is a column of the mapped table (matched
     case-insensitively); anything else is an SQL expression over that table's columns. Unmapped
@@ -28,12 +30,13 @@
     {%- set contract = shopseg_source_contract() -%}
     {%- set tables = var('source_tables', {}) or {} -%}
     {%- set columns = var('source_columns', {}) or {} -%}
-    {%- if tables is not mapping or columns is not mapping -%}
+    {%- set filters = var('source_filters', {}) or {} -%}
+    {%- if tables is not mapping or columns is not mapping or filters is not mapping -%}
         {{ exceptions.raise_compiler_error(
             "var('source_tables') and var('source_columns') must be mappings, e.g. "
             ~ "{source_tables: {orders: shop_orders}, source_columns: {orders: {total: amount}}}.") }}
     {%- endif -%}
-    {%- for table_name in (tables.keys() | list) + (columns.keys() | list) -%}
+    {%- for table_name in (tables.keys() | list) + (columns.keys() | list) + (filters.keys() | list) -%}
         {%- if table_name not in contract -%}
             {{ exceptions.raise_compiler_error(
                 "A mapping var names '" ~ table_name ~ "', which is not a contract table. Contract tables: "
@@ -79,7 +82,7 @@
     {%- set relation = shopseg_contract_relation(table_name) -%}
     {%- set table_mapped = table_name in (var('source_tables', {}) or {}) -%}
     {%- set column_map = (var('source_columns', {}) or {}).get(table_name, {}) -%}
-    {%- set result = {'present': false, 'sql': none, 'label': relation | string, 'format': 'contract', 'table': table_name,
+    {%- set result = {'present': false, 'sql': none, 'label': shopseg_relation_label(relation), 'format': 'contract', 'table': table_name,
                       'key': contract.key, 'mapped': {}} -%}
     {%- if not execute -%}{{ return(result) }}{%- endif -%}
     {%- set existing = adapter.get_relation(relation.database, relation.schema, relation.identifier) -%}
@@ -87,12 +90,12 @@
         {%- if table_mapped -%}
             {{ exceptions.raise_compiler_error(
                 shopseg_mapping_var_name(table_name) ~ " maps the contract table " ~ table_name ~ " to "
-                ~ relation ~ ", which does not exist.") }}
+                ~ shopseg_relation_label(relation) ~ ", which does not exist.") }}
         {%- endif -%}
         {%- do shopseg_check_contract_shape(table_name, relation) -%}
         {%- if not shopseg_table_is_optional(table_name) -%}
             {{ exceptions.raise_compiler_error(
-                "Required source table " ~ relation ~ " does not exist. Point var('raw_schema') at your export, "
+                "Required source table " ~ shopseg_relation_label(relation) ~ " does not exist. Point var('raw_schema') at your export, "
                 ~ "map your table with var('source_tables') or use a ready source_format (docs/source_formats.md).") }}
         {%- endif -%}
         {{ return(result) }}
@@ -112,14 +115,14 @@
                 {%- do selects.append('cast(null as ' ~ data_type ~ ') as ' ~ adapter.quote(name)) -%}
             {%- else -%}
                 {{ exceptions.raise_compiler_error(
-                    "Source table " ~ relation ~ " has no column " ~ name ~ ", which the source contract requires. "
+                    "Source table " ~ shopseg_relation_label(relation) ~ " has no column " ~ name ~ ", which the source contract requires. "
                     ~ "Map yours with " ~ shopseg_mapping_var_name(table_name, name) ~ " (docs/source_formats.md).") }}
             {%- endif -%}
         {%- elif modules.re.match('^[A-Za-z_][A-Za-z0-9_$]*$', mapped_to | string) -%}
             {%- if (mapped_to | lower) not in existing_columns -%}
                 {{ exceptions.raise_compiler_error(
                     shopseg_mapping_var_name(table_name, name) ~ " maps contract column " ~ table_name ~ "." ~ name
-                    ~ " to column '" ~ mapped_to ~ "', which " ~ relation ~ " does not have. Its columns: "
+                    ~ " to column '" ~ mapped_to ~ "', which " ~ shopseg_relation_label(relation) ~ " does not have. Its columns: "
                     ~ (existing_columns.keys() | sort | join(', ')) ~ ".") }}
             {%- endif -%}
             {%- do selects.append(adapter.quote(existing_columns[mapped_to | lower].name) ~ ' as ' ~ adapter.quote(name)) -%}
@@ -130,10 +133,12 @@
             {%- do result.mapped.update({name: true}) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- do shopseg_check_mapping_expressions(table_name, relation, expressions) -%}
+    {%- set row_filter = (var('source_filters', {}) or {}).get(table_name) -%}
+    {%- do shopseg_check_mapping_expressions(table_name, relation, expressions, row_filter) -%}
     {%- do result.update({
         'present': true,
-        'sql': 'select ' ~ (selects | join(', ')) ~ ' from ' ~ relation,
+        'sql': 'select ' ~ (selects | join(', ')) ~ ' from ' ~ relation
+               ~ ((' where (' ~ row_filter ~ ')') if row_filter else ''),
     }) -%}
     {{ return(result) }}
 {% endmacro %}
@@ -147,8 +152,8 @@
     Each mapped expression is tried alone (no rows read) inside a DO block, so a wrong column or
     a syntax error stops the build with a message that names the contract column and the var.
 -#}
-{% macro shopseg_check_mapping_expressions(table_name, relation, expressions) %}
-    {%- if not execute or expressions | length == 0 -%}{{ return(none) }}{%- endif -%}
+{% macro shopseg_check_mapping_expressions(table_name, relation, expressions, row_filter=none) %}
+    {%- if not execute or (expressions | length == 0 and not row_filter) -%}{{ return(none) }}{%- endif -%}
     {%- set checks -%}
         do $shopseg_check$
         begin
@@ -158,9 +163,18 @@
             exception when others then
                 raise exception '%', {{ shopseg_sql_literal(
                     shopseg_mapping_var_name(table_name, name) ~ " maps contract column " ~ table_name ~ "." ~ name
-                    ~ " to the expression " ~ expression ~ ", which fails on " ~ relation ~ ": ") }} || sqlerrm;
+                    ~ " to the expression " ~ expression ~ ", which fails on " ~ shopseg_relation_label(relation) ~ ": ") }} || sqlerrm;
             end;
         {%- endfor %}
+        {%- if row_filter %}
+            begin
+                execute {{ shopseg_sql_literal('select 1 from ' ~ relation ~ ' where (' ~ row_filter ~ ') limit 0') }};
+            exception when others then
+                raise exception '%', {{ shopseg_sql_literal(
+                    shopseg_mapping_var_name(table_name, '__filter__') ~ " filters the contract table " ~ table_name
+                    ~ " with the condition " ~ row_filter ~ ", which fails on " ~ shopseg_relation_label(relation) ~ ": ") }} || sqlerrm;
+            end;
+        {%- endif %}
         end
         $shopseg_check$
     {%- endset -%}

@@ -27,7 +27,7 @@
     {%- if execute and not info.exists -%}
         {%- do shopseg_check_format_shape(info.relation.schema, info.relation.identifier, fmt, others, var_name) -%}
         {{ exceptions.raise_compiler_error(
-            "source_format '" ~ fmt ~ "' reads " ~ info.relation ~ ", which does not exist. Point var('"
+            "source_format '" ~ fmt ~ "' reads " ~ shopseg_relation_label(info.relation) ~ ", which does not exist. Point var('"
             ~ var_name ~ "') at the schema the loader writes to (docs/source_formats.md).") }}
     {%- endif -%}
 {% endmacro %}
@@ -38,7 +38,7 @@
         {%- for name in names -%}
             {%- if name not in info.columns -%}
                 {{ exceptions.raise_compiler_error(
-                    "source_format '" ~ fmt ~ "' needs column " ~ name ~ " of " ~ info.relation
+                    "source_format '" ~ fmt ~ "' needs column " ~ name ~ " of " ~ shopseg_relation_label(info.relation)
                     ~ ", which is missing. Its columns: " ~ (info.columns.keys() | sort | join(', ')) ~ ".") }}
             {%- endif -%}
         {%- endfor -%}
@@ -82,4 +82,9 @@
         'present': present and execute, 'sql': sql if (present and execute) else none, 'label': label,
         'format': fmt, 'table': table_name, 'key': contract.key, 'mapped': mapped,
     }) }}
+{% endmacro %}
+
+{#- A relation as messages and audits name it: schema.table, without the database. -#}
+{% macro shopseg_relation_label(relation) %}
+    {{- return(relation.include(database=false) | string) -}}
 {% endmacro %}

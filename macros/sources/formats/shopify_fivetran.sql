@@ -64,7 +64,7 @@
         from {{ customers.relation }} as customer
         where {{ shopseg_fivetran_live('customer', customers) }}
     {%- endset -%}
-    {{ return(shopseg_loader_result('customers', 'shopify_fivetran', customers.relation | string, sql)) }}
+    {{ return(shopseg_loader_result('customers', 'shopify_fivetran', shopseg_relation_label(customers.relation), sql)) }}
 {% endmacro %}
 
 {% macro shopseg_shopify_fivetran_orders() %}
@@ -110,7 +110,7 @@
             {{ shopseg_fivetran_live('orders', orders) }}
             and not coalesce({{ shopseg_loader_column('orders', orders, 'test', 'false') }}, false)
     {%- endset -%}
-    {{ return(shopseg_loader_result('orders', 'shopify_fivetran', orders.relation | string, sql)) }}
+    {{ return(shopseg_loader_result('orders', 'shopify_fivetran', shopseg_relation_label(orders.relation), sql)) }}
 {% endmacro %}
 
 {% macro shopseg_shopify_fivetran_order_lines() %}
@@ -130,7 +130,7 @@
             {{ shopseg_fivetran_live('line', lines) }}
             and {{ shopseg_shopify_fivetran_kept_order('line.order_id', orders) }}
     {%- endset -%}
-    {{ return(shopseg_loader_result('order_lines', 'shopify_fivetran', lines.relation | string, sql, lines.exists)) }}
+    {{ return(shopseg_loader_result('order_lines', 'shopify_fivetran', shopseg_relation_label(lines.relation), sql, lines.exists)) }}
 {% endmacro %}
 
 {% macro shopseg_shopify_fivetran_products() %}
@@ -154,7 +154,7 @@
         ) as prices on product.id = prices.product_id
         {%- endif %}
     {%- endset -%}
-    {{ return(shopseg_loader_result('products', 'shopify_fivetran', products.relation | string, sql, products.exists)) }}
+    {{ return(shopseg_loader_result('products', 'shopify_fivetran', shopseg_relation_label(products.relation), sql, products.exists)) }}
 {% endmacro %}
 
 {#-
@@ -221,5 +221,5 @@
             {{ shopseg_fivetran_live('refund', refunds) }}
             and {{ shopseg_shopify_fivetran_kept_order('refund.order_id', orders) }}
     {%- endset -%}
-    {{ return(shopseg_loader_result('refunds', 'shopify_fivetran', refunds.relation | string, sql, refunds.exists)) }}
+    {{ return(shopseg_loader_result('refunds', 'shopify_fivetran', shopseg_relation_label(refunds.relation), sql, refunds.exists)) }}
 {% endmacro %}

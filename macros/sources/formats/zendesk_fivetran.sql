@@ -89,7 +89,7 @@
     {%- set comments = shopseg_loader_table('zendesk_fivetran', 'ticket_comment') -%}
     {%- set tags = shopseg_loader_table('zendesk_fivetran', 'ticket_tag') -%}
     {%- set history = shopseg_loader_table('zendesk_fivetran', 'ticket_field_history') -%}
-    {%- set label = tickets.relation | string -%}
+    {%- set label = shopseg_relation_label(tickets.relation) -%}
     {%- if execute and not tickets.exists -%}
         {#- no helpdesk synced: an optional table, unless the schema holds the contract's tickets -#}
         {%- do shopseg_check_format_shape(tickets.relation.schema, 'ticket', 'zendesk_fivetran',
@@ -99,7 +99,7 @@
     {%- do shopseg_require_loader_columns(tickets, 'zendesk_fivetran', ['id', 'requester_id', 'created_at']) -%}
     {%- if execute and not users.exists -%}
         {{ exceptions.raise_compiler_error(
-            "source_format 'zendesk_fivetran' reads " ~ users.relation ~ " to link ticket requesters to shop customers, "
+            "source_format 'zendesk_fivetran' reads " ~ shopseg_relation_label(users.relation) ~ " to link ticket requesters to shop customers, "
             ~ "and it does not exist. Sync Zendesk's user table (docs/source_formats.md).") }}
     {%- endif -%}
     {%- set customer_ids = shopseg_shop_customer_ids() if execute else none -%}
