@@ -123,9 +123,16 @@ def test_zendesk_requester_link(fivetran_shop):
 
 
 def test_sources_present_names_formats(fivetran_shop):
-    rows = {r[0]: r[1:] for r in query(fivetran_shop, f"""select source_table, source_format, is_present, row_count
-                                                         from {INTER}.int_sources_present""")}
-    assert rows["orders"] == ("shopify_fivetran", True, one(fivetran_shop, "select count(*) from raw.orders"))
+    db = fivetran_shop
+    rows = {r[0]: r[1:] for r in query(db, f"""select source_table, source_format, is_present, row_count, excluded_rows
+                                              from {INTER}.int_sources_present""")}
+    # nothing is dropped unseen: staged + left out = the loader's rows
+    assert rows["orders"] == ("shopify_fivetran", True, one(db, "select count(*) from raw.orders"),
+                              one(db, 'select count(*) from shopify."order" where test or _fivetran_deleted'))
+    for table, loader in (("customers", "shopify.customer"), ("order_lines", "shopify.order_line"),
+                          ("refunds", "shopify.refund"), ("support_tickets", "zendesk.ticket")):
+        assert rows[table][2] + rows[table][3] == one(db, f"select count(*) from {loader}"), table
+        assert rows[table][3] > 0, table
     assert rows["support_tickets"][:2] == ("zendesk_fivetran", True)
     assert {t: r[0] for t, r in rows.items()} == {
         "customers": "shopify_fivetran", "products": "shopify_fivetran", "orders": "shopify_fivetran",
@@ -201,12 +208,13 @@ def query_or_execute(dbname, statement):
 
 def test_orders_only_mapped_shop_builds(orders_only_shop):
     db = orders_only_shop
-    present = {r[0]: r[1:] for r in query(db, f"""select source_table, source_relation, is_present, row_count
-                                                 from {INTER}.int_sources_present""")}
+    present = {r[0]: r[1:] for r in query(db, f"""select source_table, source_relation, is_present, row_count,
+                                                        excluded_rows from {INTER}.int_sources_present""")}
     assert present["orders"][0] == '"raw"."shop_orders"' and present["orders"][1] is True
-    assert present["orders"][2] == one(db, "select count(*) from raw.shop_orders where not is_test")
+    assert present["orders"][2:] == (one(db, "select count(*) from raw.shop_orders where not is_test"),
+                                     one(db, "select count(*) from raw.shop_orders where is_test"))
     for table in ("products", "order_lines", "refunds", "support_tickets"):
-        assert present[table][1:] == (False, 0), table
+        assert present[table][1:] == (False, 0, 0), table
     # the mapping read every kept order with its values
     assert except_count(db, """select id::text, buyer_id::text, total_cents / 100.0, attributes ->> 'channel'
                                from raw.shop_orders where not is_test""",

@@ -82,7 +82,7 @@
     {%- set relation = shopseg_contract_relation(table_name) -%}
     {%- set table_mapped = table_name in (var('source_tables', {}) or {}) -%}
     {%- set column_map = (var('source_columns', {}) or {}).get(table_name, {}) -%}
-    {%- set result = {'present': false, 'sql': none, 'label': shopseg_relation_label(relation), 'format': 'contract', 'table': table_name,
+    {%- set result = {'present': false, 'sql': none, 'label': shopseg_relation_label(relation), 'format': 'contract', 'table': table_name, 'excluded_sql': none,
                       'key': contract.key, 'mapped': {}} -%}
     {%- if not execute -%}{{ return(result) }}{%- endif -%}
     {%- set existing = adapter.get_relation(relation.database, relation.schema, relation.identifier) -%}
@@ -139,6 +139,7 @@
         'present': true,
         'sql': 'select ' ~ (selects | join(', ')) ~ ' from ' ~ relation
                ~ ((' where (' ~ row_filter ~ ')') if row_filter else ''),
+        'excluded_sql': shopseg_excluded_count(relation, 'source_table', row_filter) if row_filter else none,
     }) -%}
     {{ return(result) }}
 {% endmacro %}

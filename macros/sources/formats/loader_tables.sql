@@ -74,17 +74,23 @@
 {% endmacro %}
 
 {#- The result shopseg_source_select returns for a loader format. -#}
-{% macro shopseg_loader_result(table_name, fmt, label, sql, present=true) %}
+{% macro shopseg_loader_result(table_name, fmt, label, sql, present=true, excluded=none) %}
     {%- set contract = shopseg_source_contract()[table_name] -%}
     {%- set mapped = {} -%}
     {%- for name in contract.columns -%}{%- do mapped.update({name: true}) -%}{%- endfor -%}
     {{ return({
         'present': present and execute, 'sql': sql if (present and execute) else none, 'label': label,
         'format': fmt, 'table': table_name, 'key': contract.key, 'mapped': mapped,
+        'excluded_sql': excluded if (present and execute) else none,
     }) }}
 {% endmacro %}
 
 {#- A relation as messages and audits name it: schema.table, without the database. -#}
 {% macro shopseg_relation_label(relation) %}
     {{- return(relation.include(database=false) | string) -}}
+{% endmacro %}
+
+{#- A query counting the rows of `relation` (as `alias`) that the condition `kept` leaves out. -#}
+{% macro shopseg_excluded_count(relation, alias, kept) %}
+    {{- return('select count(*) from ' ~ relation ~ ' as ' ~ alias ~ ' where not coalesce((' ~ kept ~ '), false)') -}}
 {% endmacro %}

@@ -56,21 +56,25 @@
     {%- set customers = shopseg_loader_table('shopify_fivetran', 'customer') -%}
     {%- do shopseg_require_loader_table(customers, 'shopify_fivetran', 'raw_schema', {'contract': 'customers'}) -%}
     {%- do shopseg_require_loader_columns(customers, 'shopify_fivetran', ['id']) -%}
+    {%- set kept = shopseg_fivetran_live('customer', customers) -%}
     {%- set sql -%}
         select
             customer.id as customer_id,
             {{ shopseg_loader_utc('customer', customers, 'created_at') }} as created_at,
             cast(null as text) as country
         from {{ customers.relation }} as customer
-        where {{ shopseg_fivetran_live('customer', customers) }}
+        where {{ kept }}
     {%- endset -%}
-    {{ return(shopseg_loader_result('customers', 'shopify_fivetran', shopseg_relation_label(customers.relation), sql)) }}
+    {{ return(shopseg_loader_result('customers', 'shopify_fivetran', shopseg_relation_label(customers.relation), sql,
+                                    excluded=shopseg_excluded_count(customers.relation, 'customer', kept))) }}
 {% endmacro %}
 
 {% macro shopseg_shopify_fivetran_orders() %}
     {%- set orders = shopseg_shopify_fivetran_order_table() -%}
     {%- set codes = shopseg_loader_table('shopify_fivetran', 'order_discount_code') -%}
     {%- set shipping = shopseg_loader_table('shopify_fivetran', 'order_shipping_line') -%}
+    {%- set kept = shopseg_fivetran_live('orders', orders) ~ ' and not coalesce('
+                   ~ shopseg_loader_column('orders', orders, 'test', 'false') ~ ', false)' -%}
     {%- set sql -%}
         select
             orders.id as order_id,
@@ -106,17 +110,17 @@
             group by order_id
         ) as shipping on orders.id = shipping.order_id
         {%- endif %}
-        where
-            {{ shopseg_fivetran_live('orders', orders) }}
-            and not coalesce({{ shopseg_loader_column('orders', orders, 'test', 'false') }}, false)
+        where {{ kept }}
     {%- endset -%}
-    {{ return(shopseg_loader_result('orders', 'shopify_fivetran', shopseg_relation_label(orders.relation), sql)) }}
+    {{ return(shopseg_loader_result('orders', 'shopify_fivetran', shopseg_relation_label(orders.relation), sql,
+                                    excluded=shopseg_excluded_count(orders.relation, 'orders', kept))) }}
 {% endmacro %}
 
 {% macro shopseg_shopify_fivetran_order_lines() %}
     {%- set orders = shopseg_shopify_fivetran_order_table() -%}
     {%- set lines = shopseg_loader_table('shopify_fivetran', 'order_line') -%}
     {%- do shopseg_require_loader_columns(lines, 'shopify_fivetran', ['id', 'order_id', 'quantity', 'price']) -%}
+    {%- set kept = shopseg_fivetran_live('line', lines) ~ ' and ' ~ shopseg_shopify_fivetran_kept_order('line.order_id', orders) -%}
     {%- set sql -%}
         select
             line.id as order_line_id,
@@ -126,11 +130,10 @@
             line.price as unit_price,
             {{ shopseg_loader_column('line', lines, 'total_discount') }} as discount_amount
         from {{ lines.relation }} as line
-        where
-            {{ shopseg_fivetran_live('line', lines) }}
-            and {{ shopseg_shopify_fivetran_kept_order('line.order_id', orders) }}
+        where {{ kept }}
     {%- endset -%}
-    {{ return(shopseg_loader_result('order_lines', 'shopify_fivetran', shopseg_relation_label(lines.relation), sql, lines.exists)) }}
+    {{ return(shopseg_loader_result('order_lines', 'shopify_fivetran', shopseg_relation_label(lines.relation), sql,
+                                    lines.exists, shopseg_excluded_count(lines.relation, 'line', kept))) }}
 {% endmacro %}
 
 {% macro shopseg_shopify_fivetran_products() %}
@@ -169,6 +172,7 @@
     {%- set line_refunds = shopseg_loader_table('shopify_fivetran', 'order_line_refund') -%}
     {%- set transactions = shopseg_loader_table('shopify_fivetran', 'transaction') -%}
     {%- do shopseg_require_loader_columns(refunds, 'shopify_fivetran', ['id', 'order_id']) -%}
+    {%- set kept = shopseg_fivetran_live('refund', refunds) ~ ' and ' ~ shopseg_shopify_fivetran_kept_order('refund.order_id', orders) -%}
     {%- set sql -%}
         select
             refund.id as refund_id,
@@ -217,9 +221,8 @@
             group by refund_id
         ) as paid on refund.id = paid.refund_id
         {%- endif %}
-        where
-            {{ shopseg_fivetran_live('refund', refunds) }}
-            and {{ shopseg_shopify_fivetran_kept_order('refund.order_id', orders) }}
+        where {{ kept }}
     {%- endset -%}
-    {{ return(shopseg_loader_result('refunds', 'shopify_fivetran', shopseg_relation_label(refunds.relation), sql, refunds.exists)) }}
+    {{ return(shopseg_loader_result('refunds', 'shopify_fivetran', shopseg_relation_label(refunds.relation), sql,
+                                    refunds.exists, shopseg_excluded_count(refunds.relation, 'refund', kept))) }}
 {% endmacro %}

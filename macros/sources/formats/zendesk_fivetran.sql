@@ -106,6 +106,8 @@
     {%- set customer_emails = shopseg_shop_customer_emails() if execute else none -%}
     {%- set topics = shopseg_source_contract_topics() -%}
     {%- set escalation_tags = var('zendesk_escalation_tags', ['escalated']) -%}
+    {%- set kept = shopseg_fivetran_live('ticket', tickets) ~ " and lower(coalesce("
+                   ~ shopseg_loader_column('ticket', tickets, 'status') ~ ", '')) <> 'deleted'" -%}
     {%- set sql -%}
         with requesters as (
             select
@@ -241,14 +243,13 @@
             {%- if history.exists %}
             left join status_stats on ticket.id = status_stats.ticket_id
             {%- endif %}
-            where
-                {{ shopseg_fivetran_live('ticket', tickets) }}
-                and lower(coalesce({{ shopseg_loader_column('ticket', tickets, 'status') }}, '')) <> 'deleted'
+            where {{ kept }}
         )
 
         select * from staged
     {%- endset -%}
-    {{ return(shopseg_loader_result('support_tickets', 'zendesk_fivetran', label, sql)) }}
+    {{ return(shopseg_loader_result('support_tickets', 'zendesk_fivetran', label, sql,
+                                    excluded=shopseg_excluded_count(tickets.relation, 'ticket', kept))) }}
 {% endmacro %}
 
 {#- The contract's ticket topics (SPEC 3). -#}
