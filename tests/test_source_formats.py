@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 
+import psycopg
 import pytest
 
-from conftest import fresh_database, generate, query, run_dbt
+from conftest import dsn_for, fresh_database, generate, query, run_dbt
 
 INTER = "analytics_intermediate"
 STG = "analytics_staging"
@@ -139,18 +140,8 @@ def test_sources_present_names_formats(fivetran_shop):
         "order_lines": "shopify_fivetran", "refunds": "shopify_fivetran", "support_tickets": "zendesk_fivetran"}
 
 
-def test_two_formats_mixed_stop_with_a_message(fivetran_shop):
-    # the shop read as the contract from Fivetran's schema, the helpdesk as Zendesk from the contract's
-    mixed = {"source_format": "zendesk_fivetran", "raw_schema": "shopify", "helpdesk_schema": "raw"}
-    done = run_dbt(fivetran_shop, "run", "--select", "stg_shop__orders", "stg_helpdesk__support_tickets",
-                   "--vars", json.dumps(mixed), check=False)
-    out = " ".join(done.stdout.split())
-    assert done.returncode != 0
-    assert "Schema shopify (var('raw_schema')) has no table orders that source_format 'contract' reads, " \
-           "but it has order, a table of the 'shopify_fivetran' format. Two formats mixed" in out
-    assert "Schema raw (var('helpdesk_schema')) has no table ticket that source_format 'zendesk_fivetran' " \
-           "reads, but it has support_tickets, a table of the 'contract' format" in out
-    # a mapping var on top of a ready format stops before anything runs
+def test_mapping_on_a_ready_format_stops(fivetran_shop):
+    # a mapping var on top of a ready format is two formats mixed: it stops before anything runs
     done = run_dbt(fivetran_shop, "parse", "--vars", json.dumps(
         FORMAT_VARS | {"source_columns": {"orders": {"order_id": "id"}}}), check=False)
     assert done.returncode != 0
@@ -193,15 +184,12 @@ def orders_only_shop():
     with fresh_database("shopseg_ordonly") as name:
         generate(name, "--customers", "1200", "--seed", "3", "--no-order-lines", "--no-refunds", "--no-tickets")
         for statement in RESHAPE:
-            query_or_execute(name, statement)
+            execute(name, statement)
         run_dbt(name, "build", "--vars", json.dumps(MAPPING))
         yield name
 
 
-def query_or_execute(dbname, statement):
-    import psycopg
-
-    from conftest import dsn_for
+def execute(dbname, statement):
     with psycopg.connect(dsn_for(dbname), autocommit=True) as con:
         con.execute(statement)
 
@@ -231,7 +219,14 @@ def test_orders_only_mapped_shop_builds(orders_only_shop):
 
 
 def test_mapping_errors_name_the_column_and_the_var(orders_only_shop):
+    """One run, one wrong setting per staging model; each message names the column and the var."""
+    db = orders_only_shop
+    # another format's tables where the contract (refunds) or Zendesk (tickets) is expected
+    execute(db, "create table raw.refund (id bigint, order_id bigint)")
+    execute(db, "create schema helpdesk_contract")
+    execute(db, "create table helpdesk_contract.support_tickets (ticket_id bigint, customer_id bigint)")
     bad = {
+        "source_format": "zendesk_fivetran", "helpdesk_schema": "helpdesk_contract",
         "source_tables": {"customers": "no_such_table", "orders": "shop_orders", "order_lines": "shop_orders",
                           "products": "shop_orders"},
         "source_columns": {
@@ -241,10 +236,13 @@ def test_mapping_errors_name_the_column_and_the_var(orders_only_shop):
             "products": {"product_id": "id", "list_price": "total_cents / no_such_column"},
         },
     }
-    done = run_dbt(orders_only_shop, "run", "--select", "stg_shop__customers", "stg_shop__orders",
-                   "stg_shop__order_lines", "stg_shop__products", "--vars", json.dumps(bad), check=False)
+    try:
+        done = run_dbt(db, "run", "--select", "staging", "--vars", json.dumps(bad), check=False)
+    finally:
+        execute(db, "drop table raw.refund")
+        execute(db, "drop schema helpdesk_contract cascade")
     out = " ".join(done.stdout.split())
-    assert done.returncode != 0
+    assert done.returncode != 0 and "ERROR=6" in out
     assert "var('source_tables').customers maps the contract table customers to \"raw\".\"no_such_table\", " \
            "which does not exist" in out
     assert "var('source_columns').orders.total maps contract column orders.total to column 'amount_total', " \
@@ -253,3 +251,15 @@ def test_mapping_errors_name_the_column_and_the_var(orders_only_shop):
            "var('source_columns').order_lines.quantity" in out and "timestamp with time zone" in out
     assert "var('source_columns').products.list_price maps contract column products.list_price to the expression " \
            "total_cents / no_such_column, which fails" in out and "no_such_column" in out
+    assert "Schema raw (var('raw_schema')) has no table refunds that source_format 'contract' reads, " \
+           "but it has refund, a table of the 'shopify_fivetran' format. Two formats mixed" in out
+    assert "Schema helpdesk_contract (var('helpdesk_schema')) has no table ticket that source_format " \
+           "'zendesk_fivetran' reads, but it has support_tickets, a table of the 'contract' format" in out
+
+
+def test_generator_format_arguments():
+    from shopseg.gen_formats import parse_format_args
+    assert parse_format_args(["shopify_fivetran", "zendesk_fivetran=zd"]) == \
+        {"shopify_fivetran": "shopify", "zendesk_fivetran": "zd"}
+    with pytest.raises(ValueError, match="unknown format 'airbyte_shopify'"):
+        parse_format_args(["airbyte_shopify"])
