@@ -140,13 +140,17 @@ def test_sources_present_names_formats(fivetran_shop):
         "order_lines": "shopify_fivetran", "refunds": "shopify_fivetran", "support_tickets": "zendesk_fivetran"}
 
 
-def test_mapping_on_a_ready_format_stops(fivetran_shop):
-    # a mapping var on top of a ready format is two formats mixed: it stops before anything runs
-    done = run_dbt(fivetran_shop, "parse", "--vars", json.dumps(
-        FORMAT_VARS | {"source_columns": {"orders": {"order_id": "id"}}}), check=False)
-    assert done.returncode != 0
-    assert ("var('source_columns') maps the contract table orders, but its source is read with "
-            "source_format 'shopify_fivetran'") in " ".join(done.stdout.split())
+def test_zendesk_links_to_a_contract_shop(fivetran_shop):
+    """The same Zendesk tickets linked to the contract's customers (raw, email column) instead of
+    Fivetran's customer table: the same links. Runs last on this shop (it re-creates the view)."""
+    db = fivetran_shop
+    before = query(db, f"select ticket_id, customer_id from {STG}.stg_helpdesk__support_tickets order by 1")
+    # skip_sources reads an optional table as absent although it exists
+    run_dbt(db, "run", "--select", "stg_helpdesk__support_tickets", "stg_shop__refunds", "--vars", json.dumps(
+        {"source_format": "zendesk_fivetran", "helpdesk_schema": "zendesk", "skip_sources": ["refunds"]}))
+    after = query(db, f"select ticket_id, customer_id from {STG}.stg_helpdesk__support_tickets order by 1")
+    assert after == before and len(after) == one(db, "select count(*) from raw.support_tickets")
+    assert one(db, f"select count(*) from {STG}.stg_shop__refunds") == 0 < one(db, "select count(*) from raw.refunds")
 
 
 # ---- an orders-only shop with its own names, read through the mapping vars ------------------
@@ -221,12 +225,11 @@ def test_orders_only_mapped_shop_builds(orders_only_shop):
 def test_mapping_errors_name_the_column_and_the_var(orders_only_shop):
     """One run, one wrong setting per staging model; each message names the column and the var."""
     db = orders_only_shop
-    # another format's tables where the contract (refunds) or Zendesk (tickets) is expected
+    # another format's table where the contract's refunds are expected
     execute(db, "create table raw.refund (id bigint, order_id bigint)")
-    execute(db, "create schema helpdesk_contract")
-    execute(db, "create table helpdesk_contract.support_tickets (ticket_id bigint, customer_id bigint)")
     bad = {
-        "source_format": "zendesk_fivetran", "helpdesk_schema": "helpdesk_contract",
+        "source_format": "zendesk_fivetran",
+        "source_filters": {"support_tickets": "true"},    # a mapping var on a ready format
         "source_tables": {"customers": "no_such_table", "orders": "shop_orders", "order_lines": "shop_orders",
                           "products": "shop_orders"},
         "source_columns": {
@@ -240,7 +243,6 @@ def test_mapping_errors_name_the_column_and_the_var(orders_only_shop):
         done = run_dbt(db, "run", "--select", "staging", "--vars", json.dumps(bad), check=False)
     finally:
         execute(db, "drop table raw.refund")
-        execute(db, "drop schema helpdesk_contract cascade")
     out = " ".join(done.stdout.split())
     assert done.returncode != 0 and "ERROR=6" in out
     assert "var('source_tables').customers maps the contract table customers to \"raw\".\"no_such_table\", " \
@@ -253,8 +255,8 @@ def test_mapping_errors_name_the_column_and_the_var(orders_only_shop):
            "total_cents / no_such_column, which fails" in out and "no_such_column" in out
     assert "Schema raw (var('raw_schema')) has no table refunds that source_format 'contract' reads, " \
            "but it has refund, a table of the 'shopify_fivetran' format. Two formats mixed" in out
-    assert "Schema helpdesk_contract (var('helpdesk_schema')) has no table ticket that source_format " \
-           "'zendesk_fivetran' reads, but it has support_tickets, a table of the 'contract' format" in out
+    assert ("var('source_filters') maps the contract table support_tickets, but its source is read with "
+            "source_format 'zendesk_fivetran'") in out
 
 
 def test_generator_format_arguments():

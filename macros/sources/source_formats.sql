@@ -78,6 +78,11 @@
 -#}
 {% macro shopseg_source_select(table_name) %}
     {%- set fmt = shopseg_source_format(table_name) -%}
+    {%- if shopseg_source_skipped(table_name) -%}
+        {{ return({'present': false, 'sql': none, 'label': 'skipped by var(skip_sources)', 'format': fmt,
+                   'table': table_name, 'key': shopseg_source_contract()[table_name].key, 'mapped': {},
+                   'excluded_sql': none}) }}
+    {%- endif -%}
     {%- if fmt == 'contract' -%}
         {{ return(shopseg_contract_source_select(table_name)) }}
     {%- else -%}
@@ -94,6 +99,8 @@
 
 {#- Mapping vars apply to the contract format only: a ready format with a mapping would be two formats mixed. -#}
 {% macro shopseg_check_no_mapping(table_name, fmt) %}
+    {#- at run time only, so the model that reads the table names the problem -#}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
     {%- for var_name in ['source_tables', 'source_columns', 'source_filters'] -%}
         {%- if table_name in (var(var_name, {}) or {}) -%}
             {{ exceptions.raise_compiler_error(
@@ -163,4 +170,34 @@
             ~ "Map an expression that converts it (e.g. to_timestamp(epoch_seconds) for a timestamp, "
             ~ "amount_cents / 100.0 for an amount; docs/source_formats.md).") }}
     {%- endif -%}
+{% endmacro %}
+
+{#-
+    var('skip_sources'): optional contract tables read as absent whatever exists (a table that is
+    synced but not trusted, e.g. a stale refunds export). A required table cannot be skipped.
+-#}
+{% macro shopseg_source_skipped(table_name) %}
+    {%- set skipped = var('skip_sources', []) or [] -%}
+    {%- if skipped is string -%}{%- set skipped = skipped.split(',') | map('trim') | list -%}{%- endif -%}
+    {%- set contract = shopseg_source_contract() -%}
+    {%- for name in skipped -%}
+        {%- if name not in contract -%}
+            {{ exceptions.raise_compiler_error(
+                "var('skip_sources') names '" ~ name ~ "', which is not a contract table. Optional tables: "
+                ~ (shopseg_optional_tables() | join(', ')) ~ ".") }}
+        {%- elif not contract[name].optional_table -%}
+            {{ exceptions.raise_compiler_error(
+                "var('skip_sources') names " ~ name ~ ", which is required (customers and orders are the "
+                ~ "minimum export) and cannot be skipped.") }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(table_name in skipped) }}
+{% endmacro %}
+
+{% macro shopseg_optional_tables() %}
+    {%- set names = [] -%}
+    {%- for name, spec in shopseg_source_contract().items() -%}
+        {%- if spec.optional_table -%}{%- do names.append(name) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(names) }}
 {% endmacro %}

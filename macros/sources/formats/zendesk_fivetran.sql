@@ -70,8 +70,11 @@
         {%- set ns.id = '(' ~ id_source ~ ')' -%}
     {%- endif -%}
     {%- if ns.email is none or ns.id is none -%}{{ return(none) }}{%- endif -%}
-    {{ return('select ' ~ shopseg_safe_cast(ns.id, 'other', 'text') ~ ' as customer_id, lower(trim(cast('
-              ~ ns.email ~ ' as text))) as email_key from ' ~ relation) }}
+    {#- the id read as staging reads it (same text for a numeric id) -#}
+    {%- set raw_ids = 'select ' ~ ns.id ~ ' as customer_id, cast(' ~ ns.email ~ ' as text) as email from ' ~ relation -%}
+    {%- set id_type = shopseg_select_column_types(raw_ids, ['customer_id'])['customer_id'] -%}
+    {{ return('select ' ~ shopseg_safe_cast('emails.customer_id', id_type, 'text')
+              ~ ' as customer_id, lower(trim(emails.email)) as email_key from (' ~ raw_ids ~ ') as emails') }}
 {% endmacro %}
 
 {#- The shop customer ids (text), in the shop's format, for the external_id link. -#}
