@@ -29,7 +29,7 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
-from . import gen_load
+from . import gen_formats, gen_load
 from .gen_catalog import build_catalog, build_customers, currency_codes, customer_rows
 from .gen_classes import draw_classes, recouple
 from .gen_config import (AXES, PRESETS, REFUND_REASONS, SALES_CHANNELS, TICKET_CHANNELS, TICKET_TOPICS,
@@ -66,7 +66,7 @@ def generate(dsn: str, customers: int = 10_000, seed: int = 42, schema: str = "r
              truth_schema: str | None = None, *, no_tickets: bool = False,
              no_order_lines: bool = False, no_refunds: bool = False,
              no_categories: bool = False, params: dict | None = None,
-             shape: str = "standard", quiet: bool = True) -> dict:
+             shape: str = "standard", quiet: bool = True, formats: dict[str, str] | None = None) -> dict:
     """Generate the demo data and load it into ``schema`` (truth into ``truth_schema``).
 
     ``shape`` picks a real-data shape (:data:`shopseg.gen_shapes.SHAPES`: standard, grocery,
@@ -75,6 +75,9 @@ def generate(dsn: str, customers: int = 10_000, seed: int = 42, schema: str = "r
     row count of every loaded table plus ``customers_with_orders``, ``customer_classes``,
     ``reference_date`` (latest order, ISO text), ``shape`` and ``elapsed_seconds``. Tables
     switched off or outside the shape are neither created nor counted (an old copy is dropped).
+    ``formats`` ({format: schema}, e.g. ``{"shopify_fivetran": "shopify"}``) also writes those
+    loaders' tables, derived from the contract tables (:mod:`shopseg.gen_formats`); their row
+    counts are under ``formats``.
     """
     if customers < 1:
         raise ValueError("customers must be at least 1")
@@ -99,6 +102,10 @@ def generate(dsn: str, customers: int = 10_000, seed: int = 42, schema: str = "r
         reference = f"{WINDOW_START + np.timedelta64(latest_order, 's')}Z" if counts["orders"] else None
         _write_generation_info(conn, truth_schema, seed, customers, counts, reference, switches, params,
                                shape, planted)
+        if formats:
+            progress.update(n_chunks, "loader formats")
+            counts["formats"] = {fmt: gen_formats.write_format(conn, fmt, schema, target)
+                                 for fmt, target in formats.items()}
     counts["reference_date"] = reference
     counts["shape"] = shape
     counts["elapsed_seconds"] = round(time.perf_counter() - started, 1)
@@ -274,6 +281,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-order-lines", action="store_true", help="no order_lines table")
     p.add_argument("--no-refunds", action="store_true", help="no refunds table")
     p.add_argument("--no-categories", action="store_true", help="products.category is all null")
+    p.add_argument("--format", action="append", metavar="FORMAT[=SCHEMA]",
+                   help="also write the tables of a loader format, derived from the contract tables: "
+                        "shopify_fivetran (schema shopify) or zendesk_fivetran (schema zendesk); "
+                        "repeatable; =SCHEMA picks the schema (docs/source_formats.md)")
     p.add_argument("--quiet", action="store_true", help="no progress bar on stderr (the summary line is still printed)")
     return p
 
@@ -290,11 +301,15 @@ def main(argv: list[str] | None = None) -> int:
     params = dict(preset.get("params", {})) if args.shape == "standard" else {}
     if args.chunk_size:
         params["chunk_size"] = args.chunk_size
+    try:
+        formats = gen_formats.parse_format_args(args.format)
+    except ValueError as exc:
+        _parser().error(str(exc))
     counts = generate(args.dsn, customers=customers, seed=args.seed, schema=args.schema,
                       truth_schema=args.truth_schema, no_tickets=args.no_tickets,
                       no_order_lines=args.no_order_lines, no_refunds=args.no_refunds,
                       no_categories=args.no_categories, params=params, shape=args.shape,
-                      quiet=args.quiet)
+                      quiet=args.quiet, formats=formats)
     print(_summary(counts, args.schema))
     return 0
 
@@ -305,8 +320,11 @@ def _summary(counts: dict, schema: str) -> str:
         if table in counts:
             parts.append(f"{counts[table]:,} {table}")
     shape = counts.get("shape", "standard")
-    return (f"generated {', '.join(parts)} into {schema} ({shape} shape) in {counts['elapsed_seconds']} s "
+    line = (f"generated {', '.join(parts)} into {schema} ({shape} shape) in {counts['elapsed_seconds']} s "
             f"(reference date {counts['reference_date']})")
+    for fmt, tables in counts.get("formats", {}).items():
+        line += f"; {fmt}: " + ", ".join(f"{n:,} {t}" for t, n in tables.items())
+    return line
 
 
 if __name__ == "__main__":

@@ -1,63 +1,55 @@
 {#-
-    select_source_columns(source_name, table_name, columns=none, optional_columns=none, optional_table=none)
+    select_source_columns(source_name, table_name)
 
     Selects the contract columns of a source table, so staging models work on any export that
-    meets the source contract (SPEC 3). With only source_name and table_name, the table's entry
-    in shopseg_source_contract() is used; the other arguments override it.
-      * `columns` maps each contract column to the type the project reads it as; every present
-        column is read through shopseg_safe_cast (a value that cannot be read, e.g. 'abc' in a
-        text `total`, becomes null instead of failing the build, and
-        tests/assert_source_values_parse.sql reports it);
-      * a column listed in `optional_columns` may be missing and is then null;
-        a missing required column stops the build with a message naming it;
+    meets the source contract (SPEC 3), renamed through the mapping vars or staged from a ready
+    loader format (shopseg_source_select, docs/source_formats.md).
+      * every column is read as its contract type (shopseg_source_contract) through
+        shopseg_safe_cast (a value that cannot be read, e.g. 'abc' in a text `total`, becomes
+        null instead of failing the build, and tests/assert_source_values_parse.sql reports it);
+        a column whose type can never be read as the contract type stops the build;
+      * an optional column that is missing is null; a missing required column stops the build
+        with a message naming it;
       * an optional table that does not exist yields an empty relation with the same columns.
-    Column names are matched case-insensitively.
+    source_name is the source the table belongs to (kept for readability of the models).
 -#}
-{% macro select_source_columns(source_name, table_name, columns=none, optional_columns=none, optional_table=none) %}
-    {%- set contract = shopseg_source_contract().get(table_name, {}) -%}
-    {%- set columns = columns if columns is not none else contract.get('columns', {}) -%}
-    {%- set optional_columns = optional_columns if optional_columns is not none else contract.get('optional_columns', []) -%}
-    {%- set optional_table = optional_table if optional_table is not none else contract.get('optional_table', false) -%}
-    {%- set relation = source(source_name, table_name) -%}
-    {%- set existing = none -%}
-    {%- set existing_columns = {} -%}
-    {%- if execute -%}
-        {%- set existing = adapter.get_relation(relation.database, relation.schema, relation.identifier) -%}
-        {%- if existing is none and not optional_table -%}
-            {{ exceptions.raise_compiler_error(
-                "Required source table " ~ relation ~ " does not exist. Point var('raw_schema') or the "
-                ~ "source's identifier at your export (see docs/source_contract.md).") }}
-        {%- endif -%}
-        {%- if existing is not none -%}
-            {%- for col in adapter.get_columns_in_relation(existing) -%}
-                {%- do existing_columns.update({col.name | lower: col}) -%}
-            {%- endfor -%}
-        {%- endif -%}
-    {%- endif -%}
-    {%- if execute and existing is none %}
+{% macro select_source_columns(source_name, table_name) %}
+    {%- set contract = shopseg_source_contract()[table_name] -%}
+    {%- set columns = contract.columns -%}
+    {%- set resolved = shopseg_source_select(table_name) -%}
+    {%- if not execute %}
+    select
+        {%- for name, data_type in columns.items() %}
+        cast(null as {{ data_type }}) as {{ adapter.quote(name) }}{{ "," if not loop.last }}
+        {%- endfor %}
+    {%- elif not resolved.present %}
     select
         {%- for name, data_type in columns.items() %}
         cast(null as {{ data_type }}) as {{ adapter.quote(name) }}{{ "," if not loop.last }}
         {%- endfor %}
     where false
     {%- else %}
+    {%- set types = shopseg_select_column_types(resolved.sql, columns.keys() | list) %}
+    {%- for name, data_type in columns.items() %}
+        {%- do shopseg_check_castable(table_name, name, types[name], data_type, shopseg_mapping_source(resolved, name)) %}
+    {%- endfor %}
     select
         {%- for name, data_type in columns.items() %}
-        {%- if not execute %}
-        {{ adapter.quote(name) }}{{ "," if not loop.last }}
-        {%- elif name | lower in existing_columns %}
-        {%- set col = existing_columns[name | lower] %}
-        {{ shopseg_safe_cast(adapter.quote(col.name), col.dtype, data_type) }} as {{ adapter.quote(name) }}
+        {{ shopseg_safe_cast('source_rows.' ~ adapter.quote(name), types[name], data_type) }} as {{ adapter.quote(name) }}
         {{- "," if not loop.last }}
-        {%- elif name in optional_columns %}
-        cast(null as {{ data_type }}) as {{ adapter.quote(name) }}{{ "," if not loop.last }}
-        {%- else %}
-        {{ exceptions.raise_compiler_error(
-            "Source table " ~ relation ~ " has no column " ~ name ~ ", which the source contract requires.") }}
-        {%- endif %}
         {%- endfor %}
-    from {{ relation }}
+    from ({{ resolved.sql }}) as source_rows
     {%- endif %}
+{% endmacro %}
+
+{#- What maps a contract column, for messages: the var, the format or the source column itself. -#}
+{% macro shopseg_mapping_source(resolved, column_name) %}
+    {%- if resolved.format != 'contract' -%}
+        {{ return("source_format '" ~ resolved.format ~ "' (" ~ resolved.label ~ ")") }}
+    {%- elif column_name in resolved.mapped -%}
+        {{ return(shopseg_mapping_var_name(resolved.table, column_name) ~ " (on " ~ resolved.label ~ ")") }}
+    {%- endif -%}
+    {{ return("the source column of that name in " ~ resolved.label) }}
 {% endmacro %}
 
 {#-
@@ -68,25 +60,17 @@
 -#}
 {% macro shopseg_unreadable_source_values(table_name) %}
     {%- set contract = shopseg_source_contract()[table_name] -%}
-    {%- set relation = source(contract.source, table_name) -%}
-    {%- set existing = adapter.get_relation(relation.database, relation.schema, relation.identifier) if execute else none -%}
+    {%- set resolved = shopseg_source_select(table_name) -%}
     {%- set checks = [] -%}
-    {%- set key_expr = 'null' -%}
-    {%- if existing is not none -%}
-        {%- set existing_columns = {} -%}
-        {%- for col in adapter.get_columns_in_relation(existing) -%}
-            {%- do existing_columns.update({col.name | lower: col}) -%}
-        {%- endfor -%}
-        {%- if contract.key in existing_columns -%}
-            {%- set key_expr = 'cast(' ~ adapter.quote(existing_columns[contract.key].name) ~ ' as text)' -%}
-        {%- endif -%}
+    {%- set key_expr = 'cast(' ~ adapter.quote(contract.key) ~ ' as text)' -%}
+    {%- if execute and resolved.present -%}
+        {%- set types = shopseg_select_column_types(resolved.sql, contract.columns.keys() | list) -%}
         {%- for name, data_type in contract.columns.items() -%}
-            {%- if name in existing_columns and shopseg_cast_can_fail(existing_columns[name].dtype, data_type) -%}
-                {%- set col = existing_columns[name] -%}
+            {%- if shopseg_cast_can_fail(types[name], data_type) -%}
                 {%- do checks.append({
                     'name': name,
-                    'raw': adapter.quote(col.name),
-                    'cast': shopseg_safe_cast(adapter.quote(col.name), col.dtype, data_type),
+                    'raw': adapter.quote(name),
+                    'cast': shopseg_safe_cast(adapter.quote(name), types[name], data_type),
                     'problem': shopseg_unreadable_problem(data_type),
                 }) -%}
             {%- endif -%}
@@ -103,7 +87,7 @@
     where false
     {%- else %}
     select
-        '{{ relation }}' as source_table,
+        {{ shopseg_sql_literal(resolved.label) }} as source_table,
         '{{ contract.key }}' as key_column,
         flagged.key_value,
         unreadable.column_name,
@@ -117,7 +101,7 @@
                 then cast({{ check.raw }} as text) end as {{ adapter.quote('bad_' ~ check.name) }}
             {{- "," if not loop.last }}
             {%- endfor %}
-        from {{ relation }}
+        from ({{ resolved.sql }}) as source_rows
         where
             {%- for check in checks %}
             ({{ check.raw }} is not null and ({{ check.cast }}) is null){{ " or" if not loop.last }}
