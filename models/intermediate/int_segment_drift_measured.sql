@@ -1,0 +1,292 @@
+{#-
+    Drift of the current data from the NEWEST centroid version, measured before that version is
+    reused (issue 22; docs/lifecycle.md "Drift and data identity"). One row per axis of the version.
+    segment_centroids reads it (rediscovery on a changed data identity, and on drift when
+    var('rediscover_on_drift')); the mart segment_drift records it per build.
+
+    Per axis, over its clustering features (weight 1): every customer with orders is transformed and
+    standardized exactly as the assignment does, with the version's feature_mean / feature_std,
+    z = (transform(x) - mean) / std. The version's mean and std describe its discovery SAMPLE, which
+    is stratified by LTV tier (fixed quotas, so vip customers weigh 20x more than in the population):
+    the population is re-weighted to the sample's tier mix, weight = sample customers of the tier at
+    discovery / current customers of the tier. Then, per feature, the weighted mean of z (0 when
+    nothing moved) and the weighted standard deviation of z (1 when nothing moved):
+      mean_shift    max |mean of z|: how far the axis' centre moved, in discovery standard deviations
+      spread_shift  max |ln(std of z)|: how much its spread changed (0.405 = 1.5x wider or narrower)
+    The segment-share PSI needs the assignment, so the mart computes it.
+
+    The data identity (int_data_identity) is compared with the version's: it differs when the source
+    schema differs or fewer than var('identity_min_overlap') of the version's sample customers (its
+    key sketch) are found among the current customers with orders. Versions written before identity
+    was recorded give identity_matches = null (unknown). all_features_recomputed: this build
+    re-computed every customer's features (first build, --full-refresh, or a changed reference
+    date / catalog), so a rediscovery on changed data sees no features of the old data. The previous segment_centroids is read
+    without ref() (it is downstream); no version yet (or one from before issue 22) gives no rows.
+-#}
+{%- set catalog = shopseg_catalog_features() -%}
+{%- set axes = shopseg_catalog_axes() -%}
+{%- set thresholds = shopseg_drift_thresholds() -%}
+{%- set previous = shopseg_previous_relation('segment_centroids', 'marts', 'sample_key_sketch') -%}
+
+with identity as (
+    select * from {{ ref('int_data_identity') }}
+),
+
+features as (
+    select * from {{ ref('int_customer_features') }}
+    where has_orders
+),
+
+tiers as (
+    select
+        customer_id,
+        ltv_tier
+    from {{ ref('int_customer_ltv_tiers') }}
+),
+
+changed as (
+    select reason from {{ ref('int_customers_changed') }}
+),
+
+catalog_features as (
+    select
+        axis,
+        array_agg(feature order by feature_order) as feature_names
+    from {{ ref('segment_axis_features') }}
+    group by axis
+),
+
+{% if previous is none %}
+
+measured as (
+    select
+        null::integer as compared_version,
+        null::text as axis,
+        null::text as axis_status,
+        null::boolean as catalog_matches,
+        null::text[] as feature_names,
+        null::double precision[] as feature_mean_shift,
+        null::double precision[] as feature_spread_ratio,
+        null::double precision as mean_shift,
+        null::double precision as spread_shift,
+        null::text as worst_feature,
+        null::boolean as drifted,
+        null::boolean as identity_matches,
+        null::text as identity_differences,
+        null::boolean as same_sample,
+        null::boolean as all_features_recomputed,
+        null::integer[] as discovery_cluster_sizes
+    where false
+)
+
+{% else %}
+
+stored as (
+    select * from {{ previous }}
+),
+
+version_rows as (
+    select * from stored
+    where centroid_version = (select max(stored_versions.centroid_version) from stored as stored_versions)
+),
+
+per_axis as (
+    select
+        centroid_version,
+        axis,
+        min(axis_status) as axis_status,
+        max(k) as k,
+        min(feature_names) as feature_names,
+        min(feature_mean) as feature_mean,
+        min(feature_std) as feature_std,
+        min(feature_weights) as feature_weights,
+        array_agg(cluster_size order by cluster_index) as discovery_cluster_sizes
+    from version_rows
+    group by centroid_version, axis
+),
+
+version_identity as (
+    select
+        centroid_version,
+        source_schema,
+        data_customers,
+        sample_fingerprint,
+        sample_key_sketch,
+        sample_tier_sizes
+    from version_rows
+    order by axis, cluster_index
+    limit 1
+),
+
+parameters as (
+    select
+        {{ shopseg_centroid_parameters(catalog, axes, 0) }}
+    from per_axis
+),
+
+tier_weights as (
+    select
+        tiers.ltv_tier,
+        coalesce(
+            (coalesce(version_identity.sample_tier_sizes, identity.sample_tier_sizes) ->> tiers.ltv_tier)::double precision,
+            0
+        ) / count(*) as weight
+    from tiers
+    cross join version_identity
+    cross join identity
+    group by tiers.ltv_tier, version_identity.sample_tier_sizes, identity.sample_tier_sizes
+),
+
+standardized as (
+    select
+        tier_weights.weight as w,
+        {%- for axis in axes %}
+        {{ shopseg_standardized_columns(axis, catalog | selectattr('axis', 'equalto', axis) | list) }}
+        {{- "," if not loop.last }}
+        {%- endfor %}
+    from features as f
+    inner join tiers on f.customer_id = tiers.customer_id
+    inner join tier_weights on tiers.ltv_tier = tier_weights.ltv_tier
+    cross join parameters as p
+    offset 0  -- noqa: AM09
+),
+
+moments as (
+    select
+        {%- for axis in axes %}
+        {%- for i in range(1, (catalog | selectattr('axis', 'equalto', axis) | list | length) + 1) %}
+        sum(w * {{ axis }}_z_{{ i }}) / nullif(sum(w), 0) as {{ axis }}_m1_{{ i }},
+        sum(w * ({{ axis }}_z_{{ i }} * {{ axis }}_z_{{ i }})) / nullif(sum(w), 0) as {{ axis }}_m2_{{ i }},
+        {%- endfor %}
+        {%- endfor %}
+        sum(w) as total_weight
+    from standardized
+),
+
+per_feature as (
+    {%- for axis in axes %}
+    {%- set n = catalog | selectattr('axis', 'equalto', axis) | list | length %}
+    select
+        '{{ axis }}' as axis,
+        array[{% for i in range(1, n + 1) %}{{ axis }}_m1_{{ i }}{{ ", " if not loop.last }}{% endfor %}]
+            as feature_mean_shift,
+        array[{% for i in range(1, n + 1) -%}
+            sqrt(greatest({{ axis }}_m2_{{ i }} - {{ axis }}_m1_{{ i }} * {{ axis }}_m1_{{ i }}, 0))
+            {{- ", " if not loop.last }}
+        {%- endfor %}] as feature_spread_ratio
+    from moments
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+),
+
+axis_drift as (
+    select
+        per_axis.centroid_version,
+        per_axis.axis,
+        per_axis.axis_status,
+        per_axis.feature_names,
+        per_axis.discovery_cluster_sizes,
+        per_axis.feature_names = catalog_features.feature_names as catalog_matches,
+        per_feature.feature_mean_shift,
+        per_feature.feature_spread_ratio,
+        worst.mean_shift,
+        worst.spread_shift,
+        worst.worst_feature
+    from per_axis
+    left join catalog_features on per_axis.axis = catalog_features.axis
+    left join per_feature on per_axis.axis = per_feature.axis
+    left join lateral (
+        select
+            max(abs(u.mean_shift)) as mean_shift,
+            max(abs(ln(greatest(u.spread_ratio, 0.001)))) as spread_shift,
+            (array_agg(
+                u.feature_name order by greatest(
+                    abs(u.mean_shift) / {{ thresholds.mean_shift }},
+                    abs(ln(greatest(u.spread_ratio, 0.001))) / {{ thresholds.spread_shift }}
+                ) desc, u.feature_name
+            ))[1] as worst_feature
+        from unnest(
+            per_axis.feature_names, per_axis.feature_weights,
+            per_feature.feature_mean_shift, per_feature.feature_spread_ratio
+        ) as u (feature_name, weight, mean_shift, spread_ratio)
+        where u.weight = 1
+    ) as worst on per_axis.axis_status = 'segmented' and per_axis.feature_names = catalog_features.feature_names
+),
+
+sketch_found as (
+    select count(*) as found
+    from unnest((select version_identity.sample_key_sketch from version_identity)) as sketch (customer_key)
+    where sketch.customer_key in (
+        select {{ shopseg_customer_identity_key('customer_id', 'first_order_date') }} from features
+    )
+),
+
+identity_check as (
+    select
+        version_identity.centroid_version,
+        version_identity.sample_fingerprint = identity.sample_fingerprint as same_sample,
+        case
+            when version_identity.sample_key_sketch is null then null
+            else
+                version_identity.source_schema is not distinct from identity.source_schema
+                and sketch_found.found
+                >= ceil({{ var('identity_min_overlap') | float }} * cardinality(version_identity.sample_key_sketch))
+        end as identity_matches,
+        nullif(concat_ws(
+            '; ',
+            case
+                when version_identity.source_schema is distinct from identity.source_schema
+                    then 'source schema ' || version_identity.source_schema || ' -> ' || identity.source_schema
+            end,
+            case
+                when sketch_found.found
+                    < ceil({{ var('identity_min_overlap') | float }} * cardinality(version_identity.sample_key_sketch))
+                    then sketch_found.found || ' of ' || cardinality(version_identity.sample_key_sketch)
+                    || ' sampled customers found (by customer_id and first order date)'
+            end,
+            case
+                when version_identity.data_customers is distinct from identity.customers
+                    and (
+                        version_identity.source_schema is distinct from identity.source_schema
+                        or sketch_found.found
+                        < ceil({{ var('identity_min_overlap') | float }} * cardinality(version_identity.sample_key_sketch))
+                    )
+                    then 'customers ' || version_identity.data_customers || ' -> ' || identity.customers
+            end
+        ), '') as identity_differences
+    from version_identity
+    cross join identity
+    cross join sketch_found
+),
+
+measured as (
+    select
+        axis_drift.centroid_version as compared_version,
+        axis_drift.axis,
+        axis_drift.axis_status,
+        axis_drift.catalog_matches,
+        axis_drift.feature_names,
+        axis_drift.feature_mean_shift,
+        axis_drift.feature_spread_ratio,
+        axis_drift.mean_shift,
+        axis_drift.spread_shift,
+        axis_drift.worst_feature,
+        coalesce(
+            axis_drift.mean_shift > {{ thresholds.mean_shift }}
+            or axis_drift.spread_shift > {{ thresholds.spread_shift }},
+            false
+        ) as drifted,
+        identity_check.identity_matches,
+        identity_check.identity_differences,
+        identity_check.same_sample,
+        exists (
+            select 1 from changed where changed.reason in ('first_build', 'context_changed')
+        ) as all_features_recomputed,
+        axis_drift.discovery_cluster_sizes
+    from axis_drift
+    cross join identity_check
+)
+
+{% endif %}
+
+select * from measured
