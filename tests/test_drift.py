@@ -8,14 +8,13 @@ and the drift test:
    nothing drifts, no rediscovery, the test passes;
 2. every order's amounts x4 (same customers, another price level): purchase_value drifts; the test
    warns naming the axis and the command (and fails with drift_severity: error); the report's drift
-   section lists it; rediscover_on_drift: true rediscovers (reason drift);
-3. the data is replaced by a differently generated shop in the same schema (another seed and size,
-   no helpdesk export): the data identity differs, so the build rediscovers (reason data_identity)
-   instead of reusing the old version, and the log names the differences and the drifted axes;
-4. another shop in another schema with on_identity_change: fail: the build stops before the
-   assignment, naming the source schema and the command; nothing is appended;
-5. `make demo`'s reset: run-operation shopseg_reset_centroid_history drops the history, the next
-   build discovers version 1.
+   section lists it; rediscover_on_drift: true rediscovers (reason drift), then the test passes;
+3. the data is replaced by a differently generated shop (another seed and size, no helpdesk
+   export): the data identity differs, so with on_identity_change: fail the build stops before the
+   assignment naming the differences and the command, and by default it rediscovers (reason
+   data_identity) instead of reusing the old version; the log names the differences and the
+   drifted axes;
+4. `make demo`'s reset: run-operation shopseg_reset_centroid_history drops the history.
 """
 from __future__ import annotations
 
@@ -33,9 +32,7 @@ SUBGRAPH = ("--select", "+segment_drift")
 # whole project whenever the vars differ from its saved manifest's (~10-20 s on the shared machine).
 VAR_SETS = {
     "pinned": "",
-    "error": "drift_severity: error",
-    "on_drift": "rediscover_on_drift: true",
-    "other_schema": "raw_schema: raw_other, on_identity_change: fail",
+    "strict": "rediscover_on_drift: true, drift_severity: error, on_identity_change: fail",
 }
 STATE: dict[str, str] = {}
 
@@ -150,60 +147,56 @@ def test_a_price_shift_warns_naming_the_axis_and_can_rediscover(drift_db, tmp_pa
     message = next(m for m in messages if m.startswith("axis purchase_value "))
     assert "make monthly" in message and "dbt build --vars '{rediscover: true}'" in message, message
 
-    failed = drift_test(drift_db, var_set="error")
-    assert failed.returncode != 0 and "assert_centroids_fit_the_data" in failed.stdout
+    failed = drift_test(drift_db, var_set="strict")   # drift_severity: error, before the build rediscovers
+    assert failed.returncode != 0 and "Failure in test assert_centroids_fit_the_data" in failed.stdout, failed.stdout[-2000:]
 
     with psycopg.connect(dsn_for(drift_db)) as con:
         html = render_drift(fetch_drift(con, "analytics"))
     assert re.search(r'data-axis="purchase_value">.*?data-metric="drifted" data-value="1"', html), html
 
-    build(drift_db, var_set="on_drift")
+    build(drift_db, var_set="strict")   # rediscover_on_drift: true
     assert versions(drift_db)[-1][:2] == (2, "drift")
     rows = latest(drift_db)
     assert rows["purchase_value"]["rediscovered"] and rows["purchase_value"]["rediscover_reason"] == "drift"
-    done = drift_test(drift_db, var_set="on_drift")
+    done = drift_test(drift_db, var_set="strict")
     assert done.returncode == 0 and "WARN=0 ERROR=0" in done.stdout, done.stdout[-2000:]
 
 
-def test_another_shop_in_the_same_schema_is_rediscovered(drift_db):
+def test_another_shop_stops_or_is_rediscovered(drift_db):
     """The issue's case: a differently generated shop replaces the data (`make demo CUSTOMERS=3000
     SEED=5` after the 10,000-customer demo). Its distributions resemble the old ones on the axes
-    both shops have (same generator), so drift alone would miss it; the identity does not."""
-    before = versions(drift_db)[-1][0]
+    both shops have (same generator), so drift alone would miss it; the identity does not. With
+    on_identity_change: fail the build stops before the assignment; by default it rediscovers."""
+    before = versions(drift_db)
     generate(drift_db, "--customers", "900", "--seed", "77", "--no-tickets")
-    done = build(drift_db, "--full-refresh")   # as make demo builds new data
+    stopped = build(drift_db, "--full-refresh", var_set="strict", check=False)   # as make demo builds new data
+    assert stopped.returncode != 0
+    assert f"the data is not what centroid version {before[-1][0]} was fitted on" in stopped.stdout
+    assert "0 of 64 sampled customers found" in stopped.stdout and "make monthly" in stopped.stdout
+    assert versions(drift_db) == before
+
+    done = build(drift_db, "--full-refresh")
     version, reason, schema, customers = versions(drift_db)[-1]
-    assert (version, reason, schema, customers) == (before + 1, "data_identity", "raw", 900)
+    assert (version, reason, schema, customers) == (before[-1][0] + 1, "data_identity", "raw", 900)
     rows = latest(drift_db)
     assert all(r["identity_matches"] is False and r["rediscovered"] for r in rows.values())
     differences = rows["purchase_value"]["identity_differences"]
     assert "0 of 64 sampled customers found" in differences and "customers 1200 -> 900" in differences
-    assert f"the data is not what centroid version {before} was fitted on" in done.stdout
+    assert f"the data is not what centroid version {before[-1][0]} was fitted on" in done.stdout
     # the support axes lost their source: named as drifted from the old version
     line = re.search(r"shopseg: drift from centroid version \d+ on ([^\n]*)", done.stdout)
     assert line and "communication_preference" in line.group(1) and "problem_complexity_profile" in line.group(1)
     assigned = query(drift_db, "select distinct centroid_version from analytics_intermediate.int_customer_assignments_wide")
     assert assigned == [(version,)]
-    # the next build compares with the version fitted on this data: identity equal, nothing drifted
-    build(drift_db)
-    rows = latest(drift_db)
-    assert all(r["identity_matches"] and not r["drifted"] and not r["rediscovered"] for r in rows.values())
-
-
-def test_another_schema_stops_the_build_when_asked(drift_db):
-    before = versions(drift_db)
-    generate(drift_db, "--customers", "700", "--seed", "78", "--schema", "raw_other")
-    done = build(drift_db, var_set="other_schema", check=False)
-    assert done.returncode != 0
-    assert "source schema raw -> raw_other" in done.stdout and "make monthly" in done.stdout, done.stdout[-3000:]
-    assert versions(drift_db) == before
 
 
 def test_demo_reset_starts_the_history_over(drift_db):
-    dbt(drift_db, "other_schema", "run-operation", "shopseg_reset_centroid_history")
+    """make demo runs this after generating new data; the next build is then a first build (as the
+    module fixture's, whose version 1 has rediscover_reason 'first')."""
+    assert query(drift_db, f"select count(*) from {MARTS}.segment_centroids")[0][0] > 0
+    done = dbt(drift_db, "pinned", "run-operation", "shopseg_reset_centroid_history")
+    assert "dropped" in done.stdout and "segment_centroids" in done.stdout
     left = query(drift_db, """
         select table_name from information_schema.tables
         where table_name in ('segment_centroids', 'segment_drift', 'customer_segments_snapshot')""")
     assert left == []
-    build(drift_db, var_set="other_schema")
-    assert [v[:3] for v in versions(drift_db)] == [(1, "first", "raw_other")]

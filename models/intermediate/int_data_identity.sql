@@ -40,7 +40,7 @@ sample_keys as (
 ),
 
 sketch as (
-    select coalesce(array_agg(customer_key order by customer_key), array[]::text[]) as sample_key_sketch
+    select coalesce(array_agg(customer_key order by customer_key), '{}'::text[]) as sample_key_sketch
     from (
         select customer_key
         from sample_keys

@@ -27,6 +27,27 @@
 {%- set axes = shopseg_catalog_axes() -%}
 {%- set thresholds = shopseg_drift_thresholds() -%}
 {%- set previous = shopseg_previous_relation('segment_centroids', 'marts', 'sample_key_sketch') -%}
+{#- per axis with n features: z columns, weighted first and second moments, and one per_feature row #}
+{%- set standardized_columns = [] -%}
+{%- set moment_columns = [] -%}
+{%- set feature_rows_sql = [] -%}
+{%- for axis in axes -%}
+    {%- set feature_rows = catalog | selectattr('axis', 'equalto', axis) | list -%}
+    {%- do standardized_columns.append(shopseg_standardized_columns(axis, feature_rows)) -%}
+    {%- set means = [] -%}
+    {%- set spreads = [] -%}
+    {%- for i in range(1, (feature_rows | length) + 1) -%}
+        {%- set z = axis ~ '_z_' ~ i -%}
+        {%- set m1 = axis ~ '_m1_' ~ i -%}
+        {%- set m2 = axis ~ '_m2_' ~ i -%}
+        {%- do moment_columns.append('sum(w * ' ~ z ~ ') / nullif(sum(w), 0) as ' ~ m1) -%}
+        {%- do moment_columns.append('sum(w * (' ~ z ~ ' * ' ~ z ~ ')) / nullif(sum(w), 0) as ' ~ m2) -%}
+        {%- do means.append(m1) -%}
+        {%- do spreads.append('sqrt(greatest(' ~ m2 ~ ' - ' ~ m1 ~ ' * ' ~ m1 ~ ', 0))') -%}
+    {%- endfor -%}
+    {%- do feature_rows_sql.append("select '" ~ axis ~ "' as axis, array[" ~ (means | join(', '))
+        ~ "] as feature_mean_shift, array[" ~ (spreads | join(', ')) ~ "] as feature_spread_ratio from moments") -%}
+{%- endfor -%}
 
 with identity as (
     select * from {{ ref('int_data_identity') }}
@@ -56,33 +77,45 @@ catalog_features as (
     group by axis
 ),
 
-{% if previous is none %}
-
-measured as (
-    select
-        null::integer as compared_version,
-        null::text as axis,
-        null::text as axis_status,
-        null::boolean as catalog_matches,
-        null::text[] as feature_names,
-        null::double precision[] as feature_mean_shift,
-        null::double precision[] as feature_spread_ratio,
-        null::double precision as mean_shift,
-        null::double precision as spread_shift,
-        null::text as worst_feature,
-        null::boolean as drifted,
-        null::boolean as identity_matches,
-        null::text as identity_differences,
-        null::boolean as same_sample,
-        null::boolean as all_features_recomputed,
-        null::integer[] as discovery_cluster_sizes
-    where false
-)
-
-{% else %}
-
+{#- the previous build's versions; none yet (or from before issue 22): no rows, so no drift rows #}
 stored as (
-    select * from {{ previous }}
+    {%- if previous is none %}
+        select
+            null::integer as centroid_version,
+            null::text as axis,
+            null::integer as cluster_index,
+            null::text as axis_status,
+            null::integer as k,
+            null::integer as cluster_size,
+            null::text[] as feature_names,
+            null::double precision[] as feature_mean,
+            null::double precision[] as feature_std,
+            null::double precision[] as feature_weights,
+            null::text as source_schema,
+            null::bigint as data_customers,
+            null::text as sample_fingerprint,
+            null::text[] as sample_key_sketch,
+            null::jsonb as sample_tier_sizes
+        where false
+    {%- else %}
+        select
+            centroid_version,
+            axis,
+            cluster_index,
+            axis_status,
+            k,
+            cluster_size,
+            feature_names,
+            feature_mean,
+            feature_std,
+            feature_weights,
+            source_schema,
+            data_customers,
+            sample_fingerprint,
+            sample_key_sketch,
+            sample_tier_sizes
+        from {{ previous }}
+    {%- endif %}
 ),
 
 version_rows as (
@@ -128,7 +161,8 @@ tier_weights as (
     select
         tiers.ltv_tier,
         coalesce(
-            (coalesce(version_identity.sample_tier_sizes, identity.sample_tier_sizes) ->> tiers.ltv_tier)::double precision,
+            (coalesce(version_identity.sample_tier_sizes, identity.sample_tier_sizes) ->> tiers.ltv_tier)
+            ::double precision,
             0
         ) / count(*) as weight
     from tiers
@@ -140,10 +174,7 @@ tier_weights as (
 standardized as (
     select
         tier_weights.weight as w,
-        {%- for axis in axes %}
-        {{ shopseg_standardized_columns(axis, catalog | selectattr('axis', 'equalto', axis) | list) }}
-        {{- "," if not loop.last }}
-        {%- endfor %}
+        {{ standardized_columns | join(',\n') }}  -- noqa: LT05
     from features as f
     inner join tiers on f.customer_id = tiers.customer_id
     inner join tier_weights on tiers.ltv_tier = tier_weights.ltv_tier
@@ -153,30 +184,13 @@ standardized as (
 
 moments as (
     select
-        {%- for axis in axes %}
-        {%- for i in range(1, (catalog | selectattr('axis', 'equalto', axis) | list | length) + 1) %}
-        sum(w * {{ axis }}_z_{{ i }}) / nullif(sum(w), 0) as {{ axis }}_m1_{{ i }},
-        sum(w * ({{ axis }}_z_{{ i }} * {{ axis }}_z_{{ i }})) / nullif(sum(w), 0) as {{ axis }}_m2_{{ i }},
-        {%- endfor %}
-        {%- endfor %}
+        {{ moment_columns | join(',\n') }},  -- noqa: LT05
         sum(w) as total_weight
     from standardized
 ),
 
 per_feature as (
-    {%- for axis in axes %}
-    {%- set n = catalog | selectattr('axis', 'equalto', axis) | list | length %}
-    select
-        '{{ axis }}' as axis,
-        array[{% for i in range(1, n + 1) %}{{ axis }}_m1_{{ i }}{{ ", " if not loop.last }}{% endfor %}]
-            as feature_mean_shift,
-        array[{% for i in range(1, n + 1) -%}
-            sqrt(greatest({{ axis }}_m2_{{ i }} - {{ axis }}_m1_{{ i }} * {{ axis }}_m1_{{ i }}, 0))
-            {{- ", " if not loop.last }}
-        {%- endfor %}] as feature_spread_ratio
-    from moments
-    {{ "union all" if not loop.last }}
-    {%- endfor %}
+    {{ feature_rows_sql | join('\nunion all\n') }}  -- noqa: LT05
 ),
 
 axis_drift as (
@@ -228,14 +242,14 @@ identity_check as (
         case
             when version_identity.sample_key_sketch is null then null
             else
-                version_identity.source_schema is not distinct from identity.source_schema
+                (version_identity.source_schema is not distinct from identity.source_schema)
                 and sketch_found.found
                 >= ceil({{ var('identity_min_overlap') | float }} * cardinality(version_identity.sample_key_sketch))
         end as identity_matches,
         nullif(concat_ws(
             '; ',
             case
-                when version_identity.source_schema is distinct from identity.source_schema
+                when (version_identity.source_schema is distinct from identity.source_schema)
                     then 'source schema ' || version_identity.source_schema || ' -> ' || identity.source_schema
             end,
             case
@@ -245,9 +259,9 @@ identity_check as (
                     || ' sampled customers found (by customer_id and first order date)'
             end,
             case
-                when version_identity.data_customers is distinct from identity.customers
+                when (version_identity.data_customers is distinct from identity.customers)
                     and (
-                        version_identity.source_schema is distinct from identity.source_schema
+                        (version_identity.source_schema is distinct from identity.source_schema)
                         or sketch_found.found
                         < ceil({{ var('identity_min_overlap') | float }} * cardinality(version_identity.sample_key_sketch))
                     )
@@ -257,6 +271,11 @@ identity_check as (
     from version_identity
     cross join identity
     cross join sketch_found
+),
+
+recomputed as (
+    select coalesce(bool_or(reason in ('first_build', 'context_changed')), false) as all_features_recomputed
+    from changed
 ),
 
 measured as (
@@ -279,14 +298,12 @@ measured as (
         identity_check.identity_matches,
         identity_check.identity_differences,
         identity_check.same_sample,
-        exists (
-            select 1 from changed where changed.reason in ('first_build', 'context_changed')
-        ) as all_features_recomputed,
+        recomputed.all_features_recomputed,
         axis_drift.discovery_cluster_sizes
     from axis_drift
     cross join identity_check
+    cross join recomputed
 )
 
-{% endif %}
 
 select * from measured

@@ -23,6 +23,14 @@
 {%- set axes = shopseg_catalog_axes() -%}
 {%- set k_max = shopseg_max_clusters() -%}
 {%- set thresholds = shopseg_drift_thresholds() -%}
+{#- per axis: the tier-weighted customers whose dominant cluster is slot j, j = 1..k_max #}
+{%- set slot_weights = [] -%}
+{%- for j in range(1, k_max + 1) -%}
+    {%- do slot_weights.append('coalesce(sum(tier_weights.weight) filter (where assignments.{axis}_dominant_index = '
+        ~ j ~ '), 0)') -%}
+{%- endfor -%}
+{%- set counts_column = 'array[' ~ (slot_weights | join(', ')) ~ '] as {axis}_counts' -%}
+{%- set counts_row = "select '{axis}' as axis, {axis}_counts as counts from weighted_counts" -%}
 
 with measured as (
     select * from {{ ref('int_segment_drift_measured') }}
@@ -45,7 +53,7 @@ identity as (
     select sample_tier_sizes from {{ ref('int_data_identity') }}
 ),
 
-reference as (
+reference_dates as (
     select reference_date from {{ ref('int_reference_date_resolved') }}
 ),
 
@@ -72,7 +80,9 @@ tier_weights as (
     select
         tiers.ltv_tier,
         coalesce(
-            (coalesce(used_version.sample_tier_sizes, identity.sample_tier_sizes) ->> tiers.ltv_tier)::double precision, 0
+            (coalesce(used_version.sample_tier_sizes, identity.sample_tier_sizes) ->> tiers.ltv_tier)
+            ::double precision,
+            0
         ) / count(*) as weight
     from tiers
     cross join used_version
@@ -82,12 +92,7 @@ tier_weights as (
 
 weighted_counts as (
     select
-        {%- for axis in axes %}
-        array[{% for j in range(1, k_max + 1) -%}
-            coalesce(sum(tier_weights.weight) filter (where assignments.{{ axis }}_dominant_index = {{ j }}), 0)
-            {{- ", " if not loop.last }}
-        {%- endfor %}] as {{ axis }}_counts,
-        {%- endfor %}
+        {{ shopseg_for_axes(axes, counts_column) }},  -- noqa: LT05
         max(assignments.centroid_version) as centroid_version
     from assignments
     inner join tiers on assignments.customer_id = tiers.customer_id
@@ -96,22 +101,15 @@ weighted_counts as (
 ),
 
 current_counts as (
-    {%- for axis in axes %}
-    select
-        '{{ axis }}' as axis,
-        {{ axis }}_counts as counts
-    from weighted_counts
-    {{ "union all" if not loop.last }}
-    {%- endfor %}
+    {{ shopseg_for_axes(axes, counts_row, '\nunion all\n') }}
 ),
 
-share_psi as (
+share_pairs as (
     select
         in_use.axis,
-        sum(
-            (greatest(shares.current_share, 0.0001) - greatest(shares.discovery_share, 0.0001))
-            * ln(greatest(shares.current_share, 0.0001) / greatest(shares.discovery_share, 0.0001))
-        ) as segment_share_psi
+        pairs.cluster_size::double precision
+        / nullif(sum(pairs.cluster_size) over (partition by in_use.axis), 0) as discovery_share,
+        pairs.weight / nullif(sum(pairs.weight) over (partition by in_use.axis), 0) as current_share
     from in_use
     inner join measured
         on
@@ -119,28 +117,34 @@ share_psi as (
             and in_use.centroid_version = measured.compared_version
             and in_use.axis_status = 'segmented'
     inner join current_counts on in_use.axis = current_counts.axis
-    cross join lateral (
-        select
-            c.weight / nullif(sum(c.weight) over (), 0) as current_share,
-            d.cluster_size::double precision / nullif(sum(d.cluster_size) over (), 0) as discovery_share
-        from unnest(measured.discovery_cluster_sizes) with ordinality as d (cluster_size, j)
-        inner join unnest(current_counts.counts) with ordinality as c (weight, j) on d.j = c.j
-    ) as shares
-    group by in_use.axis
+    left join lateral unnest(measured.discovery_cluster_sizes, current_counts.counts)
+        as pairs (cluster_size, weight) on true
+    where pairs.cluster_size is not null
+),
+
+share_psi as (
+    select
+        axis,
+        sum(
+            (greatest(current_share, 0.0001) - greatest(discovery_share, 0.0001))
+            * ln(greatest(current_share, 0.0001) / greatest(discovery_share, 0.0001))
+        ) as segment_share_psi
+    from share_pairs
+    group by axis
 ),
 
 rows_of_build as (
     select
         '{{ invocation_id }}'::text as build_id,
         '{{ run_started_at.isoformat() }}'::timestamptz as built_at,
-        reference.reference_date,
+        reference_dates.reference_date,
         in_use.axis,
         in_use.axis_status,
         measured.compared_version,
         in_use.centroid_version,
-        measured.compared_version is distinct from in_use.centroid_version as rediscovered,
+        (measured.compared_version is distinct from in_use.centroid_version) as rediscovered,
         case
-            when measured.compared_version is distinct from in_use.centroid_version
+            when (measured.compared_version is distinct from in_use.centroid_version)
                 then centroid_versions.rediscover_reason
         end as rediscover_reason,
         measured.identity_matches,
@@ -155,7 +159,7 @@ rows_of_build as (
         measured.worst_feature,
         share_psi.segment_share_psi
     from in_use
-    cross join reference
+    cross join reference_dates
     left join measured on in_use.axis = measured.axis
     left join centroid_versions on in_use.centroid_version = centroid_versions.centroid_version
     left join share_psi on in_use.axis = share_psi.axis
@@ -174,8 +178,8 @@ flagged as (
             ', ',
             case
                 when mean_shift > {{ thresholds.mean_shift }} or spread_shift > {{ thresholds.spread_shift }}
-                    then worst_feature || ' mean shift ' || round(mean_shift::numeric, 2)
-                    || ' sd, spread x' || round(exp(spread_shift)::numeric, 2)
+                    then 'most moved: ' || worst_feature || '; mean shift ' || round(mean_shift::numeric, 2)
+                    || ' sd, spread factor ' || round(exp(spread_shift)::numeric, 2)
             end,
             case
                 when segment_share_psi > {{ thresholds.share_psi }}
