@@ -58,6 +58,12 @@ features as (
     where has_orders
 ),
 
+buyer_keys as (
+    select {{ shopseg_customer_identity_key('customer_id', 'first_order_date') }} as customer_key
+    from {{ ref('int_customer_features') }}
+    where has_orders
+),
+
 tiers as (
     select
         customer_id,
@@ -157,32 +163,47 @@ parameters as (
     from per_axis
 ),
 
+tier_counts as (
+    select
+        ltv_tier,
+        count(*) as customers
+    from tiers
+    group by ltv_tier
+),
+
 tier_weights as (
     select
-        tiers.ltv_tier,
+        tier_counts.ltv_tier,
         coalesce(
-            (coalesce(version_identity.sample_tier_sizes, identity.sample_tier_sizes) ->> tiers.ltv_tier)
+            (coalesce(version_identity.sample_tier_sizes, identity.sample_tier_sizes) ->> tier_counts.ltv_tier)
             ::double precision,
             0
-        ) / count(*) as weight
-    from tiers
+        ) / tier_counts.customers as weight
+    from tier_counts
     cross join version_identity
     cross join identity
-    group by tiers.ltv_tier, version_identity.sample_tier_sizes, identity.sample_tier_sizes
+),
+
+customer_weights as (
+    select
+        tiers.customer_id,
+        tier_weights.weight as w
+    from tiers
+    inner join tier_weights on tiers.ltv_tier = tier_weights.ltv_tier
+    offset 0  -- noqa: AM09
 ),
 
 standardized as (
     select
-        tier_weights.weight as w,
+        customer_weights.w,
         {{ standardized_columns | join(',\n') }}  -- noqa: LT05
     from features as f
-    inner join tiers on f.customer_id = tiers.customer_id
-    inner join tier_weights on tiers.ltv_tier = tier_weights.ltv_tier
+    inner join customer_weights on f.customer_id = customer_weights.customer_id
     cross join parameters as p
     offset 0  -- noqa: AM09
 ),
 
-moments as (
+moments as materialized (
     select
         {{ moment_columns | join(',\n') }},  -- noqa: LT05
         sum(w) as total_weight
@@ -227,15 +248,13 @@ axis_drift as (
     ) as worst on per_axis.axis_status = 'segmented' and per_axis.feature_names = catalog_features.feature_names
 ),
 
-sketch_found as (
+sketch_found as materialized (
     select count(*) as found
     from unnest((select version_identity.sample_key_sketch from version_identity)) as sketch (customer_key)
-    where sketch.customer_key in (
-        select {{ shopseg_customer_identity_key('customer_id', 'first_order_date') }} from features
-    )
+    where sketch.customer_key in (select buyer_keys.customer_key from buyer_keys)
 ),
 
-identity_check as (
+identity_check as materialized (
     select
         version_identity.centroid_version,
         version_identity.sample_fingerprint = identity.sample_fingerprint as same_sample,
@@ -273,7 +292,7 @@ identity_check as (
     cross join sketch_found
 ),
 
-recomputed as (
+recomputed as materialized (
     select coalesce(bool_or(reason in ('first_build', 'context_changed')), false) as all_features_recomputed
     from changed
 ),

@@ -76,18 +76,25 @@ used_version as (
     where centroid_versions.centroid_version = (select max(in_use.centroid_version) from in_use)
 ),
 
+tier_counts as (
+    select
+        ltv_tier,
+        count(*) as customers
+    from tiers
+    group by ltv_tier
+),
+
 tier_weights as (
     select
-        tiers.ltv_tier,
+        tier_counts.ltv_tier,
         coalesce(
-            (coalesce(used_version.sample_tier_sizes, identity.sample_tier_sizes) ->> tiers.ltv_tier)
+            (coalesce(used_version.sample_tier_sizes, identity.sample_tier_sizes) ->> tier_counts.ltv_tier)
             ::double precision,
             0
-        ) / count(*) as weight
-    from tiers
+        ) / tier_counts.customers as weight
+    from tier_counts
     cross join used_version
     cross join identity
-    group by tiers.ltv_tier, used_version.sample_tier_sizes, identity.sample_tier_sizes
 ),
 
 weighted_counts as (
