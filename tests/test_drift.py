@@ -1,7 +1,7 @@
 """Drift and data identity (issue 22), on tiny generated shops in a real PostgreSQL.
 
-One module database goes through the life of a deployment; each step builds only the subgraph the
-drift needs (`dbt run --select +segment_drift`: features, sample, centroids, assignment, drift mart)
+One module database (a copy of the session's built shop) goes through the life of a deployment;
+each step builds only the subgraph the drift needs (`dbt run --select +segment_drift`: features, sample, centroids, assignment, drift mart)
 and the drift test:
 
 1. 1% of the buyers place a new order (daily build, reference date pinned): identity unchanged,
@@ -23,7 +23,7 @@ import re
 import psycopg
 import pytest
 
-from conftest import dsn_for, fresh_database, generate, query, run_dbt
+from conftest import clone_database, dsn_for, generate, query, run_dbt
 from shopseg.report import fetch_drift, render_drift
 
 MARTS = "analytics_marts"
@@ -70,22 +70,20 @@ def versions(dbname: str) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def drift_db():
-    with fresh_database("shopseg_drift") as name:
-        generate(name, "--customers", "1200", "--seed", "5")
-        # the reference date the build would resolve (latest order date not in the future), pinned
-        # from the start as the daily job does, so every call shares the var set "pinned"
-        (STATE["reference_date"],), = query(name, """
-            select max(created_at::timestamptz at time zone 'UTC')::date::text from raw.orders
-            where created_at::timestamptz <= now()""")
-        dbt(name, "pinned", "seed")
-        build(name)
+def drift_db(built_db):
+    """A copy of the session's built shop (3,000 customers by default), so the module starts from a
+    full build without paying for one."""
+    with clone_database(built_db, "shopseg_drift") as name:
+        # the reference date of the build, pinned from here on as the daily job does, so every
+        # call shares the var set "pinned"
+        (STATE["reference_date"],), = query(name, f"select reference_date::text from {MARTS}.segment_centroids limit 1")
+        (STATE["customers"],), = query(name, "select count(distinct customer_id) from raw.customers")
         yield name
 
 
 def test_first_build_records_identity_and_an_empty_comparison(drift_db):
     (version, reason, schema, customers), = versions(drift_db)
-    assert (version, reason, schema, customers) == (1, "first", "raw", 1200)
+    assert (version, reason, schema, customers) == (1, "first", "raw", STATE["customers"])
     (sketch, tiers, fingerprint), = query(drift_db, f"""
         select cardinality(sample_key_sketch), sample_tier_sizes, sample_fingerprint
         from {MARTS}.segment_centroids limit 1""")
@@ -181,7 +179,7 @@ def test_another_shop_stops_or_is_rediscovered(drift_db):
     rows = latest(drift_db)
     assert all(r["identity_matches"] is False and r["rediscovered"] for r in rows.values())
     differences = rows["purchase_value"]["identity_differences"]
-    assert "0 of 64 sampled customers found" in differences and "customers 1200 -> 900" in differences
+    assert "0 of 64 sampled customers found" in differences and f"customers {STATE['customers']} -> 900" in differences
     assert f"the data is not what centroid version {before[-1][0]} was fitted on" in done.stdout
     # the support axes lost their source: named as drifted from the old version
     line = re.search(r"shopseg: drift from centroid version \d+ on ([^\n]*)", done.stdout)

@@ -40,7 +40,8 @@ sample_keys as (
 ),
 
 sketch as (
-    select coalesce(array_agg(customer_key order by customer_key), '{}'::text[]) as sample_key_sketch
+    -- string_to_array('', ',') is the empty text[]: an empty sample has an empty sketch, not null
+    select coalesce(array_agg(customer_key order by customer_key), string_to_array('', ',')) as sample_key_sketch
     from (
         select customer_key
         from sample_keys
