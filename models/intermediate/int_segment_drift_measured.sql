@@ -83,8 +83,8 @@ catalog_features as (
     group by axis
 ),
 
-{#- the previous build's versions; none yet (or from before issue 22): no rows, so no drift rows #}
 stored as (
+    {#- the previous build's versions; none yet (or from before issue 22): no rows, so no drift rows #}
     {%- if previous is none %}
         select
             null::integer as centroid_version,
@@ -240,18 +240,32 @@ axis_drift as (
                     abs(ln(greatest(u.spread_ratio, 0.001))) / {{ thresholds.spread_shift }}
                 ) desc, u.feature_name
             ))[1] as worst_feature
-        from unnest(
-            per_axis.feature_names, per_axis.feature_weights,
-            per_feature.feature_mean_shift, per_feature.feature_spread_ratio
-        ) as u (feature_name, weight, mean_shift, spread_ratio)
+        from
+            unnest(
+                per_axis.feature_names, per_axis.feature_weights,
+                per_feature.feature_mean_shift, per_feature.feature_spread_ratio
+            ) as u (feature_name, weight, mean_shift, spread_ratio)
         where u.weight = 1
     ) as worst on per_axis.axis_status = 'segmented' and per_axis.feature_names = catalog_features.feature_names
 ),
 
 sketch_found as materialized (
-    select count(*) as found
-    from unnest((select version_identity.sample_key_sketch from version_identity)) as sketch (customer_key)
-    where sketch.customer_key in (select buyer_keys.customer_key from buyer_keys)
+    select
+        cardinality(version_identity.sample_key_sketch) as sketch_size,
+        (
+            select count(*)
+            from unnest(version_identity.sample_key_sketch) as sketch (customer_key)
+            where sketch.customer_key in (select buyer_keys.customer_key from buyer_keys)
+        ) as found
+    from version_identity
+),
+
+sketch_check as materialized (
+    select
+        sketch_size,
+        found,
+        found < ceil({{ var('identity_min_overlap') | float }} * sketch_size) as too_few_found
+    from sketch_found
 ),
 
 identity_check as materialized (
@@ -259,37 +273,38 @@ identity_check as materialized (
         version_identity.centroid_version,
         version_identity.sample_fingerprint = identity.sample_fingerprint as same_sample,
         case
-            when version_identity.sample_key_sketch is null then null
-            else
-                (version_identity.source_schema is not distinct from identity.source_schema)
-                and sketch_found.found
-                >= ceil({{ var('identity_min_overlap') | float }} * cardinality(version_identity.sample_key_sketch))
+            when version_identity.sample_key_sketch is not null
+                then
+                    (version_identity.source_schema is not distinct from identity.source_schema)
+                    and not sketch_check.too_few_found
         end as identity_matches,
-        nullif(concat_ws(
+        -- a version without a recorded identity (older than issue 22) differs in nothing known
+        case when version_identity.sample_key_sketch is not null then nullif(concat_ws(
             '; ',
             case
                 when (version_identity.source_schema is distinct from identity.source_schema)
-                    then 'source schema ' || version_identity.source_schema || ' -> ' || identity.source_schema
+                    then concat('source schema ', version_identity.source_schema, ' -> ', identity.source_schema)
             end,
             case
-                when sketch_found.found
-                    < ceil({{ var('identity_min_overlap') | float }} * cardinality(version_identity.sample_key_sketch))
-                    then sketch_found.found || ' of ' || cardinality(version_identity.sample_key_sketch)
-                    || ' sampled customers found (by customer_id and first order date)'
+                when sketch_check.too_few_found
+                    then concat(
+                        sketch_check.found, ' of ', sketch_check.sketch_size,
+                        ' sampled customers found (by customer_id and first order date)'
+                    )
             end,
             case
-                when (version_identity.data_customers is distinct from identity.customers)
+                when
+                    (version_identity.data_customers is distinct from identity.customers)
                     and (
                         (version_identity.source_schema is distinct from identity.source_schema)
-                        or sketch_found.found
-                        < ceil({{ var('identity_min_overlap') | float }} * cardinality(version_identity.sample_key_sketch))
+                        or sketch_check.too_few_found
                     )
-                    then 'customers ' || version_identity.data_customers || ' -> ' || identity.customers
+                    then concat('customers ', version_identity.data_customers, ' -> ', identity.customers)
             end
-        ), '') as identity_differences
+        ), '') end as identity_differences
     from version_identity
     cross join identity
-    cross join sketch_found
+    cross join sketch_check
 ),
 
 recomputed as materialized (
@@ -323,6 +338,5 @@ measured as (
     cross join identity_check
     cross join recomputed
 )
-
 
 select * from measured
