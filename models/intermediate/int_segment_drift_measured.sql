@@ -264,6 +264,7 @@ sketch_check as materialized (
     select
         sketch_size,
         found,
+        sketch_size is not null as known,
         found < ceil({{ var('identity_min_overlap') | float }} * sketch_size) as too_few_found
     from sketch_found
 ),
@@ -279,29 +280,30 @@ identity_check as materialized (
                     and not sketch_check.too_few_found
         end as identity_matches,
         -- a version without a recorded identity (older than issue 22) differs in nothing known
-        case when version_identity.sample_key_sketch is not null then nullif(concat_ws(
+        nullif(concat_ws(
             '; ',
             case
-                when (version_identity.source_schema is distinct from identity.source_schema)
+                when sketch_check.known and (version_identity.source_schema is distinct from identity.source_schema)
                     then concat('source schema ', version_identity.source_schema, ' -> ', identity.source_schema)
             end,
             case
                 when sketch_check.too_few_found
                     then concat(
-                        sketch_check.found, ' of ', sketch_check.sketch_size,
-                        ' sampled customers found (by customer_id and first order date)'
-                    )
+                            sketch_check.found, ' of ', sketch_check.sketch_size,
+                            ' sampled customers found (by customer_id and first order date)'
+                        )
             end,
             case
                 when
-                    (version_identity.data_customers is distinct from identity.customers)
+                    sketch_check.known
+                    and (version_identity.data_customers is distinct from identity.customers)
                     and (
                         (version_identity.source_schema is distinct from identity.source_schema)
                         or sketch_check.too_few_found
                     )
                     then concat('customers ', version_identity.data_customers, ' -> ', identity.customers)
             end
-        ), '') end as identity_differences
+        ), '') as identity_differences
     from version_identity
     cross join identity
     cross join sketch_check

@@ -125,7 +125,7 @@ share_pairs as (
             and in_use.axis_status = 'segmented'
     inner join current_counts on in_use.axis = current_counts.axis
     left join lateral unnest(measured.discovery_cluster_sizes, current_counts.counts) as pairs (cluster_size, weight)
-    on true
+        on true
     where pairs.cluster_size is not null
 ),
 
@@ -186,9 +186,9 @@ flagged as (
             case
                 when mean_shift > {{ thresholds.mean_shift }} or spread_shift > {{ thresholds.spread_shift }}
                     then concat(
-                        'most moved: ', worst_feature, '; mean shift ', round(mean_shift::numeric, 2),
-                        ' sd, spread factor ', round(exp(spread_shift)::numeric, 2)
-                    )
+                            'most moved: ', worst_feature, '; mean shift ', round(mean_shift::numeric, 2),
+                            ' sd, spread factor ', round(exp(spread_shift)::numeric, 2)
+                        )
             end,
             case
                 when segment_share_psi > {{ thresholds.share_psi }}
