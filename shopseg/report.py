@@ -164,11 +164,23 @@ class RunInfo:
 
 
 @dataclass
+class Drift:
+    """The latest build's rows of segment_drift (issue 22); empty when the mart is absent."""
+    built_at: dt.datetime | None = None
+    compared_version: int | None = None
+    centroid_version: int | None = None
+    rediscover_reason: str | None = None
+    identity_differences: str | None = None
+    rows: list[dict] = field(default_factory=list)   # axis, mean_shift, spread_shift, psi, drifted, ...
+
+
+@dataclass
 class ReportData:
     run: RunInfo
     axes: list[Axis]
     archetypes: list[Archetype]
     migration: Migration
+    drift: Drift = field(default_factory=Drift)
 
 
 # --------------------------------------------------------------------------------------------
@@ -513,6 +525,21 @@ def fetch_migration(conn, schema: str, history_schema: str | None, versions: lis
                                 "by this role and segment_migrations is empty).")
 
 
+def fetch_drift(conn, schema: str) -> Drift:
+    """The latest build's drift per axis from the segment_drift mart (optional relation)."""
+    rows = _optional_rows(conn, sql.SQL(
+        "select * from {rel} where build_id = (select build_id from {rel} "
+        "order by built_at desc, build_id desc limit 1) order by axis").format(
+            rel=_rel(schema, "marts", "segment_drift")))
+    if not rows:
+        return Drift()
+    first = rows[0]
+    return Drift(built_at=first["built_at"], compared_version=first["compared_version"],
+                 centroid_version=first["centroid_version"],
+                 rediscover_reason=first["rediscover_reason"] if first["rediscovered"] else None,
+                 identity_differences=first["identity_differences"], rows=rows)
+
+
 def fetch_report_data(conn, schema: str, *, top: int = 10, history_schema: str | None = None,
                       run_results: Path | None = None) -> ReportData:
     run = fetch_run_info(conn, schema, run_results)
@@ -521,7 +548,8 @@ def fetch_report_data(conn, schema: str, *, top: int = 10, history_schema: str |
     migration = fetch_migration(conn, schema, history_schema, run.versions)
     order = {a.name: a.order for a in axes}
     migration.axes.sort(key=lambda m: (order.get(m.axis, 999), m.axis))
-    return ReportData(run=run, axes=axes, archetypes=archetypes, migration=migration)
+    return ReportData(run=run, axes=axes, archetypes=archetypes, migration=migration,
+                      drift=fetch_drift(conn, schema))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1111,10 +1139,52 @@ def render_migration(migration: Migration, figures: Figures) -> str:
         (f'<p class="muted">No change on: {esc(", ".join(humanize(a) for a in stable))}.</p>' if stable else ""))
 
 
+def _num(value, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def render_drift(drift: Drift) -> str:
+    """Drift of the latest build from the centroids it compared with (segment_drift)."""
+    head = '<h2 id="drift">Drift</h2>'
+    if not drift.rows:
+        return head + ('<div class="note" data-metric="drift_status">No drift recorded yet (the '
+                       "segment_drift mart is absent or empty).</div>")
+    if drift.compared_version is None:
+        lead = (f"The build of {_when(drift.built_at)} discovered the first centroid version "
+                f"({esc(drift.centroid_version)}): nothing to compare with yet.")
+    else:
+        lead = (f"This data compared with centroid version {esc(drift.compared_version)} at the build of "
+                f"{_when(drift.built_at)}: per axis, the largest shift of a feature's mean and of its "
+                "spread in the version's discovery standard deviations (population re-weighted to the "
+                "sample's LTV tiers) and the PSI of the segment shares.")
+    notes = ""
+    if drift.identity_differences:
+        notes += f'<div class="note" data-metric="drift_identity">Data identity changed: {esc(drift.identity_differences)}.</div>'
+    if drift.rediscover_reason:
+        notes += (f'<div class="note" data-metric="drift_rediscovered">Rediscovered ({esc(drift.rediscover_reason)}): '
+                  f"version {esc(drift.centroid_version)} is fitted on this data.</div>")
+    drifted = [r for r in drift.rows if r["drifted"] and not r["rediscovered"]]
+    if drifted:
+        notes += ('<div class="note" data-metric="drift_axes">Drifted: '
+                  f'{esc(", ".join(r["axis"] for r in drifted))}. Rediscover with <code>make monthly</code> '
+                  "(or <code>dbt build --vars '{rediscover: true}'</code>).</div>")
+    rows = "".join(
+        f'<tr data-axis="{esc(r["axis"])}"><td>{esc(humanize(r["axis"]))}</td>'
+        f'<td class="num">{_num(r["mean_shift"])}</td><td class="num">{_num(r["spread_shift"])}</td>'
+        f'<td class="num">{_num(r["segment_share_psi"], 3)}</td><td>{esc(r["worst_feature"] or "–")}</td>'
+        f'<td>{metric("drifted", "yes" if r["drifted"] else "no", int(bool(r["drifted"])))}</td></tr>'
+        for r in drift.rows)
+    return (head + f'<p class="lead">{lead}</p>' + notes +
+            "<table><tr><th>axis</th><th class='num'>mean shift (sd)</th><th class='num'>spread shift "
+            "(|ln ratio|)</th><th class='num'>share PSI</th><th>most moved feature</th><th>drifted</th></tr>"
+            + rows + "</table>")
+
+
 def render_html(data: ReportData, figures: Figures) -> str:
     run = data.run
     nav = ('<nav><a href="#run">Run</a><a href="#axes">Axes and segments</a>'
-           '<a href="#archetypes">Top archetypes</a><a href="#migration">Migration</a></nav>')
+           '<a href="#archetypes">Top archetypes</a><a href="#migration">Migration</a>'
+           '<a href="#drift">Drift</a></nav>')
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -1124,7 +1194,7 @@ def render_html(data: ReportData, figures: Figures) -> str:
         f"<b>{esc(run.reference_date or '–')}</b>, centroid version <b>{esc(run.centroid_version)}</b>, "
         f"database <code>{esc(run.database)}</code>.</p>{nav}</header>"
         + render_run(run) + render_axes(data, figures) + render_archetypes(data, figures)
-        + render_migration(data.migration, figures) +
+        + render_migration(data.migration, figures) + render_drift(data.drift) +
         "<footer>Generated by <code>python -m shopseg.report</code> (make report) from the marts "
         f"<code>segment_centroids</code>, <code>customer_profiles</code>, <code>archetypes</code> and the "
         f"catalog seeds at {_when(run.generated_at)}. Figures: matplotlib.</footer></main></body></html>\n")

@@ -19,6 +19,12 @@ def summarize(dsn: str, schema: str = "analytics", top: int = 5) -> str:
             f"max(centroid_version) from {marts}.customer_profiles").fetchone()
         lines.append(f"customers: {total:,}  segmented: {segmented:,}  "
                      f"awaiting first purchase: {total - segmented:,}  centroid version: {version}")
+        fitted = con.execute(
+            f"select data_customers, data_buyers, source_schema, sample_fingerprint from {marts}.segment_centroids "
+            f"where centroid_version = %s limit 1", (version,)).fetchone()
+        if fitted and fitted[0] is not None:
+            lines.append(f"centroid version {version} fitted on: {fitted[0]:,} customers ({fitted[1]:,} with orders) "
+                         f"in schema {fitted[2]}, sample fingerprint {fitted[3][:12]}")
         lines.append("axes: segment, customers, what the name means (docs/labels.md)")
         rows = con.execute(f"""
             select c.axis, c.axis_status, c.label, c.insufficient_reason, coalesce(m.n, 0), l.description

@@ -5,6 +5,7 @@
     generate(dsn, *args)         -> run the demo-data generator CLI into a database
     run_dbt(dbname, *args)       -> run dbt against a database, output captured, returns CompletedProcess
     built_db                     -> (session) a tiny generated database after a full `dbt build`
+    clone_database(source)       -> a copy of a database (CREATE DATABASE ... TEMPLATE), dropped afterwards
 """
 from __future__ import annotations
 
@@ -41,6 +42,20 @@ def fresh_database(prefix: str = "shopseg_t"):
     try:
         with psycopg.connect(dsn_for(name), autocommit=True) as con:
             con.execute("create extension if not exists plpython3u")
+        yield name
+    finally:
+        with psycopg.connect(BASE_DSN, autocommit=True) as con:
+            con.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+@contextlib.contextmanager
+def clone_database(source: str, prefix: str = "shopseg_clone"):
+    """A copy of `source` (CREATE DATABASE ... TEMPLATE; nobody may be connected to it), dropped
+    (with force) when the block ends."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with psycopg.connect(BASE_DSN, autocommit=True) as con:
+        con.execute(sql.SQL("create database {} template {}").format(sql.Identifier(name), sql.Identifier(source)))
+    try:
         yield name
     finally:
         with psycopg.connect(BASE_DSN, autocommit=True) as con:

@@ -13,6 +13,14 @@ Versioning: a normal build reuses the newest version (appends nothing). A new ve
 appended when var('rediscover') is true, when the newest version is older than
 var('rediscover_after_days'), or when the catalog no longer matches it (axes, features,
 weights, label definitions or available signals changed).
+
+Data identity (issue 22): every version records what it was fitted on (int_data_identity: source
+schema, row counts, order date range, sample fingerprint and key sketch, tier sizes). When
+int_segment_drift_measured finds that the data is not the newest version's (identity_matches is
+false), the version is not reused: a new one is discovered (var on_identity_change = rediscover,
+the default) or the build stops with the differences (= fail). With var rediscover_on_drift, an
+axis drifted past the thresholds also triggers a rediscovery. rediscover_reason says why a
+version was appended.
 """
 import datetime
 import json
@@ -69,11 +77,12 @@ def catalog_specs(dbt, settings):
 
 
 def newest_version(session, this):
-    """(version, age in days, rows) of the newest stored version, or None."""
+    """(version, age in days, rows, identity unknown) of the newest stored version, or None."""
     if not session.relation_exists(str(this)):
         return None
     head = session.sql(
-        "select centroid_version as v, extract(epoch from now() - discovered_at) / 86400.0 as age_days "
+        "select centroid_version as v, extract(epoch from now() - discovered_at) / 86400.0 as age_days, "
+        "sample_key_sketch is null as identity_unknown "
         "from %s order by centroid_version desc limit 1" % this)
     if len(head["v"]) == 0:
         return None
@@ -83,7 +92,7 @@ def newest_version(session, this):
         # to_jsonb: a table written by an older release has no catalog_fingerprint (-> rediscover)
         "to_jsonb(c) ->> 'catalog_fingerprint' as catalog_fingerprint "
         "from %s as c where centroid_version = %d order by axis, cluster_index" % (this, version))
-    return version, float(head["age_days"][0]), rows
+    return version, float(head["age_days"][0]), rows, bool(head["identity_unknown"][0])
 
 
 def catalog_fingerprint(spec):
@@ -111,6 +120,40 @@ def same_centroids(new_rows, stored):
     return new == old
 
 
+IDENTITY_COLUMNS = {  # stored column -> int_data_identity column
+    "source_schema": "source_schema", "data_customers": "customers", "data_buyers": "buyers",
+    "data_orders": "orders", "data_first_order_date": "first_order_date",
+    "data_last_order_date": "last_order_date", "sample_fingerprint": "sample_fingerprint",
+    "sample_key_sketch": "sample_key_sketch", "sample_tier_sizes": "sample_tier_sizes",
+}
+
+
+def data_identity(dbt):
+    """The identity columns of this build's data, to store with a new version."""
+    frame = dbt.ref("int_data_identity")
+    out = {}
+    for stored, column in IDENTITY_COLUMNS.items():
+        value = frame[column][0] if len(frame[column]) else None
+        if isinstance(value, np.generic):
+            value = value.item()
+        if stored == "sample_tier_sizes" and isinstance(value, str):
+            value = json.loads(value)
+        out[stored] = list(value) if stored == "sample_key_sketch" and value is not None else value
+    return out
+
+
+def drift_verdict(dbt, version):
+    """(identity differences or None, drifted axes, every customer's features re-computed in this build)
+    for the newest version, from int_segment_drift_measured."""
+    check = dbt.ref("int_segment_drift_measured")
+    rows = [i for i in range(len(check["axis"])) if version is not None and int(check["compared_version"][i]) == version]
+    changed = [check["identity_differences"][i] or "the data identity differs" for i in rows
+               if check["identity_matches"][i] is not None and not bool(check["identity_matches"][i])]
+    drifted = sorted({str(check["axis"][i]) for i in rows if check["drifted"][i] is not None and bool(check["drifted"][i])})
+    recomputed = all(bool(check["all_features_recomputed"][i]) for i in rows)
+    return (changed[0] if changed else None), drifted, recomputed
+
+
 def model(dbt, session):
     dbt.config(
         materialized="incremental",
@@ -132,11 +175,33 @@ def model(dbt, session):
     current = newest_version(session, dbt.this) if dbt.is_incremental else None
     rediscover = str(dbt.config.get("rediscover")).lower() in ("true", "1", "yes")
     max_age = dbt.config.get("rediscover_after_days")
-    if current is not None and not rediscover and catalog_matches(specs, current[2]):
-        too_old = max_age not in (None, "", "None", "none") and current[1] >= float(max_age)
-        if not too_old:
-            return None  # reuse the newest version: append nothing
+    identity_changed, drifted_axes, recomputed = drift_verdict(dbt, current[0] if current is not None else None)
+    on_drift = str(dbt.config.get("rediscover_on_drift")).lower() in ("true", "1", "yes")
+    if identity_changed and not rediscover and (
+            str(dbt.config.get("on_identity_change")).lower() == "fail" or not recomputed):
+        raise ValueError(
+            "shopseg: the data is not what centroid version %d was fitted on (%s); %s. Rediscover on this data: "
+            "make monthly (or: dbt build --full-refresh --vars '{rediscover: true}')"
+            % (current[0], identity_changed,
+               "var on_identity_change = fail stops here" if recomputed else
+               "this incremental build re-computed only some customers' features, so it stops rather than "
+               "fit centroids on a mix of old and new data"))
+    if current is None:
+        reason = "first"
+    elif rediscover:
+        reason = "requested"
+    elif not catalog_matches(specs, current[2]):
+        reason = "catalog"
+    elif identity_changed:
+        reason = "data_identity"
+    elif on_drift and drifted_axes:
+        reason = "drift"
+    elif max_age not in (None, "", "None", "none") and current[1] >= float(max_age):
+        reason = "age"
+    else:
+        return None  # reuse the newest version: append nothing
     version = 1 if current is None else current[0] + 1
+    identity = data_identity(dbt)
 
     rows = []
     n = len(sample["customer_id"])
@@ -164,6 +229,8 @@ def model(dbt, session):
             "insufficient_reason": result.get("reason"),
             "reference_date": reference["reference_date"][0],
             "discovered_at": now,
+            "rediscover_reason": reason,
+            **identity,
         }
         if status != "segmented":
             rows.append(dict(common, cluster_index=0, label="insufficient_data", k=0,
@@ -173,6 +240,7 @@ def model(dbt, session):
             rows.append(dict(common, cluster_index=cluster["cluster_index"], label=cluster["label"],
                              center=cluster["center"], center_original=cluster["center_original"],
                              cluster_size=cluster["size"]))
-    if current is not None and same_centroids(rows, current[2]):
+    if current is not None and not identity_changed and not current[3] and same_centroids(rows, current[2]):
         return None  # the rediscovery reproduced the newest version: nothing new to append
+    # (a version without a recorded identity is re-appended with it, so later builds can compare)
     return rows
