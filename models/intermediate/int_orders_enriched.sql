@@ -20,6 +20,11 @@ with orders as (
 
 order_lines as (
     select * from {{ ref('stg_shop__order_lines') }}
+    {%- if is_incremental() %}
+    -- incremental: only the lines of the re-computed customers' orders, so the aggregation below
+    -- does not group every line of the shop (the full build groups them all in one pass)
+    where order_id in (select orders.order_id from orders)
+    {%- endif %}
 ),
 
 refunds as (
