@@ -12,14 +12,18 @@ Per scale, in the dedicated database --database (dropped and re-created, plpytho
      run_results.json grouped into phases (features, discovery, assignment, tests, other);
   3. incremental scenario (unless --skip-incremental): 1% of customers get one new order (a
      copy of their latest order and its lines, dated the pinned reference date + 1 day),
-     `dbt build --vars '{reference_date: <pinned>}'` (the daily job), then a full rebuild with the
+     `dbt build --vars '{reference_date: <pinned>, test_scope: rewritten}'` (the daily job,
+     scripts/daily.sh), then a full rebuild with the
      same pinned date (`--full-refresh`; segment_centroids keeps its versions), and the
      incremental and full results compared row by row (customer_profiles without segmented_at;
      int_customer_features);
   4. assignment alone: `dbt run --full-refresh --select int_segment_centroids_current+` (the
      assignment phase's models, nothing else competing for the cores), same pinned date;
-  5. client pipeline (unless --skip-client): shopseg/client_pipeline.py in a subprocess, compared
-     with dbt's customer_profiles.
+  5. client pipeline (unless --skip-client): first `dbt run --full-refresh` (every model: features,
+     discovery, assignment; no tests; same pinned date), the like-for-like dbt side; then
+     shopseg/client_pipeline.py in a subprocess, compared with dbt's customer_profiles.
+The markdown starts with the issue-19 targets table (full build, dbt run vs client, daily vs full,
+1 M customers when that scale ran, the last `make test` of this checkout) as ratios.
 Memory: server = PostgreSQL backends of the benchmark database (and their parallel workers),
 sampled every 0.2 s from /proc: max VmHWM of any backend (peak RSS, shared buffers it touched
 included), max private memory (RssAnon) of any backend, and max sum of RssAnon over backends.
@@ -506,7 +510,8 @@ class Bench:
         changes = self.add_changes(ref)
         log("incremental: %d customers got a new order dated %s" % (changes["customers"], changes["ordered_at"]))
         vars_arg = "{reference_date: %s}" % ref
-        inc = self.dbt("incremental", "build", "--vars", vars_arg)
+        # exactly the daily job (scripts/daily.sh): pinned date, tests on the rewritten rows only
+        inc = self.dbt("incremental", "build", "--vars", "{reference_date: %s, test_scope: rewritten}" % ref)
         inc["changes"] = changes
         inc["reference_date"] = ref
         inc["customers_changed"] = dict(self.query("select reason, count(*) from %s group by 1" % rel["int_customers_changed"]))
@@ -579,6 +584,11 @@ class Bench:
                                            "int_segment_centroids_current+",
                                            "--vars", "{reference_date: %s}" % reference_date)
         if not self.args.skip_client:
+            # the client's job done by dbt: every model (features, discovery, assignment), no tests,
+            # same pinned reference date; rediscover: true runs the discovery (same data and sample
+            # seed: it reproduces the newest version, nothing is appended)
+            res["dbt_run"] = self.dbt("dbt_run", "run", "--full-refresh", "--vars",
+                                      "{reference_date: %s, rediscover: true}" % reference_date)
             res["client"] = self.client(reference_date, rel, str(scale))
             pinned_ok = res.get("full_pinned") and not res["full_pinned"]["failures"]
             basis = res["full_pinned"] if pinned_ok else res["full"]
@@ -591,6 +601,8 @@ class Bench:
                 "speedup_features_assignment": res["client"]["wall_s"] / dbt_job if dbt_job else None,
                 "speedup_whole_build": res["client"]["wall_s"] / basis["wall_s"],
                 "speedup_full_build_with_discovery": res["client"]["wall_s"] / res["full"]["wall_s"],
+                "dbt_run_wall_s": res["dbt_run"]["wall_s"],
+                "speedup_dbt_run": res["client"]["wall_s"] / res["dbt_run"]["wall_s"],
             }
             def cpu(run, client_key):
                 server = (run.get("server_memory") or {}).get("backend_cpu_s")
@@ -717,8 +729,66 @@ def fmt(x, digits=1):
     return "-" if x is None else ("%.*f" % (digits, x))
 
 
+def last_make_test():
+    """The wall time of the last `make test` on this checkout (scripts/test.sh writes it)."""
+    path = ROOT / "target" / "ci" / "make_test.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def targets(run):
+    """The issue-19 table: each figure of the run against its target, as a ratio."""
+    rows = []
+    for res in run["scales"]:
+        full, scale = res["full"], res["scale"]
+        m = full.get("server_memory") or {}
+        mem = "server CPU %s s, largest backend %s MB private, all backends %s MB" % (
+            fmt(m.get("backend_cpu_s")), fmt(m.get("max_backend_private_mb"), 0), fmt(m.get("max_total_private_mb"), 0))
+        if scale == "seed":
+            rows.append(("full `dbt build` (seed)", "%s s; %s" % (fmt(full["wall_s"]), mem), "<= 30 s",
+                         "%.2f of the target" % (full["wall_s"] / 30), full["wall_s"] <= 30))
+            cv = res.get("client_vs_dbt")
+            if cv:
+                r = res["dbt_run"]
+                rm = r.get("server_memory") or {}
+                rows.append(("`dbt run` (features + discovery + assignment) vs the client pipeline",
+                             "dbt %s s, client %s s: dbt %.2fx the client's speed; CPU dbt %s + server %s s,"
+                             " client %s + server %s s" % (
+                                 fmt(r["wall_s"]), fmt(cv["client_wall_s"]), cv["speedup_dbt_run"],
+                                 fmt(r.get("client_cpu_s")), fmt(rm.get("backend_cpu_s")),
+                                 fmt(res["client"].get("client_process_cpu_s")),
+                                 fmt((res["client"].get("server_memory") or {}).get("backend_cpu_s"))),
+                             ">= 1.5x", "%.2fx" % cv["speedup_dbt_run"], cv["speedup_dbt_run"] >= 1.5))
+            if res.get("incremental"):
+                inc = res["incremental"]
+                im = inc.get("server_memory") or {}
+                rows.append(("daily incremental build after 1% changed",
+                             "%s s vs %s s full; server CPU %s vs %s s; identical to the full rebuild: %s" % (
+                                 fmt(inc["wall_s"]), fmt(full["wall_s"]), fmt(im.get("backend_cpu_s")),
+                                 fmt(m.get("backend_cpu_s")), res["comparison"].get("valid") and all(
+                                     c.get("different") == 0 and c.get("only_incremental") == 0 and c.get("only_full") == 0
+                                     for k, c in res["comparison"].items() if isinstance(c, dict))),
+                             "<= 20% of full", "%.1f%%" % (100 * res["ratio_incremental_to_full"]),
+                             res["ratio_incremental_to_full"] <= 0.20))
+        elif isinstance(scale, int) and scale >= 1_000_000:
+            rows.append(("full build, %s customers" % f"{scale:,}", "%s s; %s" % (fmt(full["wall_s"]), mem), "<= 300 s",
+                         "%.2f of the target" % (full["wall_s"] / 300), full["wall_s"] <= 300))
+    test = last_make_test()
+    if test:
+        rows.append(("`make test` (last run on this checkout, %s)" % test.get("finished_at", "?"),
+                     "%s s (build %s s, pytest %s s, lint %s s beside it)" % (
+                         test.get("wall_s"), test.get("build_s"), test.get("pytest_s"), test.get("lint_s")),
+                     "<= 240 s", "%.2f of the target" % (test["wall_s"] / 240), test["wall_s"] <= 240))
+    lines = ["### Targets (issue 19), run %s\n" % run["run_id"], "| figure | measured | target | ratio | met |",
+             "|---|---|---|---|---|"]
+    lines += ["| %s | %s | %s | %s | %s |" % (a, b, c, d, "yes" if e else "**no**") for a, b, c, d, e in rows]
+    return lines + [""]
+
+
 def markdown(run):
-    lines = []
+    lines = targets(run)
     if len(run["scales"]) > 1:
         lines.append("### Scaling\n")
         lines.append("| customers | orders | order lines | generate s | full build s | completed | features | assignment |"
@@ -744,7 +814,7 @@ def markdown(run):
         lines.append("| run | wall s | features | discovery | assignment | tests | other | CPU s client + server |"
                      " client peak RSS MB | server max backend private MB | server sum private MB | server max VmHWM MB |")
         lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
-        for key in ("full", "incremental", "full_pinned", "assignment_alone"):
+        for key in ("full", "incremental", "full_pinned", "assignment_alone", "dbt_run"):
             r = res.get(key)
             if not r:
                 continue

@@ -5,15 +5,29 @@
     generate(dsn, *args)         -> run the demo-data generator CLI into a database
     run_dbt(dbname, *args)       -> run dbt against a database, output captured, returns CompletedProcess
     built_db                     -> (session) a tiny generated database after a full `dbt build`
-    clone_database(source)       -> a copy of a database (CREATE DATABASE ... TEMPLATE), dropped afterwards
+    clone_database(source, prefix) -> a copy of a database (CREATE DATABASE ... TEMPLATE), dropped afterwards
+    clone_of_built_db            -> a private copy of built_db (CREATE DATABASE ... TEMPLATE), dropped afterwards
+
+Speed (docs/decisions.md, issue 19): the tiny shop is built ONCE per pytest run and copied with
+`CREATE DATABASE ... TEMPLATE` (about a second) wherever a built database is needed:
+  * scripts/test.sh builds it before the lint and names it in SHOPSEG_TEST_BUILT_TEMPLATE (and its
+    dbt target dir in SHOPSEG_TEST_BUILT_TARGET), so pytest does not build it a second time;
+  * otherwise the first pytest process that needs it builds it under a file lock, and the other
+    xdist workers copy it; the controller drops it at the end of the run.
+Each xdist worker gets its own copy as `built_db`, so tests that change built_db and restore it
+never race with another worker. Tests that share a module-scoped fixture are kept on one worker
+(pytest_collection_modifyitems below), so a module fixture's build runs once.
 """
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -25,6 +39,10 @@ ROOT = Path(__file__).resolve().parents[1]
 BASE_DSN = os.environ.get("SHOPSEG_TEST_DSN", "postgresql://postgres@127.0.0.1:55432/postgres")
 VENV_BIN = Path(sys.executable).parent
 TINY_CUSTOMERS = int(os.environ.get("SHOPSEG_TEST_CUSTOMERS", "3000"))
+# the generator arguments of built_db (scripts/test.sh builds its template with the same ones)
+BUILT_DB_ARGS = ("--customers", str(TINY_CUSTOMERS), "--seed", "11")
+# one id per pytest run, shared by the xdist workers (they inherit the controller's environment)
+RUN_ID = os.environ.setdefault("SHOPSEG_TEST_RUN", secrets.token_hex(4))
 
 
 def dsn_for(dbname: str) -> str:
@@ -42,20 +60,6 @@ def fresh_database(prefix: str = "shopseg_t"):
     try:
         with psycopg.connect(dsn_for(name), autocommit=True) as con:
             con.execute("create extension if not exists plpython3u")
-        yield name
-    finally:
-        with psycopg.connect(BASE_DSN, autocommit=True) as con:
-            con.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-
-
-@contextlib.contextmanager
-def clone_database(source: str, prefix: str = "shopseg_clone"):
-    """A copy of `source` (CREATE DATABASE ... TEMPLATE; nobody may be connected to it), dropped
-    (with force) when the block ends."""
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    with psycopg.connect(BASE_DSN, autocommit=True) as con:
-        con.execute(sql.SQL("create database {} template {}").format(sql.Identifier(name), sql.Identifier(source)))
-    try:
         yield name
     finally:
         with psycopg.connect(BASE_DSN, autocommit=True) as con:
@@ -97,10 +101,119 @@ def query(dbname: str, statement: str, params=None):
         return con.execute(statement, params).fetchall()
 
 
+def _admin(statement: sql.Composable) -> None:
+    with psycopg.connect(BASE_DSN, autocommit=True) as con:
+        con.execute(statement)
+
+
+def _database_exists(name: str) -> bool:
+    with psycopg.connect(BASE_DSN, autocommit=True) as con:
+        return con.execute("select 1 from pg_database where datname = %s", (name,)).fetchone() is not None
+
+
+def _own_template_name() -> str:
+    return f"shopseg_tpl_{RUN_ID}"
+
+
+def built_template() -> tuple[str, Path]:
+    """(database, dbt target dir) of the tiny shop after one full `dbt build`, built once per run.
+    Never connected to after the build: it is only a template for copies."""
+    given = os.environ.get("SHOPSEG_TEST_BUILT_TEMPLATE")
+    if given:
+        target = Path(os.environ.get("SHOPSEG_TEST_BUILT_TARGET", f"target/pytest/{given}"))
+        return given, target if target.is_absolute() else ROOT / target
+    name = _own_template_name()
+    target = ROOT / "target" / "pytest" / name
+    lock_path = ROOT / "target" / "pytest" / f"{name}.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)          # the other workers wait for the one build
+        if not (target / "built").exists():
+            _admin(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+            _admin(sql.SQL("create database {}").format(sql.Identifier(name)))
+            with psycopg.connect(dsn_for(name), autocommit=True) as con:
+                con.execute("create extension if not exists plpython3u")
+            generate(name, *BUILT_DB_ARGS)
+            run_dbt(name, "build", target_dir=str(target))
+            (target / "built").write_text(name)
+    return name, target
+
+
+@contextlib.contextmanager
+def clone_database(source: str, prefix: str, source_target: Path | None = None):
+    """A copy of `source` (CREATE DATABASE ... TEMPLATE), dropped afterwards. The source's last
+    run_results.json is copied to the clone's dbt target dir (tests read build results there)."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    for attempt in range(20):   # a template must have no other sessions while it is copied
+        try:
+            _admin(sql.SQL("create database {} template {}").format(sql.Identifier(name), sql.Identifier(source)))
+            break
+        except psycopg.errors.ObjectInUse:
+            if attempt == 19:
+                raise
+            time.sleep(0.5)
+    try:
+        if source_target is not None and (source_target / "run_results.json").exists():
+            target = ROOT / "target" / "pytest" / name
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source_target / "run_results.json", target / "run_results.json")
+        yield name
+    finally:
+        _admin(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
 @pytest.fixture(scope="session")
 def built_db():
-    """A tiny generated shop after one full `dbt build`: the database name."""
-    with fresh_database("shopseg_built") as name:
-        generate(name, "--customers", str(TINY_CUSTOMERS), "--seed", "11")
-        run_dbt(name, "build")
+    """A tiny generated shop after one full `dbt build`: the database name (this worker's copy)."""
+    template, target = built_template()
+    with clone_database(template, "shopseg_built", target) as name:
         yield name
+
+
+@pytest.fixture
+def clone_of_built_db(built_db):
+    """A private copy of the tiny built shop for a test that changes it: the database name."""
+    template, target = built_template()
+    with clone_database(template, "shopseg_clone", target) as name:
+        yield name
+
+
+# ---- pytest-xdist: keep the tests of one module-scoped fixture on one worker --------------------
+
+@pytest.hookimpl(tryfirst=True)   # before xdist's own hook turns the marks into group ids
+def pytest_collection_modifyitems(config, items):
+    """Tests that share a module- or class-scoped fixture (directly or through other fixtures) get
+    one xdist_group, so with `--dist loadgroup` that fixture is set up on one worker only; the
+    other tests are spread freely. No effect without xdist."""
+    parent: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    keys_of = {}
+    for item in items:
+        defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+        module = getattr(getattr(item, "module", None), "__name__", item.nodeid.split("::")[0])
+        keys = [f"{module}::{name}" for name in item.fixturenames
+                if defs.get(name) and defs[name][-1].scope in ("module", "class", "package")]
+        keys_of[item] = keys
+        for key in keys[1:]:
+            parent[find(key)] = find(keys[0])
+    for item, keys in keys_of.items():
+        if keys:
+            item.add_marker(pytest.mark.xdist_group(find(keys[0])))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The controller (or a run without xdist) drops the template it built for this run."""
+    if hasattr(session.config, "workerinput") or os.environ.get("SHOPSEG_TEST_BUILT_TEMPLATE"):
+        return
+    name = _own_template_name()
+    try:
+        if _database_exists(name):
+            _admin(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+    except psycopg.Error:
+        pass

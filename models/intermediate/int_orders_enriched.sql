@@ -19,7 +19,10 @@ with orders as (
 ),
 
 order_lines as (
+    -- incremental runs: only the lines of the re-computed customers' orders, so the aggregation
+    -- below does not group every line of the shop (the full build groups them all in one pass)
     select * from {{ ref('stg_shop__order_lines') }}
+    where {% if is_incremental() %}order_id in (select orders.order_id from orders){% else %}true{% endif %}
 ),
 
 refunds as (

@@ -6,7 +6,12 @@
     is sorted or grouped across customers and memory does not grow with the data.
 -#}
 {% test fuzzy_memberships_valid(model, column, dominant_column, tolerance=1e-9) %}
-    with per_axis as (
+    with profiles as not materialized (
+        -- the model arrives as an aliased subquery when a where filter applies (daily builds)
+        select * from {{ model }}
+    ),
+
+    per_axis as (
         select
             profiles.customer_id::text as customer_id,
             axis_scores.key as axis,
@@ -15,7 +20,7 @@
             scores.highest,
             (axis_scores.value ->> (profiles.{{ dominant_column }} ->> axis_scores.key))::double precision
                 as dominant_membership
-        from {{ model }} as profiles
+        from profiles
         cross join lateral jsonb_each(profiles.{{ column }}) as axis_scores
         cross join lateral (
             select
@@ -29,7 +34,7 @@
 
     axis_sets as (
         select profiles.customer_id::text as customer_id
-        from {{ model }} as profiles
+        from profiles
         where
             profiles.segmentation_status = 'segmented'
             and (

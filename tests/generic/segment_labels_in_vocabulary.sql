@@ -3,9 +3,14 @@
     (seeds/segment_axis_labels.csv) or is insufficient_data. Fails with customer, axis and label.
 -#}
 {% test segment_labels_in_vocabulary(model, column) %}
-    with labels as (
+    with profiles as not materialized (
+        -- the model arrives as an aliased subquery when a where filter applies (daily builds)
+        select * from {{ model }}
+    ),
+
+    labels as (
         select profiles.customer_id::text as customer_id, segment.key as axis, segment.value as label
-        from {{ model }} as profiles
+        from profiles
         cross join lateral jsonb_each_text(profiles.{{ column }}) as segment
         where profiles.{{ column }} is not null
     ),
