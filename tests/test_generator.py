@@ -368,7 +368,9 @@ STANDARD_MD5 = {
     "refunds": "3237ef24b13f415748c0c7f9b0a86ae8",
     "support_tickets": "ed812903efeb909cbcbc31f8db83cb9c",
 }
-STANDARD_TRUTH_MD5 = "2136d0e0312d6d0bf77508bd2e972269"
+# the truth changed on purpose in issue 16 (one valid order is always one_time_buyer, docs/generator.md);
+# the data tables above did not
+STANDARD_TRUTH_MD5 = "5b2c6e797da991c689d7b7ac71b70117"
 FUEL_LIKE = ["fuel", "tobacco", "lottery"]
 VALID_ORDER_COUNTS = """select customer_id, count(*) n, min(created_at) first_at from {s}.orders
                         where cancelled_at is null group by 1"""

@@ -256,7 +256,7 @@ def test_migration_from_a_snapshot(built_db, tmp_path, basis):
 def test_migration_between_centroid_versions(built_db, tmp_path):
     with clone_of(built_db) as db:
         # a new sample and centroid version, everyone re-scored, the snapshot's second state
-        run_dbt(db, "build", "--select", "int_discovery_sample+", "--vars", "{rediscover: true, sample_seed: 7}",
+        run_dbt(db, "build", "--select", "int_discovery_sample+", "--vars", "{rediscover: true, sample_seed: 7, sample_quota_mid: 300}",
                 "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
         rows = query(db, f"""select axis, sum(customers) filter (where changed), sum(customers),
                              min(from_version), min(to_version)

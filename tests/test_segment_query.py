@@ -61,13 +61,16 @@ sqp = _load()
 
 def seed_vocabulary() -> dict:
     labels: dict[str, list[str]] = {}
+    definitions: dict[str, dict[str, str]] = {}
     with LABELS_CSV.open() as fh:
         rows = sorted(csv.DictReader(fh), key=lambda r: (r["axis"], int(r["label_order"])))
     for row in rows:
         labels.setdefault(row["axis"], []).append(row["label"])
+        definitions.setdefault(row["axis"], {})[row["label"]] = row["description"]
     with SYNONYMS_CSV.open() as fh:
         synonyms = [[r["axis"], r["label"], r["phrase"]] for r in csv.DictReader(fh)]
-    return {"labels": labels, "synonyms": synonyms, "ltv_tiers": ["vip", "high", "mid", "low"]}
+    return {"labels": labels, "synonyms": synonyms, "ltv_tiers": ["vip", "high", "mid", "low"],
+            "definitions": definitions}
 
 
 VOCAB = seed_vocabulary()
@@ -707,3 +710,12 @@ def test_issue_questions_answer_at_seed_scale(deployed):
     counts = [deployed.one("select count(*) from analytics_udf.segment_query_customers(%s)", (q,))
               for q in ISSUE_QUESTIONS]
     assert all(n > 0 for n in counts), counts
+
+
+def test_parsed_labels_carry_their_definitions():
+    """The plain-words definitions of the label catalog drive the query vocabulary: every label a
+    question uses comes back with what it means."""
+    parsed = sqp.parse("weekly shoppers who never return", seed_vocabulary())
+    assert parsed["ok"]
+    assert parsed["meanings"]["purchase_frequency"]["weekly_shopper"].startswith("About weekly: 2.5 or more")
+    assert parsed["meanings"]["return_behavior"] == {"non_returner": "Returned under 1% of the items bought"}

@@ -54,11 +54,17 @@ def test_sql_assignment_equals_sklearn_predict(built_db):
         raw = np.array([r[:-1] for r in rows], dtype=float)
         sql_index = np.array([r[-1] for r in rows])
         z = (core.transform(raw, transforms) - np.array(mean)) / np.array(std)
-        used = np.array(weights) == 1.0
+        w = np.array(weights)
+        used = w > 0
+        scale = np.sqrt(w[used])   # weighted distance = Euclidean distance in sqrt(w)-scaled space
+        if k == 1:
+            assert set(sql_index) == {0}, axis
+            checked += len(rows)
+            continue
         km = KMeans(n_clusters=k, n_init=1, random_state=0)
-        km.fit(np.ascontiguousarray(np.array(centers)[:, used]))          # shape only
-        km.cluster_centers_ = np.ascontiguousarray(np.array(centers)[:, used])
-        predicted = km.predict(np.ascontiguousarray(z[:, used]))
+        km.fit(np.ascontiguousarray(np.array(centers)[:, used] * scale))          # shape only
+        km.cluster_centers_ = np.ascontiguousarray(np.array(centers)[:, used] * scale)
+        predicted = km.predict(np.ascontiguousarray(z[:, used] * scale))
         mismatches = int((predicted != sql_index).sum())
         assert mismatches == 0, f"{axis}: {mismatches} customers differ from KMeans.predict"
         checked += len(rows)
@@ -150,7 +156,7 @@ def test_rediscovery_on_unchanged_data_keeps_every_label(lifecycle_db):
     assert query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids") == [(old_version,)]
     assert {c: p[2] for c, p in profiles(lifecycle_db).items()} == before
 
-    run_dbt(lifecycle_db, "build", "--vars", "{rediscover: true, sample_seed: 4242, %s}" % pinned)
+    run_dbt(lifecycle_db, "build", "--vars", "{rediscover: true, sample_seed: 4242, sample_quota_mid: 300, %s}" % pinned)
     (new_version,), = query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids")
     assert new_version == old_version + 1
     versions = query(lifecycle_db, f"select distinct centroid_version from {MARTS}.customer_profiles where centroid_version is not null")

@@ -190,10 +190,10 @@ def model(dbt, session):
         reason = "first"
     elif rediscover:
         reason = "requested"
+    elif identity_changed:  # before the catalog: other data usually also carries other signals
+        reason = "data_identity"
     elif not catalog_matches(specs, current[2]):
         reason = "catalog"
-    elif identity_changed:
-        reason = "data_identity"
     elif on_drift and drifted_axes:
         reason = "drift"
     elif max_age not in (None, "", "None", "none") and current[1] >= float(max_age):
