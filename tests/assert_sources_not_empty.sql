@@ -16,14 +16,14 @@ orders as (
 )
 
 select
-    '{{ source("shop", "customers") }}' as source_table,
+    {{ shopseg_sql_string(source('shop', 'customers')) }} as source_table,
     'source table is empty: nothing to segment (a failed export?)' as problem
 from customers
 where row_count = 0
 {%- if not var('allow_empty_orders', false) %}
     union all
     select
-        '{{ source("shop", "orders") }}' as source_table,
+        {{ shopseg_sql_string(source('shop', 'orders')) }} as source_table,
         'source table is empty: every customer would become awaiting_first_purchase'
         || ' (a failed export? set var allow_empty_orders: true for a shop without orders yet)' as problem
     from orders

@@ -99,16 +99,20 @@
         cast(null as text) as key_value,
         cast(null as text) as column_name,
         cast(null as text) as raw_value,
-        cast(null as text) as problem
+        cast(null as text) as problem,
+        cast(null as text) as message
     where false
     {%- else %}
     select
-        '{{ relation }}' as source_table,
+        {{ shopseg_sql_string(relation) }} as source_table,
         '{{ contract.key }}' as key_column,
         flagged.key_value,
         unreadable.column_name,
         unreadable.raw_value,
-        unreadable.problem
+        unreadable.problem,
+        '{{ table_name }}.' || unreadable.column_name || ': ' || unreadable.problem || ' -> read as null (rule'
+        || ' unreadable_value; {{ contract.key }} ' || coalesce(left(flagged.key_value, 40), '(none)') || ', raw value '
+        || quote_literal(left(unreadable.raw_value, 40)) || ')' as message
     from (
         select
             {{ key_expr }} as key_value,

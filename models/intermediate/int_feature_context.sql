@@ -36,7 +36,7 @@ currency as (
     -- currency rules of int_orders_validated: a new rate or reporting currency changes every amount
     select
         md5(
-            '{{ var("reporting_currency", "") }}|'
+            {{ shopseg_sql_string(var("reporting_currency", "") or "") }} || '|'
             || coalesce(string_agg(currency || '=' || rate_to_reporting::text, ',' order by currency), '')
         ) as currency_fingerprint
     from {{ ref('currency_rates') }}
