@@ -8,7 +8,7 @@
     tests write table, column, rule and example keys there), else `column=value` pairs. It runs after
     the nodes, also when the build stopped on an error test.
 -#}
-{% macro shopseg_report_test_findings(results, max_rows=5) %}
+{% macro shopseg_report_test_findings(results, max_rows=25) %}
     {%- if execute -%}
         {%- for result in results
               if result.node.resource_type == 'test' and result.status in ('fail', 'warn')
@@ -28,6 +28,9 @@
                     {%- do log('    ' ~ pairs | join(', '), info=true) -%}
                 {%- endif -%}
             {%- endfor -%}
+            {%- if (result.failures or 0) > max_rows -%}
+                {%- do log('    ... ' ~ (result.failures - max_rows) ~ ' more row(s) in ' ~ result.node.relation_name, info=true) -%}
+            {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
     select 1

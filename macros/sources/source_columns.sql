@@ -18,6 +18,7 @@
     {%- set columns = columns if columns is not none else contract.get('columns', {}) -%}
     {%- set optional_columns = optional_columns if optional_columns is not none else contract.get('optional_columns', []) -%}
     {%- set optional_table = optional_table if optional_table is not none else contract.get('optional_table', false) -%}
+    {%- if execute -%}{%- do shopseg_check_identifier_vars() -%}{%- endif -%}
     {%- set relation = source(source_name, table_name) -%}
     {%- set existing = none -%}
     {%- set existing_columns = {} -%}

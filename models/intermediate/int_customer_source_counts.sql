@@ -23,7 +23,9 @@ valid_orders as (
     select
         customer_id,
         md5(
-            string_agg(order_id || '|' || ordered_at::text || '|' || order_total::text, ',' order by order_id)
+            string_agg(
+                order_id || '|' || extract(epoch from ordered_at) || '|' || order_total, ',' order by order_id
+            )
         ) as valid_orders_fingerprint
     from {{ ref('int_orders_validated') }}
     where rejection_reason is null

@@ -1,7 +1,7 @@
-{{ config(materialized='view') }}
 {#-
     Every staged order line with the rules that decide whether and how it counts
-    (docs/bad_input.md). A view: the feature models read it through their own order joins.
+    (docs/bad_input.md). A table rebuilt on every build (a view over two staging views deadlocked
+    with shopseg_keep_dependent_views when both were replaced at once).
       rejection_reason  null = counted; otherwise the line is ignored:
                           null_order              no order_id
                           id_too_long             an id longer than var max_key_length

@@ -1,4 +1,3 @@
-{{ config(materialized='view') }}
 {#-
     Every staged product row with the rule that decides whether it positions its product within its
     category (docs/bad_input.md). rejection_reason null = it does; otherwise:

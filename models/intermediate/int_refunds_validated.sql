@@ -1,7 +1,6 @@
-{{ config(materialized='view') }}
 {#-
     Every staged refund with the rules that decide whether and how it counts (docs/bad_input.md).
-    A view: int_orders_enriched reads it through its order join.
+    A table rebuilt on every build (see int_order_lines_validated).
       rejection_reason  null = counted; otherwise the refund is ignored:
                           null_order              no order_id
                           id_too_long             an id longer than var max_key_length

@@ -1,7 +1,6 @@
-{{ config(materialized='view') }}
 {#-
     Every staged support ticket with the rules that decide whether and how it counts
-    (docs/bad_input.md). A view: int_customer_ticket_features reads it for the changed customers.
+    (docs/bad_input.md). A table, rebuilt on every build.
       rejection_reason    null = counted; otherwise the ticket is ignored:
                             null_id           no ticket_id
                             id_too_long       ticket_id or customer_id longer than var max_key_length
