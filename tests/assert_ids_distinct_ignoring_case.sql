@@ -10,7 +10,7 @@ with findings as (
     select
         'customers' as source_table,
         'customer_id' as column_name,
-        key_warning as rule,
+        key_warning as rule_code,
         'differs from another customer_id only by case' as problem,
         'kept as separate customers (ids are case-sensitive): check the export' as rule_applied,
         'customer_id' as key_column,

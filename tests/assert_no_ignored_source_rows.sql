@@ -56,41 +56,53 @@
                          'message_count_rule': 'message_count'}),
 } %}
 
-with meanings (source_table, reason_column, rule, column_name, problem, rule_applied) as (
+with meanings (source_table, reason_column, rule_code, column_name, problem, rule_applied) as (
     values
     {%- for (table_name, reason_column, reason), (column_name, problem, rule_applied) in meanings.items() %}
-        ('{{ table_name }}', '{{ reason_column }}', '{{ reason }}', '{{ column_name }}',
-        {{ shopseg_sql_string(problem) }}, {{ shopseg_sql_string(rule_applied) }}){{ "," if not loop.last }}
+        (
+            '{{ table_name }}',
+            '{{ reason_column }}',
+            '{{ reason }}',
+            '{{ column_name }}',
+            {{ shopseg_sql_string(problem) }},
+            {{ shopseg_sql_string(rule_applied) }}
+        ){{ "," if not loop.last }}
     {%- endfor %}
 ),
 
-reasons as (
+-- one unnest per validated model: (reason column, its code, the value shown) for each reason column
+reasons as ( -- noqa: disable=LT02
     {%- for table_name, (model, key_column, reason_columns, shown) in sources.items() %}
+        {%- set names, codes, values = [], [], [] %}
+        {%- for reason_column in reason_columns %}
+            {%- do names.append(shopseg_sql_string(reason_column)) %}
+            {%- do codes.append('source_rows.' ~ reason_column) %}
+            {%- set shown_value = 'source_rows.' ~ shown[reason_column] if reason_column in shown else 'null' %}
+            {%- do values.append('cast(' ~ shown_value ~ ' as text)') %}
+        {%- endfor %}
         select
             '{{ table_name }}' as source_table,
             '{{ key_column }}' as key_column,
-            checked.{{ key_column }} as key_value,
+            source_rows.{{ key_column }} as key_value,
             flagged.reason_column,
-            flagged.reason,
+            flagged.reason_code,
             flagged.example_value
-        from {{ ref(model) }} as checked
-        cross join lateral (
-            values
-            {%- for reason_column in reason_columns %}
-                ('{{ reason_column }}', checked.{{ reason_column }}, {{ shown.get(reason_column, 'null') }}::text)
-                {{- "," if not loop.last }}
-            {%- endfor %}
-        ) as flagged (reason_column, reason, example_value)
-        where flagged.reason is not null
+        from {{ ref(model) }} as source_rows
+        cross join lateral unnest(
+            array[{{ names | join(', ') }}],
+            array[{{ codes | join(', ') }}],
+            array[{{ values | join(', ') }}]
+        ) as flagged (reason_column, reason_code, example_value)
+        where flagged.reason_code is not null
         {{- "\n        union all" if not loop.last }}
     {%- endfor %}
-),
+), -- noqa: enable=LT02
 
 findings as (
     select
         meanings.source_table,
         meanings.column_name,
-        meanings.rule,
+        meanings.rule_code,
         meanings.problem,
         meanings.rule_applied,
         reasons.key_column,
@@ -100,7 +112,7 @@ findings as (
     inner join meanings
         on reasons.source_table = meanings.source_table
             and reasons.reason_column = meanings.reason_column
-            and reasons.reason = meanings.rule
+            and reasons.reason_code = meanings.rule_code
 )
 
 {{ shopseg_summarise_findings('findings') }}

@@ -20,11 +20,15 @@
 } %}
 {%- set columns = shopseg_order_rule_columns() %}
 
-with meanings (rule, column_name, problem, rule_applied) as (
+with meanings (rule_code, column_name, problem, rule_applied) as (
     values
     {%- for reason, problem in meanings.items() %}
-        ('{{ reason }}', '{{ columns[reason] }}', {{ shopseg_sql_string(problem) }}, 'not counted')
-        {{- "," if not loop.last }}
+        (
+            '{{ reason }}',
+            '{{ columns[reason] }}',
+            {{ shopseg_sql_string(problem) }},
+            'not counted'
+        ){{ "," if not loop.last }}
     {%- endfor %}
 ),
 
@@ -32,23 +36,23 @@ findings as (
     select
         'orders' as source_table,
         meanings.column_name,
-        meanings.rule,
+        meanings.rule_code,
         meanings.problem,
         meanings.rule_applied,
         'order_id' as key_column,
         validated.order_id as key_value,
         case
-            when meanings.rule = 'other_currency' then validated.currency
-            when meanings.rule = 'unknown_customer' then validated.customer_id
+            when meanings.rule_code = 'other_currency' then validated.currency
+            when meanings.rule_code = 'unknown_customer' then validated.customer_id
         end as example_value
     from {{ ref('int_orders_validated') }} as validated
-    inner join meanings on validated.rejection_reason = meanings.rule
+    inner join meanings on validated.rejection_reason = meanings.rule_code
 )
 
 select
     source_table,
     column_name,
-    rule as problem,
+    rule_code as problem,
     problem as problem_text,
     rule_applied,
     rows_affected as orders_affected,

@@ -52,7 +52,8 @@ select
     round(totals.orders_rejected::numeric / totals.orders_total, 3) as rejected_share,
     top_reason.rejection_reason as main_reason,
     examples.example_order_ids,
-    'orders.' || {{ shopseg_order_rule_column('top_reason.rejection_reason') }} || ': ' || round(100.0 * totals.orders_rejected / totals.orders_total, 1) || '% of the orders ('
+    'orders.' || {{ shopseg_order_rule_column('top_reason.rejection_reason') }} || ': '
+    || round(100.0 * totals.orders_rejected / totals.orders_total, 1) || '% of the orders ('
     || totals.orders_rejected || ' of ' || totals.orders_total || ') are rejected (above '
     || round(100 * {{ max_share }}, 1) || '%, var max_rejected_order_share), mostly by rule '
     || top_reason.rejection_reason || ' (' || top_reason.orders_with_reason || ' orders, e.g. order_id '

@@ -29,9 +29,9 @@ GHOST = "ghost-customer"
 
 
 def audit_rows(dbname: str, test: str) -> dict:
-    """(source_table, column_name, rule) -> (rows_affected, example_keys, message)."""
+    """(source_table, column_name, rule_code) -> (rows_affected, example_keys, message)."""
     return {(r[0], r[1], r[2]): (r[3], r[4], r[5]) for r in query(
-        dbname, f"select source_table, column_name, rule, rows_affected, example_keys, message from {AUDIT}.{test}")}
+        dbname, f"select source_table, column_name, rule_code, rows_affected, example_keys, message from {AUDIT}.{test}")}
 
 
 # =========================================================================== hostile_db

@@ -1,8 +1,8 @@
 {#-
     shopseg_summarise_findings(findings): the rows a bad-input audit test returns, one per
-    (source_table, column_name, rule), from `findings`, a relation or CTE name with one row per
+    (source_table, column_name, rule_code), from `findings`, a relation or CTE name with one row per
     affected source row and the columns
-        source_table, column_name, rule, problem, rule_applied, key_column, key_value, example_value
+        source_table, column_name, rule_code, problem, rule_applied, key_column, key_value, example_value
     (example_value may be null). Adds rows_affected, up to five example keys (long keys cut to 40
     characters with their length) and `message`, the sentence the on-run-end hook prints:
         support_tickets.channel: 216 row(s) channel not in the contract's vocabulary -> read as
@@ -14,13 +14,13 @@
     select
         source_table,
         column_name,
-        rule,
+        rule_code,
         problem,
         rule_applied,
         count(*) as rows_affected,
         string_agg(example, ', ' order by example_number) filter (where example_number <= 5) as example_keys,
         source_table || '.' || column_name || ': ' || count(*) || ' row(s) ' || problem || ' -> ' || rule_applied
-        || ' (rule ' || rule || '; e.g. ' || min(key_column) || ' '
+        || ' (rule ' || rule_code || '; e.g. ' || min(key_column) || ' '
         || string_agg(example, ', ' order by example_number) filter (where example_number <= 5)
         || case when count(*) > 5 then ', ...' else '' end || ')' as message
     from (
@@ -33,11 +33,11 @@
             end
             || coalesce(' (' || quote_literal(left(example_value, 40)) || ')', '') as example,
             row_number() over (
-                partition by source_table, column_name, rule order by key_value nulls first
+                partition by source_table, column_name, rule_code order by key_value nulls first
             ) as example_number
         from {{ findings }}
     ) as numbered
-    group by source_table, column_name, rule, problem, rule_applied
+    group by source_table, column_name, rule_code, problem, rule_applied
 {% endmacro %}
 
 {#- The source column each order rejection rule (int_orders_validated.rejection_reason) is about. -#}

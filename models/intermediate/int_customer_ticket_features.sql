@@ -29,11 +29,11 @@ aggregated as (
         count(*) as ticket_count,
         count(*) filter (where channel <> 'other') as known_channel_tickets,
         {%- for channel in shopseg_ticket_channels() %}
-        coalesce(
-            count(*) filter (where channel = '{{ channel }}')::numeric
-            / nullif(count(*) filter (where channel <> 'other'), 0),
-            0
-        ) as share_{{ channel }},
+            coalesce(
+                count(*) filter (where channel = '{{ channel }}')::numeric
+                / nullif(count(*) filter (where channel <> 'other'), 0),
+                0
+            ) as share_{{ channel }},
         {%- endfor %}
         coalesce(avg(message_count), 0) as messages_per_ticket,
         coalesce(avg(resolution_hours), 0) as resolution_hours,

@@ -12,7 +12,9 @@
     The previous build's state is read from int_customer_features as it was before this build
     (no ref(): it is downstream of this model).
 -#}
-{%- set previous = shopseg_previous_relation('int_customer_features', 'intermediate', 'source_valid_orders_fingerprint') -%}
+{%- set previous = shopseg_previous_relation(
+    'int_customer_features', 'intermediate', 'source_valid_orders_fingerprint'
+) -%}
 {%- set previous = none if flags.FULL_REFRESH else previous -%}
 -- depends_on: {{ ref('int_customer_source_counts') }}
 

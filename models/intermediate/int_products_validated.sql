@@ -17,11 +17,11 @@ checked as (
     select
         products.*,
         case
-            when product_id is null then 'null_id'
-            when {{ shopseg_key_too_long('product_id') }} then 'id_too_long'
-            when category is null then 'no_category'
-            when list_price is null or list_price < 0 then 'no_price'
-            when list_price > {{ shopseg_bound('max_unit_price') }} then 'price_out_of_bounds'
+            when products.product_id is null then 'null_id'
+            when {{ shopseg_key_too_long('products.product_id') }} then 'id_too_long'
+            when products.category is null then 'no_category'
+            when products.list_price is null or products.list_price < 0 then 'no_price'
+            when products.list_price > {{ shopseg_bound('max_unit_price') }} then 'price_out_of_bounds'
         end as row_reason
     from products
 ),
@@ -29,13 +29,10 @@ checked as (
 ranked as (
     select
         checked.*,
-        case
-            when checked.row_reason is null
-                then row_number() over (
-                    partition by checked.product_id, checked.row_reason is null
-                    order by checked.list_price desc, checked.category asc
-                )
-        end as copy_number
+        row_number() over (
+            partition by checked.product_id, checked.row_reason is null
+            order by checked.list_price desc, checked.category asc
+        ) as copy_number
     from checked
 )
 

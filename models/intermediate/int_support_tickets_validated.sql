@@ -58,13 +58,10 @@ checked as (
 ranked as (
     select
         checked.*,
-        case
-            when checked.row_reason is null
-                then row_number() over (
-                    partition by checked.ticket_id, checked.row_reason is null
-                    order by checked.ticket_created_at asc, checked.customer_id asc
-                )
-        end as copy_number,
+        row_number() over (
+            partition by checked.ticket_id, checked.row_reason is null
+            order by checked.ticket_created_at asc, checked.customer_id asc
+        ) as copy_number,
         case
             when checked.ticket_closed_at > now() then 'open_sentinel'
             when checked.ticket_closed_at < checked.ticket_created_at then 'closed_before_created'
