@@ -459,7 +459,7 @@ def test_mostly_rejected_orders_stop_the_build(stop_db):
     # the table, the column, the rule and example keys
     assert message.startswith("orders.currency: ") and "by rule other_currency" in message and "e.g. order_id" in message
     assert message in done.stdout
-    assert "[bad input] assert_rejected_order_share_below_limit (STOPPED the build" in done.stdout
+    assert "[test findings] assert_rejected_order_share_below_limit (STOPPED the build" in done.stdout
 
 
 @pytest.mark.parametrize("schema", ['ra"w', "o'brien", ""])

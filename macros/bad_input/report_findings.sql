@@ -14,22 +14,26 @@
               if result.node.resource_type == 'test' and result.status in ('fail', 'warn')
                  and result.node.relation_name -%}
             {%- set verdict = 'STOPPED the build' if result.status == 'fail' else 'warning' -%}
-            {%- set rows = run_query('select * from ' ~ result.node.relation_name ~ ' limit ' ~ max_rows) -%}
-            {%- do log('[bad input] ' ~ result.node.name ~ ' (' ~ verdict ~ ', ' ~ result.failures
-                       ~ ' row(s), all in ' ~ result.node.relation_name ~ '):', info=true) -%}
-            {%- for row in rows -%}
-                {%- if 'message' in rows.column_names and row['message'] is not none -%}
-                    {%- do log('    ' ~ row['message'], info=true) -%}
-                {%- else -%}
-                    {%- set pairs = [] -%}
-                    {%- for name in rows.column_names -%}
-                        {%- do pairs.append(name ~ '=' ~ (row[name] | string)[:120]) -%}
-                    {%- endfor -%}
-                    {%- do log('    ' ~ pairs | join(', '), info=true) -%}
+            {%- set stored = adapter.quote(result.node.schema) ~ '.' ~ adapter.quote(result.node.alias) -%}
+            {%- set exists = run_query("select to_regclass(" ~ shopseg_sql_string(stored) ~ ") is not null") -%}
+            {%- if exists.columns[0].values()[0] -%}
+                {%- set rows = run_query('select * from ' ~ stored ~ ' limit ' ~ max_rows) -%}
+                {%- do log('[test findings] ' ~ result.node.name ~ ' (' ~ verdict ~ ', ' ~ result.failures
+                           ~ ' row(s), all in ' ~ result.node.relation_name ~ '):', info=true) -%}
+                {%- for row in rows -%}
+                    {%- if 'message' in rows.column_names and row['message'] is not none -%}
+                        {%- do log('    ' ~ row['message'], info=true) -%}
+                    {%- else -%}
+                        {%- set pairs = [] -%}
+                        {%- for name in rows.column_names -%}
+                            {%- do pairs.append(name ~ '=' ~ (row[name] | string)[:120]) -%}
+                        {%- endfor -%}
+                        {%- do log('    ' ~ pairs | join(', '), info=true) -%}
+                    {%- endif -%}
+                {%- endfor -%}
+                {%- if (result.failures or 0) > max_rows -%}
+                    {%- do log('    ... ' ~ (result.failures - max_rows) ~ ' more row(s) in ' ~ result.node.relation_name, info=true) -%}
                 {%- endif -%}
-            {%- endfor -%}
-            {%- if (result.failures or 0) > max_rows -%}
-                {%- do log('    ... ' ~ (result.failures - max_rows) ~ ' more row(s) in ' ~ result.node.relation_name, info=true) -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
