@@ -39,8 +39,10 @@ from the vocabulary (checked against ``[a-z][a-z0-9_]*``, whole string) and arch
 
 import json
 import re
+import reprlib
 
 MAX_QUESTION_CHARS = 500
+MAX_VOCABULARY_DEPTH = 8        # {"labels": {axis: [label]}} is 3 deep; json.loads recurses per level
 TIER_AXIS = "ltv_tier"
 DEFAULT_TIERS = ("vip", "high", "mid", "low")
 MIN_LABEL_WORD_CHARS = 4        # a single label word shorter than this never matches on its own
@@ -121,6 +123,56 @@ class VocabularyError(ValueError):
     pass
 
 
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxlevel, _SHORT_REPR.maxstring, _SHORT_REPR.maxother = 2, 60, 60
+
+
+def _show(value):
+    """repr() for messages, bounded in depth and length (a deeply nested value must not recurse)."""
+    return _SHORT_REPR.repr(value)
+
+
+def _text_depth(text):
+    """Deepest nesting of [ and { in JSON text (strings skipped), without recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _object_depth(value):
+    """Deepest nesting of lists / tuples / dicts in a Python value, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if depth > MAX_VOCABULARY_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def load_vocabulary(vocabulary):
     """Validate the vocabulary (JSON text, bytes or dict). Returns (labels, synonyms, tiers, options).
 
@@ -132,10 +184,17 @@ def load_vocabulary(vocabulary):
     if isinstance(vocabulary, (bytes, bytearray)):
         vocabulary = vocabulary.decode("utf-8")
     if isinstance(vocabulary, str):
+        depth = _text_depth(vocabulary)
+        if depth > MAX_VOCABULARY_DEPTH:
+            raise VocabularyError("vocabulary is nested %d levels deep (at most %d): expected "
+                                  "{\"labels\": {axis: [label, ...]}, \"synonyms\": [...]}" % (depth, MAX_VOCABULARY_DEPTH))
         try:
             vocabulary = json.loads(vocabulary)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise VocabularyError("vocabulary is not valid JSON")
+    elif _object_depth(vocabulary) > MAX_VOCABULARY_DEPTH:
+        raise VocabularyError("vocabulary is nested more than %d levels deep: expected "
+                              "{\"labels\": {axis: [label, ...]}, \"synonyms\": [...]}" % MAX_VOCABULARY_DEPTH)
     if not isinstance(vocabulary, dict):
         raise VocabularyError("vocabulary must be a JSON object")
     raw_labels = vocabulary.get("labels")
@@ -146,12 +205,12 @@ def load_vocabulary(vocabulary):
     labels = {}
     for axis, axis_labels in raw_labels.items():
         if not isinstance(axis, str) or not IDENT_RE.match(axis) or axis == TIER_AXIS:
-            raise VocabularyError("invalid axis name in vocabulary: %r" % (axis,))
+            raise VocabularyError("invalid axis name in vocabulary: %s" % _show(axis))
         if not isinstance(axis_labels, list) or not axis_labels:
             raise VocabularyError("axis %s has no labels" % axis)
         for label in axis_labels:
             if not isinstance(label, str) or not IDENT_RE.match(label):
-                raise VocabularyError("invalid label of axis %s: %r" % (axis, label))
+                raise VocabularyError("invalid label of axis %s: %s" % (axis, _show(label)))
         labels[axis] = list(dict.fromkeys(axis_labels))
     tiers = vocabulary.get("ltv_tiers")
     tiers = list(DEFAULT_TIERS) if tiers is None else tiers
@@ -162,11 +221,11 @@ def load_vocabulary(vocabulary):
         if isinstance(row, dict):
             row = (row.get("axis"), row.get("label"), row.get("phrase"))
         if not isinstance(row, (list, tuple)) or len(row) != 3:
-            raise VocabularyError("a synonym must be {axis, label, phrase}: %r" % (row,))
+            raise VocabularyError("a synonym must be {axis, label, phrase}: %s" % _show(row))
         axis, label, phrase = row
         known = tiers if axis == TIER_AXIS else labels.get(axis, ())
         if label not in known:
-            raise VocabularyError("synonym %r names an unknown label %s.%s" % (phrase, axis, label))
+            raise VocabularyError("synonym %s names an unknown label %s.%s" % (_show(phrase), _show(axis), _show(label)))
         if not isinstance(phrase, str) or not phrase_key(phrase):
             raise VocabularyError("empty synonym phrase for %s.%s" % (axis, label))
         synonyms.append((axis, label, phrase))

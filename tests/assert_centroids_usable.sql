@@ -33,10 +33,12 @@ current_version as (
 
 findings as (
     select
-        {{ "'" ~ (pinned | string) ~ "'" if pinned is not none else "'newest'" }} as centroid_version,
+        {{ shopseg_sql_string(pinned) if pinned is not none else "'newest'" }} as centroid_version,
         null as axis,
         {% if pinned is not none -%}
-            'var centroid_version = {{ pinned }} is not in segment_centroids (versions: '
+            {{ shopseg_sql_string(
+                'var centroid_version = ' ~ pinned ~ ' is not in segment_centroids (versions: '
+            ) }}
             || coalesce(available.versions, 'none') || '): unpin it or pick an existing version'
         {%- else -%}
             'segment_centroids has no version to assign with'

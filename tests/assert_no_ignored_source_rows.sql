@@ -1,135 +1,118 @@
 {{ config(severity='warn', store_failures=true, tags=['bad_input']) }}
 {#-
-    Bad input in the optional tables that the features ignore or neutralise, one row per
-    (table, problem) with the number of rows and up to five example keys (docs/bad_input.md):
-      order_lines  line of an order id that is not in orders; negative quantity or unit price (0)
-      refunds      refund of an order id that is not in orders; dated in the future (ignored);
-                   negative amount or quantity (0)
-      support_tickets  no customer / a customer not in customers / no date / dated in the future
-                   (ignored); negative message count or resolution time (0)
-    Refunds and lines of orders that exist but are rejected (cancelled, ...) are not listed:
-    they go with their order (assert_no_invalid_orders).
+    Bad input in customers, products, order lines, refunds and tickets that the features ignore or
+    read another way, one row per (table, column, rule) with the number of rows, five example keys
+    and a message naming them all (docs/bad_input.md). The rules are computed once, as reason
+    columns of the validated models (int_*_validated); this test only reads those columns and says
+    what each reason means. Lines and refunds of orders that exist but are rejected go with their
+    order (assert_no_invalid_orders).
 -#}
-with orders as (
-    select distinct order_id from {{ ref('stg_shop__orders') }}
-    where order_id is not null
+{#- (table, reason column, reason) -> (column, problem, rule applied) -#}
+{%- set meanings = {
+    ('customers', 'rejection_reason', 'null_id'): ('customer_id', 'has no id (null or blank)', 'no profile'),
+    ('customers', 'rejection_reason', 'id_too_long'): ('customer_id', 'longer than var max_key_length', 'not an id: no profile, its orders and tickets are not counted'),
+    ('customers', 'created_at_rule', 'implausible_date'): ('created_at', 'before var min_source_date or after the build clock', 'read as unknown'),
+    ('products', 'rejection_reason', 'id_too_long'): ('product_id', 'longer than var max_key_length', 'no price position'),
+    ('products', 'rejection_reason', 'price_out_of_bounds'): ('list_price', 'above var max_unit_price', 'no price position'),
+    ('order_lines', 'rejection_reason', 'id_too_long'): ('order_line_id', 'an id longer than var max_key_length', 'line ignored'),
+    ('order_lines', 'rejection_reason', 'unknown_order'): ('order_id', 'not in orders', 'line ignored'),
+    ('order_lines', 'rejection_reason', 'quantity_out_of_bounds'): ('quantity', 'above var max_line_quantity', 'line ignored'),
+    ('order_lines', 'rejection_reason', 'price_out_of_bounds'): ('unit_price', 'above var max_unit_price', 'line ignored'),
+    ('order_lines', 'value_rule', 'negative_counted_as_0'): ('quantity', 'negative quantity or unit_price', 'counted as 0'),
+    ('refunds', 'rejection_reason', 'id_too_long'): ('refund_id', 'an id longer than var max_key_length', 'refund ignored'),
+    ('refunds', 'rejection_reason', 'unknown_order'): ('order_id', 'not in orders', 'refund ignored'),
+    ('refunds', 'rejection_reason', 'future_date'): ('created_at', 'after the build clock', 'refund ignored'),
+    ('refunds', 'rejection_reason', 'implausible_date'): ('created_at', 'before var min_source_date', 'refund ignored'),
+    ('refunds', 'rejection_reason', 'amount_out_of_bounds'): ('amount', 'above var max_order_total', 'refund ignored'),
+    ('refunds', 'rejection_reason', 'quantity_out_of_bounds'): ('quantity', 'above var max_line_quantity', 'refund ignored'),
+    ('refunds', 'value_rule', 'negative_counted_as_0'): ('amount', 'negative amount or quantity', 'counted as 0'),
+    ('support_tickets', 'rejection_reason', 'id_too_long'): ('ticket_id', 'ticket_id or customer_id longer than var max_key_length', 'ticket ignored'),
+    ('support_tickets', 'rejection_reason', 'null_customer'): ('customer_id', 'missing', 'ticket ignored'),
+    ('support_tickets', 'rejection_reason', 'unknown_customer'): ('customer_id', 'not in customers', 'ticket ignored'),
+    ('support_tickets', 'rejection_reason', 'null_date'): ('created_at', 'missing or not a date', 'ticket ignored'),
+    ('support_tickets', 'rejection_reason', 'future_date'): ('created_at', 'after the build clock', 'ticket ignored'),
+    ('support_tickets', 'rejection_reason', 'implausible_date'): ('created_at', 'before var min_source_date', 'ticket ignored'),
+    ('support_tickets', 'closed_at_rule', 'open_sentinel'): ('closed_at', 'after the build clock (e.g. 9999-12-31)', 'ticket read as open'),
+    ('support_tickets', 'closed_at_rule', 'closed_before_created'): ('closed_at', 'before created_at', 'read as unknown'),
+    ('support_tickets', 'message_count_rule', 'out_of_bounds'): ('message_count', 'above var max_ticket_messages', 'read as unknown'),
+    ('support_tickets', 'message_count_rule', 'negative_counted_as_0'): ('message_count', 'negative', 'counted as 0'),
+    ('support_tickets', 'resolution_rule', 'out_of_bounds'): ('resolution_minutes', 'resolution time (or closed_at - created_at) above var max_ticket_hours', 'read as unknown'),
+    ('support_tickets', 'resolution_rule', 'negative_counted_as_0'): ('resolution_minutes', 'negative', 'counted as 0'),
+    ('support_tickets', 'first_response_rule', 'out_of_bounds'): ('first_response_minutes', 'above var max_ticket_hours', 'read as unknown'),
+    ('support_tickets', 'first_response_rule', 'negative_counted_as_0'): ('first_response_minutes', 'negative', 'counted as 0'),
+    ('support_tickets', 'channel_rule', 'mapped_to_other'): ('channel', "missing or not in the contract's vocabulary", "read as channel 'other', in no channel share"),
+    ('support_tickets', 'topic_rule', 'mapped_to_other'): ('topic', "not in the contract's vocabulary", "read as topic 'other'"),
+} %}
+{#- table -> (validated model, key column, reason columns, value shown beside the key per reason column) -#}
+{%- set sources = {
+    'customers': ('int_customers_validated', 'customer_id', ['rejection_reason', 'created_at_rule'], {}),
+    'products': ('int_products_validated', 'product_id', ['rejection_reason'], {'rejection_reason': 'list_price'}),
+    'order_lines': ('int_order_lines_validated', 'order_line_id', ['rejection_reason', 'value_rule'], {}),
+    'refunds': ('int_refunds_validated', 'refund_id', ['rejection_reason', 'value_rule'], {}),
+    'support_tickets': ('int_support_tickets_validated', 'ticket_id',
+                        ['rejection_reason', 'closed_at_rule', 'message_count_rule', 'resolution_rule',
+                         'first_response_rule', 'channel_rule', 'topic_rule'],
+                        {'channel_rule': 'source_channel', 'topic_rule': 'source_topic',
+                         'message_count_rule': 'message_count'}),
+} %}
+
+with meanings (source_table, reason_column, rule_code, column_name, problem, rule_applied) as (
+    values
+    {%- for (table_name, reason_column, reason), (column_name, problem, rule_applied) in meanings.items() %}
+        (
+            '{{ table_name }}',
+            '{{ reason_column }}',
+            '{{ reason }}',
+            '{{ column_name }}',
+            {{ shopseg_sql_string(problem) }},
+            {{ shopseg_sql_string(rule_applied) }}
+        ){{ "," if not loop.last }}
+    {%- endfor %}
 ),
 
-customers as (
-    select distinct customer_id from {{ ref('stg_shop__customers') }}
-    where customer_id is not null
-),
-
-lines as (
-    select * from {{ ref('stg_shop__order_lines') }}
-),
-
-refunds as (
-    select * from {{ ref('stg_shop__refunds') }}
-),
-
-tickets as (
-    select * from {{ ref('stg_helpdesk__support_tickets') }}
-),
+-- one unnest per validated model: (reason column, its code, the value shown) for each reason column
+reasons as ( -- noqa: disable=LT02
+    {%- for table_name, (model, key_column, reason_columns, shown) in sources.items() %}
+        {%- set names, codes, values = [], [], [] %}
+        {%- for reason_column in reason_columns %}
+            {%- do names.append(shopseg_sql_string(reason_column)) %}
+            {%- do codes.append('source_rows.' ~ reason_column) %}
+            {%- set shown_value = 'source_rows.' ~ shown[reason_column] if reason_column in shown else 'null' %}
+            {%- do values.append('cast(' ~ shown_value ~ ' as text)') %}
+        {%- endfor %}
+        select
+            '{{ table_name }}' as source_table,
+            '{{ key_column }}' as key_column,
+            source_rows.{{ key_column }} as key_value,
+            flagged.reason_column,
+            flagged.reason_code,
+            flagged.example_value
+        from {{ ref(model) }} as source_rows
+        cross join lateral unnest(
+            array[{{ names | join(', ') }}],
+            array[{{ codes | join(', ') }}],
+            array[{{ values | join(', ') }}]
+        ) as flagged (reason_column, reason_code, example_value)
+        where flagged.reason_code is not null
+        {{- "\n        union all" if not loop.last }}
+    {%- endfor %}
+), -- noqa: enable=LT02
 
 findings as (
     select
-        'order_lines' as source_table,
-        'order_id not in orders' as problem,
-        'line ignored' as rule_applied,
-        lines.order_line_id as example_key
-    from lines
-    left join orders on lines.order_id = orders.order_id
-    where lines.order_id is not null and orders.order_id is null
-    union all
-    select
-        'order_lines' as source_table,
-        'negative quantity or unit_price' as problem,
-        'counted as 0' as rule_applied,
-        order_line_id as example_key
-    from lines
-    where quantity < 0 or unit_price < 0
-    union all
-    select
-        'refunds' as source_table,
-        'order_id not in orders' as problem,
-        'refund ignored' as rule_applied,
-        refunds.refund_id as example_key
-    from refunds
-    left join orders on refunds.order_id = orders.order_id
-    where refunds.order_id is not null and orders.order_id is null
-    union all
-    select
-        'refunds' as source_table,
-        'created_at in the future' as problem,
-        'refund ignored' as rule_applied,
-        refund_id as example_key
-    from refunds
-    where refunded_at > now()
-    union all
-    select
-        'refunds' as source_table,
-        'negative amount or quantity' as problem,
-        'counted as 0' as rule_applied,
-        refund_id as example_key
-    from refunds
-    where refund_amount < 0 or refund_quantity < 0
-    union all
-    select
-        'support_tickets' as source_table,
-        'no customer_id' as problem,
-        'ticket ignored' as rule_applied,
-        ticket_id as example_key
-    from tickets
-    where customer_id is null
-    union all
-    select
-        'support_tickets' as source_table,
-        'customer_id not in customers' as problem,
-        'ticket ignored' as rule_applied,
-        tickets.ticket_id as example_key
-    from tickets
-    left join customers on tickets.customer_id = customers.customer_id
-    where tickets.customer_id is not null and customers.customer_id is null
-    union all
-    select
-        'support_tickets' as source_table,
-        'created_at missing or not a date' as problem,
-        'ticket ignored' as rule_applied,
-        ticket_id as example_key
-    from tickets
-    where ticket_created_at is null
-    union all
-    select
-        'support_tickets' as source_table,
-        'created_at in the future' as problem,
-        'ticket ignored' as rule_applied,
-        ticket_id as example_key
-    from tickets
-    where ticket_created_at > now()
-    union all
-    select
-        'support_tickets' as source_table,
-        'negative message_count or resolution_minutes' as problem,
-        'counted as 0' as rule_applied,
-        ticket_id as example_key
-    from tickets
-    where message_count < 0 or resolution_minutes < 0
-),
-
-numbered as (
-    select
-        *,
-        row_number() over (partition by source_table, problem order by example_key) as example_number
-    from findings
+        meanings.source_table,
+        meanings.column_name,
+        meanings.rule_code,
+        meanings.problem,
+        meanings.rule_applied,
+        reasons.key_column,
+        reasons.key_value,
+        reasons.example_value
+    from reasons
+    inner join meanings
+        on reasons.source_table = meanings.source_table
+            and reasons.reason_column = meanings.reason_column
+            and reasons.reason_code = meanings.rule_code
 )
 
-select
-    source_table,
-    problem,
-    rule_applied,
-    count(*) as rows_affected,
-    string_agg(coalesce(example_key, '(null)'), ', ' order by example_key) filter (where example_number <= 5)
-        as example_keys
-from numbered
-group by source_table, problem, rule_applied
+{{ shopseg_summarise_findings('findings') }}

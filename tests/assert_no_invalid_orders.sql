@@ -1,51 +1,61 @@
 {{ config(severity='warn', store_failures=true, tags=['bad_input']) }}
 {#-
     Bad input: orders that do not count as purchases for a reason other than cancellation, one
-    row per rule of int_orders_validated with the number of orders and up to five example order
-    ids (docs/bad_input.md). Warn only: the rule is applied and the build goes on;
+    row per rule of int_orders_validated (its rejection_reason column: the rules live there) with
+    the column, the number of orders, five example order ids and a message naming them
+    (docs/bad_input.md). Warn only: the rule is applied and the build goes on;
     assert_rejected_order_share_below_limit stops it when most orders are rejected.
 -#}
-with validated as (
-    select * from {{ ref('int_orders_validated') }}
-    where rejection_reason is not null and rejection_reason <> 'cancelled'
+{%- set meanings = {
+    'id_too_long': 'order_id or customer_id longer than var max_key_length',
+    'null_customer': 'missing',
+    'unknown_customer': 'not in customers',
+    'null_date': 'missing or not a date',
+    'future_date': 'after the build clock (now())',
+    'implausible_date': 'before var min_order_date',
+    'null_total': 'missing or not a number',
+    'negative_total': 'below 0',
+    'other_currency': 'not the reporting currency and without a rate in seeds/currency_rates.csv',
+    'absurd_total': 'above var max_order_total',
+} %}
+{%- set columns = shopseg_order_rule_columns() %}
+
+with meanings (rule_code, column_name, problem, rule_applied) as (
+    values
+    {%- for reason, problem in meanings.items() %}
+        (
+            '{{ reason }}',
+            '{{ columns[reason] }}',
+            {{ shopseg_sql_string(problem) }},
+            'not counted'
+        ){{ "," if not loop.last }}
+    {%- endfor %}
 ),
 
-numbered as (
+findings as (
     select
-        rejection_reason,
-        order_id,
-        currency,
-        row_number() over (partition by rejection_reason order by order_id) as example_number
-    from validated
-),
-
-grouped as (
-    select
-        rejection_reason,
-        count(*) as orders_affected,
-        string_agg(order_id, ', ' order by order_id) filter (where example_number <= 5) as example_order_ids,
-        string_agg(distinct currency, ', ') as currencies
-    from numbered
-    group by rejection_reason
+        'orders' as source_table,
+        meanings.column_name,
+        meanings.rule_code,
+        meanings.problem,
+        meanings.rule_applied,
+        'order_id' as key_column,
+        validated.order_id as key_value,
+        case
+            when meanings.rule_code = 'other_currency' then validated.currency
+            when meanings.rule_code = 'unknown_customer' then validated.customer_id
+        end as example_value
+    from {{ ref('int_orders_validated') }} as validated
+    inner join meanings on validated.rejection_reason = meanings.rule_code
 )
 
 select
-    'orders' as source_table,
-    rejection_reason as problem,
-    orders_affected,
-    example_order_ids,
-    case rejection_reason
-        when 'null_customer' then 'order has no customer_id: not counted'
-        when 'unknown_customer' then 'customer_id is not in customers: not counted'
-        when 'null_date' then 'created_at missing or not a date: not counted'
-        when 'future_date' then 'created_at after now(): not counted'
-        when 'implausible_date' then 'created_at before var min_order_date: not counted'
-        when 'null_total' then 'total missing or not a number: not counted'
-        when 'negative_total' then 'total below 0: not counted'
-        when 'other_currency'
-            then 'currency ' || currencies
-                || ' is not the reporting currency and has no rate in seeds/currency_rates.csv: not counted'
-        when 'absurd_total' then 'total above var max_order_total: not counted'
-        else 'not counted'
-    end as rule_applied
-from grouped
+    source_table,
+    column_name,
+    rule_code as problem,
+    problem as problem_text,
+    rule_applied,
+    rows_affected as orders_affected,
+    example_keys as example_order_ids,
+    message
+from ({{ shopseg_summarise_findings('findings') }}) as summarised

@@ -28,7 +28,11 @@ select
     orders.customer_id,
     orders.order_total,
     median_total.median_order_total,
-    'total is more than {{ factor }} x the median order total: kept, check it' as problem
+    'total is more than {{ factor }} x the median order total: kept, check it' as problem,
+    'orders.total: order_id ' || orders.order_id || ' (customer_id ' || orders.customer_id || ') totals '
+    || round(orders.order_total, 2) || ', more than {{ factor }} x the median '
+    || round(median_total.median_order_total::numeric, 2)
+    || ' (var order_total_outlier_factor) -> kept (a bulk order is possible): check it' as message
 from orders
 cross join median_total
 where median_total.median_order_total > 0

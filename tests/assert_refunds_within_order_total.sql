@@ -17,10 +17,10 @@ with orders as (
 refunds as (
     select
         order_id,
-        sum(greatest(refund_amount, 0)) as refunded,
+        sum(refund_amount) as refunded,
         count(*) as refund_rows
-    from {{ ref('stg_shop__refunds') }}
-    where refunded_at is null or refunded_at <= now()
+    from {{ ref('int_refunds_validated') }}
+    where rejection_reason is null
     group by order_id
 )
 
@@ -31,7 +31,10 @@ select
     orders.order_total,
     refunds.refunded * orders.currency_rate as refunded_total,
     refunds.refund_rows,
-    'refunds exceed the order total: capped at the order total (net value 0)' as rule_applied
+    'refunds exceed the order total: capped at the order total (net value 0)' as rule_applied,
+    'refunds.amount: the refunds of order_id ' || orders.order_id || ' (customer_id ' || orders.customer_id
+    || ') add up to ' || round(refunds.refunded * orders.currency_rate, 2) || ', more than its total '
+    || round(orders.order_total, 2) || ' -> capped at the order total (net value 0)' as message
 from orders
 inner join refunds on orders.order_id = refunds.order_id
 where refunds.refunded * orders.currency_rate > orders.order_total

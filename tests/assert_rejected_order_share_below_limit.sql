@@ -10,7 +10,10 @@
 {%- set max_share = var('max_rejected_order_share', 0.5) | float %}
 
 with validated as (
-    select rejection_reason from {{ ref('int_orders_validated') }}
+    select
+        order_id,
+        rejection_reason
+    from {{ ref('int_orders_validated') }}
 ),
 
 totals as (
@@ -29,6 +32,17 @@ top_reason as (
     group by rejection_reason
     order by count(*) desc, rejection_reason
     limit 1
+),
+
+examples as (
+    select string_agg(validated.order_id, ', ' order by validated.order_id) as example_order_ids
+    from (
+        select validated.order_id
+        from validated
+        inner join top_reason on validated.rejection_reason = top_reason.rejection_reason
+        order by validated.order_id
+        limit 5
+    ) as validated
 )
 
 select
@@ -37,10 +51,17 @@ select
     totals.orders_rejected,
     round(totals.orders_rejected::numeric / totals.orders_total, 3) as rejected_share,
     top_reason.rejection_reason as main_reason,
-    round(100.0 * totals.orders_rejected / totals.orders_total, 1) || '% of the orders are rejected (above '
-    || round(100 * {{ max_share }}, 1) || '%), mostly ' || top_reason.rejection_reason
-    || ': check the source mapping, var reporting_currency / seeds/currency_rates.csv and the amount format'
-    || ' (see tests/assert_no_invalid_orders), or raise var max_rejected_order_share' as message
+    examples.example_order_ids,
+    'orders.' || {{ shopseg_order_rule_column('top_reason.rejection_reason') }} || ': '
+    || round(100.0 * totals.orders_rejected / totals.orders_total, 1) || '% of the orders ('
+    || totals.orders_rejected || ' of ' || totals.orders_total || ') are rejected (above '
+    || round(100 * {{ max_share }}, 1) || '%, var max_rejected_order_share), mostly by rule '
+    || top_reason.rejection_reason || ' (' || top_reason.orders_with_reason || ' orders, e.g. order_id '
+    || examples.example_order_ids || ')'
+    || ': check the source mapping (ids exported as 42.0? the customers table?), var reporting_currency /'
+    || ' seeds/currency_rates.csv and the amount format; the build stopped before the outputs were rebuilt'
+    || ' (all rules: assert_no_invalid_orders)' as message
 from totals
 cross join top_reason
+cross join examples
 where totals.orders_total > 0 and totals.orders_rejected > totals.orders_total * {{ max_share }}

@@ -322,9 +322,9 @@ def test_dates(bad_db):
     reference = one(name, f"select reference_date from {INTER}.int_reference_date_resolved")
     assert reference <= one(name, "select current_date")
     ignored = {(r[0], r[1]): r[2] for r in query(
-        name, f"select source_table, problem, rows_affected from {AUDIT}.assert_no_ignored_source_rows")}
-    assert ignored[("support_tickets", "created_at in the future")] >= 1
-    assert ignored[("refunds", "created_at in the future")] >= 1
+        name, f"select source_table, rule_code, rows_affected from {AUDIT}.assert_no_ignored_source_rows")}
+    assert ignored[("support_tickets", "future_date")] >= 1
+    assert ignored[("refunds", "future_date")] >= 1
 
 
 def test_unknown_customers(bad_db):
@@ -332,8 +332,8 @@ def test_unknown_customers(bad_db):
     assert rejection(name, ids["order_unknown"]) == "unknown_customer"
     assert one(name, f"select count(*) from {MARTS}.customer_profiles where customer_id = '987654321'") == 0
     ignored = {(r[0], r[1]): r[2] for r in query(
-        name, f"select source_table, problem, rows_affected from {AUDIT}.assert_no_ignored_source_rows")}
-    assert ignored[("support_tickets", "customer_id not in customers")] == 1
+        name, f"select source_table, rule_code, rows_affected from {AUDIT}.assert_no_ignored_source_rows")}
+    assert ignored[("support_tickets", "unknown_customer")] == 1
     reported = {r[0]: (r[1], r[2]) for r in query(
         name, f"select problem, orders_affected, rule_applied from {AUDIT}.assert_no_invalid_orders")}
     for reason in ("null_customer", "unknown_customer", "negative_total", "absurd_total", "null_total",
@@ -349,8 +349,9 @@ def test_mixed_currencies(bad_db):
         from {INTER}.int_orders_validated where currency is not null group by 1"""))
     assert by_currency["USD"] == 0
     assert set(by_currency) > {"USD"} and all(n > 0 for c, n in by_currency.items() if c != "USD")
-    message = one(name, f"select rule_applied from {AUDIT}.assert_no_invalid_orders where problem = 'other_currency'")
-    assert "CAD" in message and "currency_rates" in message
+    message = one(name, f"select message from {AUDIT}.assert_no_invalid_orders where problem = 'other_currency'")
+    assert message.startswith("orders.currency: ") and "currency_rates" in message
+    assert any(f"('{currency}')" in message for currency in ("CAD", "EUR", "GBP")), message
     cad_customer = one(name, """select customer_id from raw.orders where currency = 'CAD' and cancelled_at is null
         group by 1 order by 1 limit 1""")
     assert profile(name, cad_customer)[0][0] == "awaiting_first_purchase"
@@ -454,6 +455,25 @@ def test_mostly_rejected_orders_stop_the_build(stop_db):
     share, reason, message = query(stop_db, f"""select rejected_share, main_reason, message
         from {AUDIT}.assert_rejected_order_share_below_limit""")[0]
     assert share > 0.9 and reason == "other_currency" and "reporting_currency" in message
+    # issue 17 case 9: the sentence itself is on the console (dbt prints only the test's name), naming
+    # the table, the column, the rule and example keys
+    assert message.startswith("orders.currency: ") and "by rule other_currency" in message and "e.g. order_id" in message
+    assert message in done.stdout
+    assert "[test findings] assert_rejected_order_share_below_limit (STOPPED the build" in done.stdout
+
+
+@pytest.mark.parametrize("schema", ['ra"w', "o'brien", ""])
+def test_schema_vars_are_checked_before_any_sql(stop_db, schema):
+    """Issue 17 case 7: a raw_schema that cannot be an identifier (a double quote dbt cannot escape,
+    an apostrophe spliced into catalog lookups, an empty name) stops with a message naming the var,
+    not a syntax error."""
+    before = outputs(stop_db)
+    done = run_dbt(stop_db, "build", "--select", "stg_shop__customers", "--vars",
+                   json.dumps({"raw_schema": schema}), check=False)
+    assert done.returncode != 0
+    assert f"var raw_schema = '{schema}' cannot be used as a schema name" in done.stdout, done.stdout[-2000:]
+    assert "syntax error" not in done.stdout
+    assert outputs(stop_db) == before
 
 
 def test_empty_sources_stop_the_build(stop_db):

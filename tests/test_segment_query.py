@@ -324,6 +324,27 @@ def test_invalid_vocabulary_is_an_error(vocabulary, message):
     assert r["ok"] is False and "invalid vocabulary" in r["error"] and message in r["error"], r
 
 
+def nested(depth, leaf="x"):
+    value = leaf
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("vocabulary", [
+    "[" * 100_000 + "]" * 100_000,                                         # JSON text, any type
+    '{"labels": {"a": ' + "[" * 5_000 + '"x"' + "]" * 5_000 + "}}",       # deep labels
+    {"labels": {"a": ["x"]}, "synonyms": [nested(5_000)]},                  # deep Python value
+    {"labels": {"a": [nested(5_000)]}},
+])
+def test_deeply_nested_vocabulary_is_a_clear_error(vocabulary):
+    """Issue 17 case 10: a deeply nested vocabulary used to raise a bare RecursionError."""
+    r = sqp.parse("weekly shoppers", vocabulary)
+    assert r["ok"] is False and "invalid vocabulary: vocabulary is nested" in r["error"], r["error"][:200]
+    with pytest.raises(ValueError, match="invalid vocabulary: vocabulary is nested"):
+        sqp.main("weekly shoppers", vocabulary)
+
+
 def test_main_returns_json_and_raises_on_request():
     text = json.dumps(VOCAB)
     out = json.loads(sqp.main(ISSUE_QUESTIONS[0], text))
@@ -666,6 +687,10 @@ def test_non_text_and_bad_vocabulary_in_sql(deployed):
     # a broken vocabulary is a deployment fault, not a bad question: it raises
     with pytest.raises(psycopg.errors.InvalidParameterValue, match="invalid vocabulary"):
         deployed.query("select analytics_udf.segment_query_parse('weekly', '[1, 2]'::jsonb)")
+    # issue 17: a deeply nested vocabulary is the same clear error, not a RecursionError
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="vocabulary is nested 3000 levels deep"):
+        deployed.query("select analytics_udf.segment_query_parse('weekly', %s::jsonb)",
+                       ("[" * 3000 + "]" * 3000,))
 
 
 def test_a_read_only_role_can_call_it(deployed):

@@ -8,10 +8,12 @@
                    overflow the features' arithmetic); '12,50', '$12', '' are unreadable
       timestamptz  an ISO-8601 date or timestamp written as text ('2024-03-01',
                    '2024-03-01 10:00:00+01', '2024-03-01T10:00:00Z') with a real calendar day, or
-                   any date / timestamp column; +-infinity is unreadable
+                   any date / timestamp column; +-infinity is unreadable. A date or timestamp
+                   without an offset is UTC (never the session's TimeZone)
       boolean      true/false, t/f, yes/no, y/n, on/off, 1/0 (any case) or a boolean column
-      text         anything; integer-valued numbers lose a trailing '.0' ('42.0' -> '42') so ids
-                   exported as floats still match
+      text         anything, trimmed of surrounding blanks (space, tab, CR, LF);
+                   the empty string is null ('' is not an id, ' C5 ' is 'C5'); integer-valued
+                   numbers lose a trailing '.0' ('42.0' -> '42') so ids exported as floats still match
     source_type is the column's type in the source (information_schema data_type).
 -#}
 
@@ -34,6 +36,20 @@
     {%- endif -%}
 {%- endmacro -%}
 
+{%- macro shopseg_blank_characters() -%}
+    E' \t\r\n'
+{%- endmacro -%}
+
+{#- A text timestamp the pattern accepted: with an offset (Z, +01, -05:30 after the date) it is
+    that instant; without one it is read as UTC, whatever the session's TimeZone. -#}
+{%- macro shopseg_text_timestamp_utc(text_expr) -%}
+    case
+        when substr({{ text_expr }}, 11) ~ '(Z|z|[-+]([01][0-9]|2[0-3])(:?[0-5][0-9])?)[[:space:]]*$'
+            then cast({{ text_expr }} as timestamptz)
+        else cast({{ text_expr }} as timestamp) at time zone 'UTC'
+    end
+{%- endmacro -%}
+
 {%- macro shopseg_numeric_pattern() -%}
     '^[[:space:]]*[-+]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][-+]?[0-9]{1,3})?[[:space:]]*$'
 {%- endmacro -%}
@@ -50,7 +66,7 @@
         {%- if family == 'numeric' -%}
             cast(trim_scale(cast({{ expr }} as numeric)) as text)
         {%- else -%}
-            cast({{ expr }} as text)
+            nullif(btrim(cast({{ expr }} as text), {{ shopseg_blank_characters() }}), '')
         {%- endif -%}
     {%- elif target == 'numeric' -%}
         {%- if family in ('numeric', 'integer') -%}
@@ -61,8 +77,11 @@
             end
         {%- endif -%}
     {%- elif target == 'timestamptz' -%}
-        {%- if family == 'timestamp' -%}
-            case when isfinite({{ expr }}) then cast({{ expr }} as timestamptz) end
+        {%- if family == 'timestamp' and 'with time zone' in (source_type | lower) -%}
+            case when isfinite({{ expr }}) then {{ expr }} end
+        {%- elif family == 'timestamp' -%}
+            {#- a timestamp without time zone (or a date) is UTC, whatever the session's TimeZone -#}
+            case when isfinite({{ expr }}) then cast({{ expr }} as timestamp) at time zone 'UTC' end
         {%- else -%}
             {#- nested CASE: make_date only ever sees a year, month and day the pattern accepted -#}
             case when {{ as_text }} ~ {{ shopseg_timestamp_pattern() }} then
@@ -72,7 +91,7 @@
                             make_date(substr(trim({{ as_text }}), 1, 4)::int, substr(trim({{ as_text }}), 6, 2)::int, 1)
                             + interval '1 month' - interval '1 day'
                         ))
-                        then cast(trim({{ as_text }}) as timestamptz)
+                        then {{ shopseg_text_timestamp_utc('trim(' ~ as_text ~ ')') }}
                 end
             end
         {%- endif -%}

@@ -16,6 +16,7 @@
 {% macro select_source_columns(source_name, table_name) %}
     {%- set contract = shopseg_source_contract()[table_name] -%}
     {%- set columns = contract.columns -%}
+    {%- if execute -%}{%- do shopseg_check_identifier_vars() -%}{%- endif -%}
     {%- set resolved = shopseg_source_select(table_name) -%}
     {%- if not execute %}
     select
@@ -83,7 +84,8 @@
         cast(null as text) as key_value,
         cast(null as text) as column_name,
         cast(null as text) as raw_value,
-        cast(null as text) as problem
+        cast(null as text) as problem,
+        cast(null as text) as message
     where false
     {%- else %}
     select
@@ -92,7 +94,10 @@
         flagged.key_value,
         unreadable.column_name,
         unreadable.raw_value,
-        unreadable.problem
+        unreadable.problem,
+        '{{ table_name }}.' || unreadable.column_name || ': ' || unreadable.problem || ' -> read as null (rule'
+        || ' unreadable_value; {{ contract.key }} ' || coalesce(left(flagged.key_value, 40), '(none)') || ', raw value '
+        || quote_literal(left(unreadable.raw_value, 40)) || ')' as message
     from (
         select
             {{ key_expr }} as key_value,

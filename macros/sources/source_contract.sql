@@ -58,3 +58,21 @@
         },
     }) }}
 {% endmacro %}
+
+{#- The contract's vocabularies of categorical ticket columns (SPEC 3): any other value is read as
+    `other` by int_support_tickets_validated and reported. -#}
+{% macro shopseg_ticket_channels() %}
+    {{ return(['email', 'chat', 'phone', 'social', 'help_center']) }}
+{% endmacro %}
+
+{% macro shopseg_ticket_topics() %}
+    {{ return(['order_status', 'shipping', 'returns', 'billing', 'product_question', 'how_to', 'technical',
+               'complaint', 'feedback']) }}
+{% endmacro %}
+
+{#- A list of text values as a SQL list: ('a', 'b'). -#}
+{% macro shopseg_sql_list(values) %}
+    {%- set quoted = [] -%}
+    {%- for value in values -%}{%- do quoted.append(shopseg_sql_string(value)) -%}{%- endfor -%}
+    {{- return('(' ~ quoted | join(', ') ~ ')') -}}
+{% endmacro %}

@@ -17,9 +17,9 @@
     orders but no lines / tickets get the documented neutral values (0 shares, 0 counts).
 -#}
 with customers as (
-    select distinct customer_id from {{ ref('stg_shop__customers') }}
+    select customer_id from {{ ref('int_customers_validated') }}
     where
-        customer_id is not null
+        rejection_reason is null
         and {{ shopseg_in_scope('customer_id', 'int_customers_changed') }}
 ),
 
@@ -138,7 +138,8 @@ fingerprinted as (
         coalesce(source_counts.order_rows, 0) as source_order_rows,
         coalesce(source_counts.cancelled_order_rows, 0) as source_cancelled_order_rows,
         coalesce(source_counts.refund_rows, 0) as source_refund_rows,
-        coalesce(source_counts.ticket_rows, 0) as source_ticket_rows
+        coalesce(source_counts.ticket_rows, 0) as source_ticket_rows,
+        source_counts.valid_orders_fingerprint as source_valid_orders_fingerprint
     from typed
     cross join context
     left join source_counts on typed.customer_id = source_counts.customer_id

@@ -7,12 +7,13 @@
     )
 }}
 {#-
-    Order-line features per customer (valid purchases only): category exploration, product
-    repurchase and price positioning. Lines of unknown products count as items but have no
+    Order-line features per customer (valid purchases only, lines that count:
+    int_order_lines_validated): category exploration, product repurchase and price positioning. Lines of unknown products count as items but have no
     category or price position. Empty when there are no order lines.
 -#}
 with lines as (
-    select * from {{ ref('stg_shop__order_lines') }}
+    select * from {{ ref('int_order_lines_validated') }}
+    where rejection_reason is null
 ),
 
 orders as (

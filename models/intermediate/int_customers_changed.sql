@@ -4,20 +4,24 @@
       context_changed    reference date, product catalog or feature catalog changed: everyone
       source_rows_changed  the customer's number of orders, cancelled orders, refunds or
                          tickets differs from the counts stored with their features (new,
-                         late-arriving, cancelled or deleted rows, whatever their timestamps)
+                         late-arriving, cancelled or deleted rows, whatever their timestamps),
+                         or their set of valid orders does (valid_orders_fingerprint: e.g. the
+                         previous owner of an order id now kept for another customer)
       new_customer       a customer id the previous build did not have
       removed_customer   a customer id that is no longer in the source (its rows are deleted)
     The previous build's state is read from int_customer_features as it was before this build
     (no ref(): it is downstream of this model).
 -#}
-{%- set previous = shopseg_previous_relation('int_customer_features', 'intermediate', 'source_ticket_rows') -%}
+{%- set previous = shopseg_previous_relation(
+    'int_customer_features', 'intermediate', 'source_valid_orders_fingerprint'
+) -%}
 {%- set previous = none if flags.FULL_REFRESH else previous -%}
 -- depends_on: {{ ref('int_customer_source_counts') }}
 
 with customers as (
-    select distinct customer_id
-    from {{ ref('stg_shop__customers') }}
-    where customer_id is not null
+    select customer_id
+    from {{ ref('int_customers_validated') }}
+    where rejection_reason is null
 ),
 
 context as (
@@ -32,7 +36,8 @@ previous_features as (
             0 as source_order_rows,
             0 as source_cancelled_order_rows,
             0 as source_refund_rows,
-            0 as source_ticket_rows
+            0 as source_ticket_rows,
+            null::text as source_valid_orders_fingerprint
         where false
     {%- else -%}
         select
@@ -41,7 +46,8 @@ previous_features as (
             source_order_rows,
             source_cancelled_order_rows,
             source_refund_rows,
-            source_ticket_rows
+            source_ticket_rows,
+            source_valid_orders_fingerprint
         from {{ previous }}
     {%- endif %}
 ),
@@ -76,6 +82,8 @@ source_changes as (
         <> coalesce(previous_features.source_cancelled_order_rows, 0)
         or coalesce(source_counts.refund_rows, 0) <> coalesce(previous_features.source_refund_rows, 0)
         or coalesce(source_counts.ticket_rows, 0) <> coalesce(previous_features.source_ticket_rows, 0)
+        or source_counts.valid_orders_fingerprint
+        is distinct from previous_features.source_valid_orders_fingerprint
 ),
 
 new_customers as (

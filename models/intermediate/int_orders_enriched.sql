@@ -8,8 +8,9 @@
 }}
 {#-
     One row per valid purchase (int_orders_validated with no rejection_reason), with its lines and
-    refunds aggregated. Refunds after the reference date are ignored; refunds never exceed the
-    order total (docs/bad_input.md); negative quantities and amounts count as zero.
+    refunds aggregated (the lines and refunds that count: int_order_lines_validated and
+    int_refunds_validated without a rejection_reason, negative values already 0). Refunds never
+    exceed the order total (docs/bad_input.md). order_date and the holiday season are UTC.
 -#}
 with orders as (
     select * from {{ ref('int_orders_validated') }}
@@ -19,20 +20,23 @@ with orders as (
 ),
 
 order_lines as (
-    -- incremental runs: only the lines of the re-computed customers' orders, so the aggregation
-    -- below does not group every line of the shop (the full build groups them all in one pass)
-    select * from {{ ref('stg_shop__order_lines') }}
-    where {% if is_incremental() %}order_id in (select orders.order_id from orders){% else %}true{% endif %}
+    -- valid lines only; incremental runs read only the lines of the re-computed customers' orders,
+    -- so the aggregation below does not group every line of the shop
+    select * from {{ ref('int_order_lines_validated') }}
+    where
+        rejection_reason is null
+        {% if is_incremental() %}and order_id in (select orders.order_id from orders){% endif %}
 ),
 
 refunds as (
-    select * from {{ ref('stg_shop__refunds') }}
+    select * from {{ ref('int_refunds_validated') }}
+    where rejection_reason is null
 ),
 
 line_totals as (
     select
         order_id,
-        sum(greatest(quantity, 0)) as item_count
+        sum(quantity) as item_count
     from order_lines
     group by order_id
 ),
@@ -41,11 +45,10 @@ refund_totals as (
     select
         refunds.order_id,
         -- refunds are in the order's currency: convert with the order's rate
-        sum(greatest(refunds.refund_amount, 0)) * max(orders.currency_rate) as refund_amount,
-        sum(greatest(coalesce(refunds.refund_quantity, 0), 0)) as refund_quantity
+        sum(refunds.refund_amount) * max(orders.currency_rate) as refund_amount,
+        sum(refunds.refund_quantity) as refund_quantity
     from refunds
     inner join orders on refunds.order_id = orders.order_id
-    where refunds.refunded_at is null or refunds.refunded_at <= now()
     group by refunds.order_id
 ),
 
@@ -54,7 +57,7 @@ enriched as (
         orders.order_id,
         orders.customer_id,
         orders.ordered_at,
-        orders.ordered_at::date as order_date,
+        (orders.ordered_at at time zone 'UTC')::date as order_date,
         orders.order_total,
         least(coalesce(refund_totals.refund_amount, 0), orders.order_total) as refunded_amount,
         orders.order_total
@@ -72,7 +75,7 @@ enriched as (
             end
         )::double precision as discount_rate,
         orders.discount_code is not null as has_discount_code,
-        extract(month from orders.ordered_at) in (11, 12) as is_holiday_season
+        extract(month from orders.ordered_at at time zone 'UTC') in (11, 12) as is_holiday_season
     from orders
     left join line_totals on orders.order_id = line_totals.order_id
     left join refund_totals on orders.order_id = refund_totals.order_id

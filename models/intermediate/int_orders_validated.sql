@@ -1,21 +1,15 @@
-{{
-    config(
-        materialized='incremental',
-        unique_key='order_id',
-        incremental_strategy='delete+insert',
-        pre_hook="{{ shopseg_delete_scope('int_customers_changed') }}",
-    )
-}}
 {#-
     Every distinct order id with the rule that decides whether it counts as a purchase
     (docs/bad_input.md). rejection_reason is null for valid purchases, otherwise the first rule
     that rejects it:
+      id_too_long       order_id or customer_id longer than var('max_key_length') (default 255)
       null_customer     no customer_id
-      unknown_customer  customer_id not in `customers`
+      unknown_customer  customer_id not a customer (int_customers_validated)
       null_date         no created_at, or one that is not a date (staging reads it as null)
       cancelled         cancelled_at is set (a normal business event, not bad input)
       future_date       created_at after the build's now()
-      implausible_date  created_at before var('min_order_date') (default 1990-01-01)
+      implausible_date  created_at before var('min_order_date') (default var min_source_date,
+                        1990-01-01, midnight UTC)
       null_total        no total, or one that is not a number
       negative_total    total < 0
       other_currency    currency is not the reporting currency and seeds/currency_rates.csv has no
@@ -28,19 +22,21 @@
     Orders without an order_id cannot be tracked and are dropped (reported by the not_null test
     on stg_shop__orders). Duplicate order ids keep one row: the earliest, then the largest total.
     Orders dated after the reference date (possible when it is pinned) count, with recency 0.
-    Incremental builds re-validate only the orders of int_customers_changed.
+    A table rebuilt in full on every build: which copy of a duplicated order id counts, and so
+    which customer owns it, depends on every copy, not only on the changed customers' rows (an
+    incremental version counted a re-used order id for two customers). The reference date and the
+    incremental scope (int_customer_source_counts) read the valid orders from here.
 -#}
 {%- set reporting_currency = var('reporting_currency', none) -%}
-{%- set min_order_date = var('min_order_date', '1990-01-01') -%}
-{%- set max_order_total = var('max_order_total', 10000000000) -%}
+{%- set max_order_total = shopseg_bound('max_order_total') -%}
 
 with orders as (
     select * from {{ ref('stg_shop__orders') }}
-    where {{ shopseg_in_scope('customer_id', 'int_customers_changed') }}
 ),
 
 customers as (
-    select distinct customer_id from {{ ref('stg_shop__customers') }}
+    select customer_id from {{ ref('int_customers_validated') }}
+    where rejection_reason is null
 ),
 
 currency_rates as (
@@ -72,7 +68,7 @@ reporting_currency as materialized (
     -- materialized so the orders are counted once, not once per reference
     select
         {% if reporting_currency -%}
-            upper(trim('{{ reporting_currency | replace("'", "''") }}'))
+            upper(trim({{ shopseg_sql_string(reporting_currency) }}))
         {%- else -%}
             (
                 select ranked_currencies.currency
@@ -116,12 +112,14 @@ validated as (
         converted.order_total * converted.currency_rate as order_total,
         converted.discount_code,
         case
+            when {{ shopseg_key_too_long('converted.order_id') }}
+                or {{ shopseg_key_too_long('converted.customer_id') }} then 'id_too_long'
             when converted.customer_id is null then 'null_customer'
             when customers.customer_id is null then 'unknown_customer'
             when converted.ordered_at is null then 'null_date'
             when converted.cancelled_at is not null then 'cancelled'
             when converted.ordered_at > now() then 'future_date'
-            when converted.ordered_at < cast('{{ min_order_date }}' as timestamptz) then 'implausible_date'
+            when converted.ordered_at < {{ shopseg_min_date('orders') }} then 'implausible_date'
             when converted.order_total is null then 'null_total'
             when converted.order_total < 0 then 'negative_total'
             when converted.currency_rate is null then 'other_currency'

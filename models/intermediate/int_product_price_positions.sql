@@ -1,21 +1,12 @@
 {#-
     Where each product's list price sits within its category: the percentile (0..1, percent_rank)
-    and whether it is above the category's median list price. Products without a category or a
-    price get no position (value_sophistication then has less signal).
+    and whether it is above the category's median list price, from the product rows that position
+    their product (int_products_validated: one per id; without a category, a usable price or a
+    plausible id a product gets no position, and value_sophistication has less signal).
 -#}
-with products as (
-    select * from {{ ref('stg_shop__products') }}
-),
-
-deduplicated as (
-    select distinct on (product_id) *
-    from products
-    where
-        product_id is not null
-        and category is not null
-        and list_price is not null
-        and list_price >= 0
-    order by product_id asc, list_price desc
+with deduplicated as (
+    select * from {{ ref('int_products_validated') }}
+    where rejection_reason is null
 ),
 
 category_medians as (
