@@ -126,7 +126,7 @@ def test_failed_assignment_leaves_previous_outputs(rel_db):
     relation = f"{INTER}.int_customer_assignments_wide"
     inject_insert_failure(rel_db, relation)
     try:
-        done = run_dbt(rel_db, "build", "--vars", "{rediscover: true, sample_seed: 101, sample_quota_mid: 300}", check=False)
+        done = run_dbt(rel_db, "build", "--vars", "{rediscover: true, sample_seed: 101, sample_quota_mid: 100}", check=False)
     finally:
         remove_insert_failure(rel_db, relation)
     assert done.returncode != 0
@@ -150,7 +150,7 @@ def test_failed_profile_write_is_all_or_nothing(rel_db):
     relation = f"{MARTS}.customer_profiles"
     inject_insert_failure(rel_db, relation)
     try:
-        done = run_dbt(rel_db, "build", "--vars", "{rediscover: true, sample_seed: 102, sample_quota_mid: 300}", check=False)
+        done = run_dbt(rel_db, "build", "--vars", "{rediscover: true, sample_seed: 102, sample_quota_mid: 100}", check=False)
     finally:
         remove_insert_failure(rel_db, relation)
     assert done.returncode != 0 and "injected failure while writing" in done.stdout
@@ -213,7 +213,7 @@ def test_readers_never_see_a_rebuild_in_progress(rel_db):
         t.start()
     try:
         time.sleep(0.3)
-        run_dbt(rel_db, "build", "--full-refresh", "--vars", "{rediscover: true, sample_seed: 103, sample_quota_mid: 300}")
+        run_dbt(rel_db, "build", "--full-refresh", "--vars", "{rediscover: true, sample_seed: 103, sample_quota_mid: 100}")
         time.sleep(0.3)
     finally:
         stop.set()

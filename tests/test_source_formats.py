@@ -119,7 +119,7 @@ def test_zendesk_requester_link(fivetran_shop):
                       and lower(email) in (select lower(email) from raw.customers)""") > 0
     # the loss is reported, not silent
     assert query(db, f"""select rows_affected from {AUDIT}.assert_no_ignored_source_rows
-                         where source_table = 'support_tickets' and problem = 'no customer_id'""") == \
+                         where source_table = 'support_tickets' and rule_code = 'null_customer'""") == \
         [(one(db, f"select count(*) from ({unlinkable}) as u"),)]
 
 
