@@ -19,12 +19,14 @@ tickets as (
     select * from {{ ref('stg_helpdesk__support_tickets') }}
 ),
 
-lines_with_products as (
-    select
-        products.category,
-        products.list_price
-    from order_lines
-    inner join products on order_lines.product_id = products.product_id
+categorised_products as (
+    select product_id from products
+    where category is not null
+),
+
+priced_products as (
+    select product_id from products
+    where list_price > 0
 ),
 
 signals as (
@@ -37,16 +39,17 @@ signals as (
         'product_categories' as signal_name,
         'order lines of products with a category (order_lines, products.category)' as needs,
         exists(
-            select 1 from lines_with_products
-            where category is not null
+            -- a hashed subplan over the (small) products: the scan of the lines stops at the first hit
+            select 1 from order_lines
+            where product_id in (select categorised_products.product_id from categorised_products)
         ) as is_present
     union all
     select
         'list_prices' as signal_name,
         'order lines of products with a list price (order_lines, products.list_price)' as needs,
         exists(
-            select 1 from lines_with_products
-            where list_price > 0
+            select 1 from order_lines
+            where product_id in (select priced_products.product_id from priced_products)
         ) as is_present
     union all
     select
