@@ -75,19 +75,26 @@ def rediscover(dsn: str, seed: int, reference_date: str) -> None:
         raise SystemExit(f"rediscovery with seed {seed} failed:\n{done.stdout[-4000:]}")
 
 
-def load_versions(con, schema: str, seeds: list[int]) -> dict[int, dict]:
-    """{seed: {axis: centroid parameters}} of the newest version discovered with each seed (a
-    rediscovery that reproduces the newest version exactly appends nothing: that version it is)."""
+def newest_version(dsn: str, schema: str) -> int:
+    with psycopg.connect(dsn) as con:
+        (version,), = con.execute(f"select max(centroid_version) from {schema}_marts.segment_centroids").fetchall()
+    return version
+
+
+def load_versions(con, schema: str, by_seed: dict[int, int]) -> dict[int, dict]:
+    """{seed: {axis: centroid parameters}} of the version each seed's rediscovery left newest (a
+    rediscovery that reproduces the newest version exactly appends nothing: that version it is;
+    on a small shop every LTV tier is sampled whole, so every seed gives the same sample)."""
     rows = con.execute(f"""
-        select random_seed, axis, min(axis_status), max(k), min(random_seed),
-               array_agg(label order by cluster_index), array_agg(center order by cluster_index),
-               array_agg(center_original order by cluster_index),
+        select centroid_version, axis, min(axis_status), max(k), min(random_seed),
+               array_agg(label order by cluster_index),
+               -- an insufficient_data axis has one row with null centers (no arrays to stack)
+               array_agg(center order by cluster_index) filter (where center is not null),
+               array_agg(center_original order by cluster_index) filter (where center_original is not null),
                min(feature_names), min(feature_transforms), min(feature_mean), min(feature_std), min(feature_weights)
         from {schema}_marts.segment_centroids
-        where centroid_version in (
-            select max(centroid_version) from {schema}_marts.segment_centroids
-            where random_seed = any(%s) group by random_seed)
-        group by random_seed, axis""", (seeds,)).fetchall()
+        where centroid_version = any(%s)
+        group by centroid_version, axis""", (list(by_seed.values()),)).fetchall()
     out: dict[int, dict] = {}
     for (version, axis, status, k, seed, labels, centers, originals, names, transforms, mean, std,
          weights) in rows:
@@ -148,16 +155,18 @@ def measure(dsn: str, schema: str, truth_schema: str, seeds: list[int]) -> dict:
         with psycopg.connect(scratch_dsn) as con:
             (reference,), = con.execute(f"select reference_date::text from "
                                         f"{schema}_intermediate.int_reference_date_resolved").fetchall()
+        by_seed = {}
         for seed in seeds:
             rediscover(scratch_dsn, seed, reference)
+            by_seed[seed] = newest_version(scratch_dsn, schema)
         with psycopg.connect(scratch_dsn) as con:
-            versions = load_versions(con, schema, seeds)
+            versions = load_versions(con, schema, by_seed)
             catalog = load_catalog(con, schema)
             truth_rows = con.execute(f"select customer_id::text, axis, planted_label from {truth_schema}.customer_classes")
             truth: dict[str, dict[str, str]] = {}
             for customer_id, axis, label in truth_rows:
                 truth.setdefault(axis, {})[customer_id] = label
-            ordered = [versions[seed] for seed in seeds]
+            ordered = [versions[by_seed[seed]] for seed in seeds]
             figures: dict[str, dict] = {}
             for axis in sorted(catalog):
                 base = ordered[0][axis]
