@@ -35,8 +35,9 @@ centroid_values as (
         centroid_value.value
     from centroids
     inner join current_version on centroids.centroid_version = current_version.centroid_version
-    cross join lateral unnest(centroids.feature_names, centroids.center_original)
-        as centroid_value (feature, value)
+    cross join
+        lateral unnest(centroids.feature_names, centroids.center_original)
+            as centroid_value (feature, value)
     where centroids.axis_status = 'segmented'
 ),
 
@@ -70,9 +71,9 @@ undefined_labels as (
         'label has no definition in segment_label_definitions' as problem
     from labels
     where not exists (
-        select 1 from definitions
-        where definitions.axis = labels.axis and definitions.label = labels.label
-    )
+            select 1 from definitions
+            where definitions.axis = labels.axis and definitions.label = labels.label
+        )
 ),
 
 stray_conditions as (
