@@ -44,56 +44,9 @@
     {{ columns | join(',\n') }}
 {%- endmacro %}
 
-{#-
-    The select-list columns {axis}_z_1 .. {axis}_z_n: the standardized features of one axis
-    (its catalog rows), z_i = (transform(x_i) - mean_i) / std_i, from feature row `f` and the
-    parameter row `p`.
--#}
-{% macro shopseg_standardized_columns(axis, feature_rows) -%}
-    {%- set columns = [] -%}
-    {%- for row in feature_rows -%}
-        {%- do columns.append('(' ~ shopseg_transform('f.' ~ row['feature'], row['transform']) ~ ' - p.'
-            ~ axis ~ '_mean_' ~ loop.index ~ ') / p.' ~ axis ~ '_std_' ~ loop.index
-            ~ ' as ' ~ axis ~ '_z_' ~ loop.index) -%}
-    {%- endfor -%}
-    {{ columns | join(',\n') }}
-{%- endmacro %}
-
-{#-
-    The select-list columns {axis}_d_1 .. {axis}_d_{k_max}: squared distances of an axis with n
-    features to each cluster slot j, from standardized row `s` and parameter row `p`; null when
-    j > k or the axis is not segmented.
--#}
-{% macro shopseg_squared_distance_columns(axis, n_features, k_max) -%}
-    {%- set columns = [] -%}
-    {%- for j in range(1, k_max + 1) -%}
-        {%- set terms = [] -%}
-        {%- for i in range(1, n_features + 1) -%}
-            {%- set diff = '(s.%s_z_%d - p.%s_center_%d_%d)' % (axis, i, axis, j, i) -%}
-            {%- do terms.append('p.%s_weight_%d * (%s * %s)' % (axis, i, diff, diff)) -%}
-        {%- endfor -%}
-        {%- do columns.append("case when p.%s_status = 'segmented' and p.%s_k >= %d then %s end as %s_d_%d"
-            % (axis, axis, j, terms | join(' + '), axis, j)) -%}
-    {%- endfor -%}
-    {{ columns | join(',\n') }}
-{%- endmacro %}
-
-{#-
-    `template` once per axis, with every '{axis}' replaced by the axis name, joined by `separator`:
-    the per-axis columns of the wide assignment (one row per customer, the axes side by side).
--#}
-{% macro shopseg_for_axes(axes, template, separator=',\n') -%}
-    {%- set parts = [] -%}
-    {%- for axis in axes -%}{%- do parts.append(template | replace('{axis}', axis)) -%}{%- endfor -%}
-    {{ parts | join(separator) }}
-{%- endmacro %}
-
-{#-
-    The k_max slot columns prefix_1 .. prefix_{k_max}, each put into template ('{}' = the column),
-    joined by separator: shopseg_slots('d', 3) = 'd_1, d_2, d_3'.
--#}
-{% macro shopseg_slots(prefix, k_max, template='{}', separator=', ') -%}
-    {%- for j in range(1, k_max + 1) %}{{ template | replace('{}', prefix ~ '_' ~ j) }}{{ separator if not loop.last }}{% endfor -%}
+{#- The slot columns prefix_1, ..., prefix_{k_max}: shopseg_slot_columns('a_d', 3) = 'a_d_1, a_d_2, a_d_3'. -#}
+{% macro shopseg_slot_columns(prefix, k_max) -%}
+    {%- for j in range(1, k_max + 1) %}{{ prefix }}_{{ j }}{{ ', ' if not loop.last }}{% endfor -%}
 {%- endmacro %}
 
 {#-

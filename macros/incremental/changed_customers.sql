@@ -8,13 +8,15 @@
     rows, so customers who lost their data disappear too.
 -#}
 
-{#- The relation another model wrote in the PREVIOUS build, looked up without ref() (it is
-    downstream of the caller). None when it does not exist yet or lacks `required_column`. -#}
-{% macro shopseg_previous_relation(model_name, layer, required_column) %}
+{#- A table as the PREVIOUS build left it: source(source_name, table_name) of
+    models/_previous_build__sources.yml (declared as a source, so dbt docs show the dependency;
+    a ref() would be a cycle, as the table is downstream of the caller). None when it does not
+    exist yet or lacks `required_column` (a table from an older layout). -#}
+{% macro shopseg_previous_relation(source_name, table_name, required_column) %}
+    {%- set declared = source(source_name, table_name) -%}
     {%- if not execute -%}{{ return(none) }}{%- endif -%}
-    {%- set schema = generate_schema_name(layer, model) -%}
-    {%- set relation = adapter.get_relation(database=target.database, schema=schema, identifier=model_name) -%}
-    {#- a relation from an older layout without the state column counts as absent -#}
+    {%- set relation = adapter.get_relation(
+        database=declared.database, schema=declared.schema, identifier=declared.identifier) -%}
     {%- if relation is not none and required_column not in (adapter.get_columns_in_relation(relation) | map(attribute='name') | list) -%}
         {{ return(none) }}
     {%- endif -%}

@@ -24,12 +24,22 @@
 {%- set dominant_segments -%}
     jsonb_object(
         {{ axis_names }},
-        array[{{ shopseg_for_axes(axes, 'k.{axis}_labels[assignments.{axis}_dominant_index]', ', ') }}]
+        array[
+            {%- for axis in axes %}
+            k.{{ axis }}_labels[assignments.{{ axis }}_dominant_index]{{ ',' if not loop.last }}
+            {%- endfor %}
+        ]
     )
 {%- endset %}
 {%- set fuzzy_memberships -%}
-    {%- set axis_object = shopseg_membership_text('{axis}', 'k', 'assignments.{axis}_memberships', k_max) %}
-    concat('{', {{ shopseg_for_axes(axes, axis_object, ", ', ', ") }}, '}')::jsonb
+    concat(
+        '{',
+        {%- for axis in axes %}
+        {{ shopseg_membership_text(axis, 'k', 'assignments.' ~ axis ~ '_memberships', k_max) }},
+        {%- if not loop.last %} ', ',{% endif %}
+        {%- endfor %}
+        '}'
+    )::jsonb
 {%- endset %}
 
 with features as (
@@ -67,7 +77,9 @@ axis_labels as (
     -- one row: the labels of every axis (the centroid version the assignment just used), and the
     -- axes missing from it (their keys are left out of the JSON, so the axis tests name them)
     select
-        {{ shopseg_for_axes(axes, "(select labels from centroids where axis = '{axis}') as {axis}_labels") }},
+        {%- for axis in axes %}
+        (select labels from centroids where axis = '{{ axis }}') as {{ axis }}_labels,
+        {%- endfor %}
         array(
             select unnest({{ axis_names }})
             except
@@ -77,7 +89,9 @@ axis_labels as (
 
 membership_keys as (
     select
-        {{ shopseg_for_axes(axes, shopseg_membership_keys('{axis}', '{axis}_labels', k_max)) }},
+        {%- for axis in axes %}
+        {{ shopseg_membership_keys(axis, axis ~ '_labels', k_max) }},
+        {%- endfor %}
         *
     from axis_labels
     -- one row, evaluated once (not inlined into the per-customer expressions)
@@ -85,11 +99,9 @@ membership_keys as (
 ),
 
 segments as (
-    -- the JSON of each assigned customer, from its one wide row: jsonb_object(keys, values), and
-    -- the memberships written as JSON text and cast to jsonb once, are the cheapest ways to the
-    -- same jsonb (docs/decisions.md §19). Axes missing from the centroids are removed only when
-    -- there are any (jsonb - text[] rewrites the value even for an empty array: 0.3 s at seed
-    -- scale, psql timing on the benchmark database).
+    -- the JSON of each assigned customer, from its one wide row (jsonb_object(keys, values) and
+    -- the memberships written as JSON text and cast to jsonb once: docs/benchmarks.md). Axes
+    -- missing from the centroids are removed only when there are any.
     select
         assignments.customer_id,
         assignments.centroid_version,

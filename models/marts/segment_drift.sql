@@ -23,15 +23,6 @@
 {%- set axes = shopseg_catalog_axes() -%}
 {%- set k_max = shopseg_max_clusters() -%}
 {%- set thresholds = shopseg_drift_thresholds() -%}
-{#- per axis: the tier-weighted customers whose dominant cluster is slot j, j = 1..k_max #}
-{%- set slot_weights = [] -%}
-{%- for j in range(1, k_max + 1) -%}
-    {%- do slot_weights.append('coalesce(sum(tier_weights.weight) filter (where assignments.{axis}_dominant_index = '
-        ~ j ~ '), 0)') -%}
-{%- endfor -%}
-{%- set counts_column = 'array[' ~ (slot_weights | join(', ')) ~ '] as {axis}_counts' -%}
-{%- set counts_row = "select '{axis}' as axis, {axis}_counts as counts from weighted_counts" -%}
-
 with measured as (
     select * from {{ ref('int_segment_drift_measured') }}
 ),
@@ -99,7 +90,15 @@ tier_weights as (
 
 weighted_counts as (
     select
-        {{ shopseg_for_axes(axes, counts_column) }},  -- noqa: LT05
+        -- per axis: the tier-weighted customers whose dominant cluster is slot j, j = 1..k_max
+        {%- for axis in axes %}
+        array[
+            {%- for j in range(1, k_max + 1) %}
+            coalesce(sum(tier_weights.weight) filter (where assignments.{{ axis }}_dominant_index = {{ j }}), 0)
+            {{- ',' if not loop.last }}
+            {%- endfor %}
+        ] as {{ axis }}_counts,
+        {%- endfor %}
         max(assignments.centroid_version) as centroid_version
     from assignments
     inner join tiers on assignments.customer_id = tiers.customer_id
@@ -108,7 +107,13 @@ weighted_counts as (
 ),
 
 current_counts as (
-    {{ shopseg_for_axes(axes, counts_row, '\nunion all\n') }}
+    {%- for axis in axes %}
+        select
+            '{{ axis }}' as axis,
+            {{ axis }}_counts as counts
+        from weighted_counts
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 share_pairs as (

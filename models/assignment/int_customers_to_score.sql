@@ -2,9 +2,9 @@
     Customers whose profile must be (re-)written in this build: those whose scoring fingerprint
     (features, LTV tier, centroid version) differs from the one stored with their profile, plus
     customers that appeared or disappeared. On the first build or --full-refresh: everyone.
-    The previous profiles are read as they were before this build (no ref(): downstream).
+    The previous profiles are read as they were before this build (source previous_build_marts: a ref() would be a cycle).
 -#}
-{%- set previous = shopseg_previous_relation('customer_profiles', 'marts', 'scoring_hash') -%}
+{%- set previous = shopseg_previous_relation('previous_build_marts', 'customer_profiles', 'scoring_hash') -%}
 {%- set previous = none if flags.FULL_REFRESH else previous -%}
 
 with features as (

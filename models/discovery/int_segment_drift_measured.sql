@@ -21,34 +21,12 @@
     was recorded give identity_matches = null (unknown). all_features_recomputed: this build
     re-computed every customer's features (first build, --full-refresh, or a changed reference
     date / catalog), so a rediscovery on changed data sees no features of the old data. The previous segment_centroids is read
-    without ref() (it is downstream); no version yet (or one from before issue 22) gives no rows.
+    as the source previous_build_marts (a ref() would be a cycle); no version yet (or one from before issue 22) gives no rows.
 -#}
 {%- set catalog = shopseg_catalog_features() -%}
 {%- set axes = shopseg_catalog_axes() -%}
 {%- set thresholds = shopseg_drift_thresholds() -%}
-{%- set previous = shopseg_previous_relation('segment_centroids', 'marts', 'sample_key_sketch') -%}
-{#- per axis with n features: z columns, weighted first and second moments, and one per_feature row #}
-{%- set standardized_columns = [] -%}
-{%- set moment_columns = [] -%}
-{%- set feature_rows_sql = [] -%}
-{%- for axis in axes -%}
-    {%- set feature_rows = catalog | selectattr('axis', 'equalto', axis) | list -%}
-    {%- do standardized_columns.append(shopseg_standardized_columns(axis, feature_rows)) -%}
-    {%- set means = [] -%}
-    {%- set spreads = [] -%}
-    {%- for i in range(1, (feature_rows | length) + 1) -%}
-        {%- set z = axis ~ '_z_' ~ i -%}
-        {%- set m1 = axis ~ '_m1_' ~ i -%}
-        {%- set m2 = axis ~ '_m2_' ~ i -%}
-        {%- do moment_columns.append('sum(w * ' ~ z ~ ') / nullif(sum(w), 0) as ' ~ m1) -%}
-        {%- do moment_columns.append('sum(w * (' ~ z ~ ' * ' ~ z ~ ')) / nullif(sum(w), 0) as ' ~ m2) -%}
-        {%- do means.append(m1) -%}
-        {%- do spreads.append('sqrt(greatest(' ~ m2 ~ ' - ' ~ m1 ~ ' * ' ~ m1 ~ ', 0))') -%}
-    {%- endfor -%}
-    {%- do feature_rows_sql.append("select '" ~ axis ~ "' as axis, array[" ~ (means | join(', '))
-        ~ "] as feature_mean_shift, array[" ~ (spreads | join(', ')) ~ "] as feature_spread_ratio from moments") -%}
-{%- endfor -%}
-
+{%- set previous = shopseg_previous_relation('previous_build_marts', 'segment_centroids', 'sample_key_sketch') -%}
 with identity as (
     select * from {{ ref('int_data_identity') }}
 ),
@@ -196,8 +174,13 @@ customer_weights as (
 
 standardized as (
     select
-        customer_weights.w,
-        {{ standardized_columns | join(',\n') }}  -- noqa: LT05
+        customer_weights.w
+        {%- for axis in axes %}
+            {%- for feature in catalog if feature.axis == axis %},
+        ({{ shopseg_transform('f.' ~ feature.feature, feature.transform) }} - p.{{ axis }}_mean_{{ loop.index }})
+        / p.{{ axis }}_std_{{ loop.index }} as {{ axis }}_z_{{ loop.index }}
+            {%- endfor %}
+        {%- endfor %}
     from features as f
     inner join customer_weights on f.customer_id = customer_weights.customer_id
     cross join parameters as p
@@ -206,13 +189,38 @@ standardized as (
 
 moments as materialized (
     select
-        {{ moment_columns | join(',\n') }},  -- noqa: LT05
+        -- per axis and feature: the weighted first and second moments of z
+        {%- for axis in axes %}
+            {%- for feature in catalog if feature.axis == axis %}
+        sum(w * {{ axis }}_z_{{ loop.index }}) / nullif(sum(w), 0) as {{ axis }}_m1_{{ loop.index }},
+        sum(w * ({{ axis }}_z_{{ loop.index }} * {{ axis }}_z_{{ loop.index }})) / nullif(sum(w), 0)
+        as {{ axis }}_m2_{{ loop.index }},
+            {%- endfor %}
+        {%- endfor %}
         sum(w) as total_weight
     from standardized
 ),
 
 per_feature as (
-    {{ feature_rows_sql | join('\nunion all\n') }}  -- noqa: LT05
+    -- one row per axis: the mean shift and the spread ratio of each feature, in catalog order
+    {%- for axis in axes %}
+        {%- set n_features = catalog | selectattr('axis', 'equalto', axis) | list | length %}
+        select
+            '{{ axis }}' as axis,
+            array[
+                {%- for i in range(1, n_features + 1) %}
+                {{ axis }}_m1_{{ i }}{{ ',' if not loop.last }}
+                {%- endfor %}
+            ] as feature_mean_shift,
+            array[
+                {%- for i in range(1, n_features + 1) %}
+                sqrt(greatest({{ axis }}_m2_{{ i }} - {{ axis }}_m1_{{ i }} * {{ axis }}_m1_{{ i }}, 0))
+                {{- ',' if not loop.last }}
+                {%- endfor %}
+            ] as feature_spread_ratio
+        from moments
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 axis_drift as (

@@ -10,10 +10,10 @@
       new_customer       a customer id the previous build did not have
       removed_customer   a customer id that is no longer in the source (its rows are deleted)
     The previous build's state is read from int_customer_features as it was before this build
-    (no ref(): it is downstream of this model).
+    (source previous_build_intermediate: a ref() would be a cycle).
 -#}
 {%- set previous = shopseg_previous_relation(
-    'int_customer_features', 'intermediate', 'source_valid_orders_fingerprint'
+    'previous_build_intermediate', 'int_customer_features', 'source_valid_orders_fingerprint'
 ) -%}
 {%- set previous = none if flags.FULL_REFRESH else previous -%}
 -- depends_on: {{ ref('int_customer_source_counts') }}
