@@ -54,13 +54,15 @@ parameters as (
 -- z_i = (transform(x_i) - mean_i) / std_i, per axis and feature (features in catalog order)
 standardized as (
     select
-        f.customer_id
         {%- for axis in axes %}
-            {%- for feature in catalog if feature.axis == axis %},
-        ({{ shopseg_transform('f.' ~ feature.feature, feature.transform) }} - p.{{ axis }}_mean_{{ loop.index }})
-        / p.{{ axis }}_std_{{ loop.index }} as {{ axis }}_z_{{ loop.index }}
+            {%- for feature in catalog if feature.axis == axis %}
+                (
+                    {{ shopseg_transform('f.' ~ feature.feature, feature.transform) }}
+                    - p.{{ axis }}_mean_{{ loop.index }}
+                ) / p.{{ axis }}_std_{{ loop.index }} as {{ axis }}_z_{{ loop.index }},
             {%- endfor %}
         {%- endfor %}
+        f.customer_id
     from features as f
     cross join parameters as p
     offset 0  -- noqa: AM09
@@ -69,24 +71,25 @@ standardized as (
 -- d_j = sum_i weight_i * (z_i - center_j_i)^2 for each cluster slot j (null beyond the axis' k)
 distances as (
     select
-        s.customer_id,
-        p.centroid_version
         {%- for axis in axes %}
-            {%- set n_features = catalog | selectattr('axis', 'equalto', axis) | list | length %},
-        p.{{ axis }}_status,
-        p.{{ axis }}_k
-            {%- for j in range(1, k_max + 1) %},
-        case
-            when p.{{ axis }}_status = 'segmented' and p.{{ axis }}_k >= {{ j }} then
-                {%- for i in range(1, n_features + 1) %}
-                {{ '+ ' if not loop.first }}p.{{ axis }}_weight_{{ i }} * (
-                    (s.{{ axis }}_z_{{ i }} - p.{{ axis }}_center_{{ j }}_{{ i }})
-                    * (s.{{ axis }}_z_{{ i }} - p.{{ axis }}_center_{{ j }}_{{ i }})
-                )
-                {%- endfor %}
-        end as {{ axis }}_d_{{ j }}
+            {%- set n_features = catalog | selectattr('axis', 'equalto', axis) | list | length %}
+            p.{{ axis }}_status,
+            p.{{ axis }}_k,
+            {%- for j in range(1, k_max + 1) %}
+                case
+                    when p.{{ axis }}_status = 'segmented' and p.{{ axis }}_k >= {{ j }}
+                        then
+                            {%- for i in range(1, n_features + 1) %}
+                                {{ '+ ' if not loop.first }}p.{{ axis }}_weight_{{ i }} * (
+                                    (s.{{ axis }}_z_{{ i }} - p.{{ axis }}_center_{{ j }}_{{ i }})
+                                    * (s.{{ axis }}_z_{{ i }} - p.{{ axis }}_center_{{ j }}_{{ i }})
+                                )
+                            {%- endfor %}
+                end as {{ axis }}_d_{{ j }},
             {%- endfor %}
         {%- endfor %}
+        s.customer_id,
+        p.centroid_version
     from standardized as s
     cross join parameters as p
     offset 0  -- noqa: AM09
@@ -94,10 +97,10 @@ distances as (
 
 nearest as (
     select
-        *
-        {%- for axis in axes %},
-        least({{ shopseg_slot_columns(axis ~ '_d', k_max) }}) as {{ axis }}_min
+        {%- for axis in axes %}
+            least({{ shopseg_slot_columns(axis ~ '_d', k_max) }}) as {{ axis }}_min,
         {%- endfor %}
+        *
     from distances
     offset 0  -- noqa: AM09
 ),
@@ -106,20 +109,21 @@ nearest as (
 -- (undefined when a distance is 0: that customer's memberships are 0/1)
 dominant as (
     select
-        *
-        {%- for axis in axes %},
-        case
-            when {{ axis }}_status = 'segmented'
-                then array_position(array[{{ shopseg_slot_columns(axis ~ '_d', k_max) }}], {{ axis }}_min)
-            when {{ axis }}_status is not null then 1
-        end as {{ axis }}_dominant_index,
-        case
-            when {{ axis }}_min > 0 then
-                {%- for j in range(1, k_max + 1) %}
-                {{ '+ ' if not loop.first }}coalesce({{ axis }}_min / {{ axis }}_d_{{ j }}, 0)
-                {%- endfor %}
-        end as {{ axis }}_ratio_sum
+        {%- for axis in axes %}
+            case
+                when {{ axis }}_status = 'segmented'
+                    then array_position(array[{{ shopseg_slot_columns(axis ~ '_d', k_max) }}], {{ axis }}_min)
+                when {{ axis }}_status is not null then 1
+            end as {{ axis }}_dominant_index,
+            case
+                when {{ axis }}_min > 0
+                    then
+                        {%- for j in range(1, k_max + 1) %}
+                            {{ '+ ' if not loop.first }}coalesce({{ axis }}_min / {{ axis }}_d_{{ j }}, 0)
+                        {%- endfor %}
+            end as {{ axis }}_ratio_sum,
         {%- endfor %}
+        *
     from nearest
     offset 0  -- noqa: AM09
 ),
@@ -127,19 +131,30 @@ dominant as (
 assigned as (
     select
         customer_id,
-        centroid_version
-        {%- for axis in axes %},
-        {{ axis }}_dominant_index,
-        case
-            when {{ axis }}_status = 'segmented'
-                then (array[{{ shopseg_slot_columns(axis ~ '_d', k_max) }}])[1:{{ axis }}_k]
-        end as {{ axis }}_squared_distances,
-        case
-            when {{ axis }}_status = 'segmented' then {{ shopseg_fuzzy_memberships(
-                axis ~ '_d', axis ~ '_min', axis ~ '_ratio_sum', axis ~ '_dominant_index', k_max, axis ~ '_k'
-            ) }}
-            when {{ axis }}_status is not null then array[1.0::double precision]
-        end as {{ axis }}_memberships
+        centroid_version,
+        {%- for axis in axes %}
+            {{ axis }}_dominant_index,
+            case
+                when {{ axis }}_status = 'segmented'
+                    then (array[{{ shopseg_slot_columns(axis ~ '_d', k_max) }}])[1:{{ axis }}_k]
+            end as {{ axis }}_squared_distances,
+            -- fuzzy c-means memberships (m = 2), u_j = (min / d_j) / ratio_sum; a zero distance
+            -- gives membership 1 to the dominant cluster (as discover_axis.fuzzy_memberships)
+            case
+                when {{ axis }}_status = 'segmented' and {{ axis }}_min = 0
+                    then (array[
+                        {%- for j in range(1, k_max + 1) %}
+                            ({{ axis }}_dominant_index = {{ j }})::int::double precision{{ ',' if not loop.last }}
+                        {%- endfor %}
+                    ])[1:{{ axis }}_k]
+                when {{ axis }}_status = 'segmented'
+                    then (array[
+                        {%- for j in range(1, k_max + 1) %}
+                            {{ axis }}_min / {{ axis }}_d_{{ j }} / {{ axis }}_ratio_sum{{ ',' if not loop.last }}
+                        {%- endfor %}
+                    ])[1:{{ axis }}_k]
+                when {{ axis }}_status is not null then array[1.0::double precision]
+            end as {{ axis }}_memberships{% if not loop.last %},{% endif %}
         {%- endfor %}
     from dominant
 )

@@ -174,13 +174,15 @@ customer_weights as (
 
 standardized as (
     select
-        customer_weights.w
         {%- for axis in axes %}
-            {%- for feature in catalog if feature.axis == axis %},
-        ({{ shopseg_transform('f.' ~ feature.feature, feature.transform) }} - p.{{ axis }}_mean_{{ loop.index }})
-        / p.{{ axis }}_std_{{ loop.index }} as {{ axis }}_z_{{ loop.index }}
+            {%- for feature in catalog if feature.axis == axis %}
+                (
+                    {{ shopseg_transform('f.' ~ feature.feature, feature.transform) }}
+                    - p.{{ axis }}_mean_{{ loop.index }}
+                ) / p.{{ axis }}_std_{{ loop.index }} as {{ axis }}_z_{{ loop.index }},
             {%- endfor %}
         {%- endfor %}
+        customer_weights.w
     from features as f
     inner join customer_weights on f.customer_id = customer_weights.customer_id
     cross join parameters as p
@@ -192,9 +194,9 @@ moments as materialized (
         -- per axis and feature: the weighted first and second moments of z
         {%- for axis in axes %}
             {%- for feature in catalog if feature.axis == axis %}
-        sum(w * {{ axis }}_z_{{ loop.index }}) / nullif(sum(w), 0) as {{ axis }}_m1_{{ loop.index }},
-        sum(w * ({{ axis }}_z_{{ loop.index }} * {{ axis }}_z_{{ loop.index }})) / nullif(sum(w), 0)
-        as {{ axis }}_m2_{{ loop.index }},
+                sum(w * {{ axis }}_z_{{ loop.index }}) / nullif(sum(w), 0) as {{ axis }}_m1_{{ loop.index }},
+                sum(w * ({{ axis }}_z_{{ loop.index }} * {{ axis }}_z_{{ loop.index }})) / nullif(sum(w), 0)
+                    as {{ axis }}_m2_{{ loop.index }},
             {%- endfor %}
         {%- endfor %}
         sum(w) as total_weight
@@ -209,13 +211,13 @@ per_feature as (
             '{{ axis }}' as axis,
             array[
                 {%- for i in range(1, n_features + 1) %}
-                {{ axis }}_m1_{{ i }}{{ ',' if not loop.last }}
+                    {{ axis }}_m1_{{ i }}{{ ',' if not loop.last }}
                 {%- endfor %}
             ] as feature_mean_shift,
             array[
                 {%- for i in range(1, n_features + 1) %}
-                sqrt(greatest({{ axis }}_m2_{{ i }} - {{ axis }}_m1_{{ i }} * {{ axis }}_m1_{{ i }}, 0))
-                {{- ',' if not loop.last }}
+                    sqrt(greatest({{ axis }}_m2_{{ i }} - {{ axis }}_m1_{{ i }} * {{ axis }}_m1_{{ i }}, 0))
+                    {{- ',' if not loop.last }}
                 {%- endfor %}
             ] as feature_spread_ratio
         from moments

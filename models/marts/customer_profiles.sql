@@ -20,28 +20,6 @@
 {%- set k_max = shopseg_max_clusters() %}
 {%- set axes = shopseg_catalog_axes() %}
 {%- set axis_names = shopseg_text_array(axes) %}
-{#- axis -> its dominant label; axis -> {label: membership} (as JSON text, one jsonb cast) #}
-{%- set dominant_segments -%}
-    jsonb_object(
-        {{ axis_names }},
-        array[
-            {%- for axis in axes %}
-            k.{{ axis }}_labels[assignments.{{ axis }}_dominant_index]{{ ',' if not loop.last }}
-            {%- endfor %}
-        ]
-    )
-{%- endset %}
-{%- set fuzzy_memberships -%}
-    concat(
-        '{',
-        {%- for axis in axes %}
-        {{ shopseg_membership_text(axis, 'k', 'assignments.' ~ axis ~ '_memberships', k_max) }},
-        {%- if not loop.last %} ', ',{% endif %}
-        {%- endfor %}
-        '}'
-    )::jsonb
-{%- endset %}
-
 with features as (
     select
         customer_id,
@@ -78,7 +56,10 @@ axis_labels as (
     -- axes missing from it (their keys are left out of the JSON, so the axis tests name them)
     select
         {%- for axis in axes %}
-        (select labels from centroids where axis = '{{ axis }}') as {{ axis }}_labels,
+            (
+                select labels from centroids
+                where axis = '{{ axis }}'
+            ) as {{ axis }}_labels,
         {%- endfor %}
         array(
             select unnest({{ axis_names }})
@@ -87,37 +68,72 @@ axis_labels as (
         ) as missing_axes
 ),
 
+-- one row: the JSON key text of each membership, '"label": ' (JSON-escaped by to_json), with
+-- ', ' before all but the first; null beyond the axis' k (computed once, not per customer)
 membership_keys as (
     select
         {%- for axis in axes %}
-        {{ shopseg_membership_keys(axis, axis ~ '_labels', k_max) }},
+            {%- for j in range(1, k_max + 1) %}
+                {{ "', ' || " if not loop.first }}to_json({{ axis }}_labels[{{ j }}])::text || ': '
+                    as {{ axis }}_key_{{ j }},
+            {%- endfor %}
         {%- endfor %}
         *
     from axis_labels
-    -- one row, evaluated once (not inlined into the per-customer expressions)
     offset 0  -- noqa: AM09
 ),
 
+-- each assigned customer's JSON from its one wide row: axis -> dominant label (jsonb_object) and
+-- axis -> {label: membership}, written as JSON text and cast to jsonb once (docs/benchmarks.md);
+-- concat() skips the null slots beyond an axis' k (one concat per axis: at most 100 arguments)
 segments as (
-    -- the JSON of each assigned customer, from its one wide row (jsonb_object(keys, values) and
-    -- the memberships written as JSON text and cast to jsonb once: docs/benchmarks.md). Axes
-    -- missing from the centroids are removed only when there are any.
     select
         assignments.customer_id,
         assignments.centroid_version,
-        case
-            when k.missing_axes = '{}' then {{ dominant_segments }}
-            else {{ dominant_segments }} - k.missing_axes
-        end as dominant_segments,
-        case
-            when k.missing_axes = '{}' then {{ fuzzy_memberships }}
-            else {{ fuzzy_memberships }} - k.missing_axes
-        end as fuzzy_memberships
+        k.missing_axes,
+        jsonb_object(
+            {{ axis_names }},
+            array[
+                {%- for axis in axes %}
+                    k.{{ axis }}_labels[assignments.{{ axis }}_dominant_index]{{ ',' if not loop.last }}
+                {%- endfor %}
+            ]
+        ) as all_dominant_segments,
+        concat(
+            '{',
+            {%- for axis in axes %}
+                concat(
+                    '"{{ axis }}": {',
+                    {%- for j in range(1, k_max + 1) %}
+                        k.{{ axis }}_key_{{ j }}, assignments.{{ axis }}_memberships[{{ j }}]::text,
+                    {%- endfor %}
+                    '}'
+                ),
+                {{- " ', '," if not loop.last }}
+            {%- endfor %}
+            '}'
+        )::jsonb as all_fuzzy_memberships
     from {{ ref('int_customer_assignments_wide') }} as assignments
     cross join membership_keys as k
     where {{ shopseg_in_scope('assignments.customer_id', 'int_customers_to_score') }}
-    -- computed once per customer (not re-evaluated at each use below)
     offset 0  -- noqa: AM09
+),
+
+-- axes missing from the centroids are left out of the JSON (only when there are any: jsonb - text[]
+-- rewrites the value even for an empty array), so the axis tests name them
+published as (
+    select
+        customer_id,
+        centroid_version,
+        case
+            when missing_axes = '{}' then all_dominant_segments
+            else all_dominant_segments - missing_axes
+        end as dominant_segments,
+        case
+            when missing_axes = '{}' then all_fuzzy_memberships
+            else all_fuzzy_memberships - missing_axes
+        end as fuzzy_memberships
+    from segments
 ),
 
 profiles as (
@@ -140,7 +156,7 @@ profiles as (
         cast('{{ run_started_at.isoformat() }}' as timestamptz) as segmented_at,
         scoring.scoring_hash
     from features
-    left join segments on features.customer_id = segments.customer_id
+    left join published as segments on features.customer_id = segments.customer_id
     left join tiers on features.customer_id = tiers.customer_id
     left join scoring on features.customer_id = scoring.customer_id
 )

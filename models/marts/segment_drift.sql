@@ -92,12 +92,12 @@ weighted_counts as (
     select
         -- per axis: the tier-weighted customers whose dominant cluster is slot j, j = 1..k_max
         {%- for axis in axes %}
-        array[
-            {%- for j in range(1, k_max + 1) %}
-            coalesce(sum(tier_weights.weight) filter (where assignments.{{ axis }}_dominant_index = {{ j }}), 0)
-            {{- ',' if not loop.last }}
-            {%- endfor %}
-        ] as {{ axis }}_counts,
+            array[
+                {%- for j in range(1, k_max + 1) %}
+                    coalesce(sum(tier_weights.weight) filter (where assignments.{{ axis }}_dominant_index = {{ j }}), 0)
+                    {{- ',' if not loop.last }}
+                {%- endfor %}
+            ] as {{ axis }}_counts,
         {%- endfor %}
         max(assignments.centroid_version) as centroid_version
     from assignments
