@@ -411,6 +411,25 @@ def test_embedded_runtime_matches_the_py_files():
         assert "{% raw %}" + path.read_text() + "{% endraw %}" in rendered
 
 
+def test_embed_refuses_what_would_break_the_macro(tmp_path, monkeypatch):
+    """A runtime file whose text would end the raw block early, or whose name is no macro name,
+    stops the generator instead of producing a broken macro file."""
+    script = PACKAGE / "scripts" / "embed_runtime.py"
+    spec = importlib.util.spec_from_file_location("embed_runtime_refusals", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "RUNTIME", tmp_path)
+    (tmp_path / "ok.py").write_text("x = 1\n")
+    assert "{% macro runtime_file_ok() -%}\n{% raw %}x = 1\n{% endraw %}" in module.render()
+    (tmp_path / "bad.py").write_text("s = '{%- endraw %}'\n")
+    with pytest.raises(SystemExit, match="endraw/endmacro"):
+        module.render()
+    (tmp_path / "bad.py").unlink()
+    (tmp_path / "Bad-Name.py").write_text("x = 1\n")
+    with pytest.raises(SystemExit, match="lower-case identifiers"):
+        module.render()
+
+
 def _looks_like_version(value) -> bool:
     return isinstance(value, str) and re.fullmatch(r"\d+\.\d+(\.\d+)?\S*", value) is not None
 
