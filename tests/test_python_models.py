@@ -9,9 +9,9 @@ target and logs into a pytest tmp dir, so concurrent runs do not collide.
 
 Server: SHOPSEG_TEST_DSN (default postgresql://postgres@127.0.0.1:55432/postgres), a role that
 may create databases and the plpython3u extension; the server's Python needs numpy and sklearn.
-dbt runs: `dbt deps`, one `dbt build` for every model but py_missing_module, then four targeted
-`dbt run`s (failing rebuild, second incremental batch, failing preflight and on_schema_change:
-fail, preflight after dropping plpython3u).
+dbt runs: `dbt deps`, one `dbt build` for every model but py_missing_module, then three targeted
+`dbt run`s (failing rebuild; second incremental batch with the failing preflight and
+on_schema_change: fail; preflight after dropping plpython3u).
 """
 from __future__ import annotations
 
@@ -315,11 +315,14 @@ def test_failing_rebuild_keeps_previous_table(project):
 
 @pytest.fixture(scope="module")
 def second_batch(project):
-    """Rows of the incremental models after the build, then after a run with batch 2."""
+    """Rows of the incremental models after the build, then after a run with batch 2. The same
+    run (one dbt call less) includes the two models that must fail: py_missing_module (preflight)
+    and py_incr_schema_fail (on_schema_change: fail); dbt still runs the others."""
     names = {"py_incr_append": "id", "py_incr_merge": '"Key Id"', "py_incr_merge2": "k1, k2",
-             "py_incr_schema": "id", "py_incr_schema_ignore": "id", "py_incr_schema_sync": "id"}
+             "py_incr_schema": "id", "py_incr_schema_ignore": "id", "py_incr_schema_sync": "id",
+             "py_incr_schema_fail": "id"}
     before = {name: project.table(name, order) for name, order in names.items()}
-    result = project.dbt("run", "--select", *names, vars={"batch": 2})
+    result = project.dbt("run", "--select", *names, "py_missing_module", vars={"batch": 2})
     after = {name: project.table(name, order) for name, order in names.items()}
     return result, before, after
 
@@ -372,20 +375,22 @@ def test_incremental_on_schema_change(project, second_batch):
     assert project.leftovers() == []
 
 
-def test_failing_checks_stop_before_writing(project):
+def test_failing_checks_stop_before_writing(project, second_batch):
     """The preflight names a module the server lacks (and its Debian package); on_schema_change:
     fail names the columns; neither leaves a table or scratch table behind."""
-    before = project.table("py_incr_schema_fail", "id")
-    assert before == [(1, "x"), (2, "y")]
-    result = project.dbt("run", "--select", "py_missing_module", "py_incr_schema_fail", vars={"batch": 2})
+    result, before, after = second_batch
     out = _output(result)
     assert result.returncode != 0, out[-4000:]
+    assert re.search(r"Done\. PASS=6 WARN=0 ERROR=2 SKIP=0", out), out[-3000:]
+    assert "Failure in model py_missing_module (models/py_missing_module.py)" in out, out[-4000:]
     assert "the database server's Python cannot import dbt_plpython_no_such_module " \
            "(Debian/Ubuntu package python3-dbt_plpython_no_such_module)" in out, out[-4000:]
     assert project.relkind("py_missing_module") is None
     assert "py_incr_schema_fail (on_schema_change: fail)" in out, out[-4000:]
     assert "new ['note'], missing ['dropped_later']" in out, out[-4000:]
-    assert project.table("py_incr_schema_fail", "id") == before
+    assert before["py_incr_schema_fail"] == [(1, "x"), (2, "y")]
+    assert after["py_incr_schema_fail"] == before["py_incr_schema_fail"]
+    assert project.columns("py_incr_schema_fail") == [("id", "bigint"), ("dropped_later", "text")]
     assert project.leftovers() == []
 
 
