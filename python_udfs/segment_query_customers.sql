@@ -1,6 +1,3 @@
-{#- python_udfs/ is also the function-paths of the fixture project tests/fixtures/pymodels, which
-    has no customer_profiles model and no seeds: this SQL UDF exists in the shopseg project only. -#}
-{{ config(enabled=(project_name == 'shopseg')) }}
 -- The customers a natural-language segment question describes (issue 11). The question is
 -- parsed once (the CTE), and only ever as a parameter: the filter is applied with jsonb / jsonpath
 -- operators whose right-hand sides are values, so no SQL is built from the question. The

@@ -1,6 +1,3 @@
-{#- python_udfs/ is also the function-paths of the fixture project tests/fixtures/pymodels, which
-    has no customer_profiles model and no seeds: this SQL UDF exists in the shopseg project only. -#}
-{{ config(enabled=(project_name == 'shopseg')) }}
 -- The vocabulary segment_query_parse understands: the label catalog (labels and their plain-words
 -- definitions, echoed back as the meaning of a parsed question) and the synonym seed.
 select jsonb_build_object(

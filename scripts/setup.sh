@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent setup of everything the project needs on a Debian/Ubuntu machine:
 #   1. system packages (PostgreSQL 15 server, PL/Python, numpy and scikit-learn for the server's Python)
-#   2. the Python virtual environment (.venv) from requirements.txt
+#   2. the Python virtual environment (.venv) from requirements.txt, and the dbt packages (dbt deps)
 #   3. a project-local PostgreSQL cluster (.pg/, its own port), started
 #   4. the demo database with plpython3u, and a dbt profile (profiles.yml) pointing at it
 # Safe to run again: every step checks before it acts. Works as root or as a normal user
@@ -39,6 +39,19 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements.txt
   "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e .
   echo "$want" > "$stamp"
+fi
+
+# ---- 2b. dbt packages (packages.yml: the in-repo dbt_plpython package) ----------------------
+# `dbt deps` links packages/dbt_plpython into dbt_packages/; redone only when packages.yml changed
+# or the link does not point at this checkout's package (a moved or copied checkout).
+deps_stamp="dbt_packages/.packages.sha"
+deps_want="$(sha256sum packages.yml | cut -d' ' -f1)"
+if [ "$(cat "$deps_stamp" 2>/dev/null)" != "$deps_want" ] \
+   || [ "$(readlink -f dbt_packages/dbt_plpython 2>/dev/null)" != "$(readlink -f packages/dbt_plpython)" ]; then
+  log "installing dbt packages (dbt deps)"
+  rm -rf dbt_packages
+  "$VENV/bin/dbt" deps --project-dir "$ROOT" --log-path "$ROOT/logs" >/dev/null
+  echo "$deps_want" > "$deps_stamp"
 fi
 
 # ---- 3. project-local PostgreSQL cluster -------------------------------------------------

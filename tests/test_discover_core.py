@@ -111,7 +111,7 @@ def test_file_is_a_valid_plpython_body():
             assert node.name not in ("features", "spec")
         else:
             assert isinstance(node, ast.Import), ast.dump(node)
-    assert "$shopseg_udf$" not in UDF_PATH.read_text()
+    assert "$dbt_plpython_udf$" not in UDF_PATH.read_text()  # the delimiter the package deploys it in
 
 
 def test_body_runs_wrapped_like_plpython():

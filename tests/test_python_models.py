@@ -1,15 +1,17 @@
-"""Python models and Python UDFs on dbt-postgres, end to end against a real server.
+"""The dbt_plpython package (packages/dbt_plpython): Python models and Python UDFs on
+dbt-postgres, end to end against a real server.
 
-The fixture project tests/fixtures/pymodels/ uses the project's real materializations
-(its macro-paths points at ../../../macros/materializations, its function-paths at
-../../../python_udfs): nothing is copied. A fresh database `pym_<random>` is created for the
-module and dropped afterwards; dbt writes its profile, target and logs into a pytest tmp dir,
-so concurrent runs do not collide.
+The package's integration project packages/dbt_plpython/integration_tests/ is a standalone
+dbt-postgres project with no shopseg code: it installs the package from ../ (`dbt deps`, run
+here first), and builds Python table / incremental models and its own Python UDF. A fresh
+database `pym_<random>` is created for the module and dropped afterwards; dbt writes its profile,
+target and logs into a pytest tmp dir, so concurrent runs do not collide.
 
 Server: SHOPSEG_TEST_DSN (default postgresql://postgres@127.0.0.1:55432/postgres), a role that
 may create databases and the plpython3u extension; the server's Python needs numpy and sklearn.
-dbt runs: one `dbt build` for every model, then three targeted `dbt run`s (failing rebuild,
-second incremental batch, preflight after dropping plpython3u).
+dbt runs: `dbt deps`, one `dbt build` for every model but py_missing_module, then three targeted
+`dbt run`s (failing rebuild; second incremental batch with the failing preflight and
+on_schema_change: fail; preflight after dropping plpython3u).
 """
 from __future__ import annotations
 
@@ -33,15 +35,16 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURE = ROOT / "tests" / "fixtures" / "pymodels"
-UDF_FILE = ROOT / "python_udfs" / "shopseg_runtime_info.py"
+PACKAGE = ROOT / "packages" / "dbt_plpython"
+FIXTURE = PACKAGE / "integration_tests"
+UDF_FILE = FIXTURE / "functions" / "plpython_runtime_info.py"
 DSN = os.environ.get("SHOPSEG_TEST_DSN", "postgresql://postgres@127.0.0.1:55432/postgres")
 SCHEMA = "pym"            # the profile's schema: models and functions land here
 RAW_SCHEMA = "pym_raw"    # the fixture's source schema ("{{ target.schema }}_raw")
 DBT_TIMEOUT = 300
 
 PROFILE = """\
-pymodels:
+dbt_plpython_integration_tests:
   target: test
   outputs:
     test:
@@ -63,7 +66,7 @@ def _dbt_executable() -> str | None:
 
 
 class DbtProject:
-    """The fixture project bound to a fresh database."""
+    """The integration project bound to a fresh database."""
 
     def __init__(self, dbname: str, tmp: Path, conninfo: dict, dbt_bin: str):
         self.dbname = dbname
@@ -83,17 +86,18 @@ class DbtProject:
             "DBT_USE_COLORS": "false",
             "DBT_PARTIAL_PARSE": "false",
         })
+        self.deps: subprocess.CompletedProcess | None = None
         self.build: subprocess.CompletedProcess | None = None
 
     def dbt(self, *args: str, vars: dict | None = None) -> subprocess.CompletedProcess:
         cmd = [self.dbt_bin, *args,
                "--project-dir", str(FIXTURE),
-               "--profiles-dir", str(self.tmp),
-               "--target-path", str(self.tmp / "target"),
                "--log-path", str(self.tmp / "logs")]
+        if args[0] != "deps":  # deps takes neither a profile nor a target path
+            cmd += ["--profiles-dir", str(self.tmp), "--target-path", str(self.tmp / "target")]
         if vars:
             cmd += ["--vars", json.dumps(vars)]
-        # cwd = tmp: the fixture's relative macro/function paths must resolve from the project dir
+        # cwd = tmp: the project's relative paths (packages.yml's ../) must resolve from the project dir
         return subprocess.run(cmd, cwd=self.tmp, env=self.env, capture_output=True, text=True,
                               timeout=DBT_TIMEOUT)
 
@@ -163,14 +167,24 @@ def project(tmp_path_factory):
         proj.execute(sql.SQL("create schema {}").format(sql.Identifier(SCHEMA)))
         proj.execute(sql.SQL("create view {}.py_from_view as select 99 as id").format(sql.Identifier(SCHEMA)))
         proj.execute(sql.SQL("create view {}.py_incr_from_view as select 99 as id").format(sql.Identifier(SCHEMA)))
-        # every fixture model plus the one UDF (python_udfs/ may hold UDFs this test is not about)
-        proj.build = proj.dbt("build", "--select", "resource_type:model", "shopseg_runtime_info")
+        # the package, installed the way any project installs it (packages.yml: local ../)
+        proj.deps = proj.dbt("deps")
+        # every model (but the one whose preflight must fail) and the UDF
+        proj.build = proj.dbt("build", "--select", "resource_type:model", "resource_type:function",
+                              "--exclude", "py_missing_module")
         yield proj
     finally:
         if proj.conn is not None:
             proj.conn.close()
         admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname)))
         admin.close()
+
+
+def test_package_installed_by_dbt_deps(project):
+    out = _output(project.deps)
+    assert project.deps.returncode == 0, out[-4000:]
+    installed = FIXTURE / "dbt_packages" / "dbt_plpython"
+    assert installed.resolve() == PACKAGE.resolve(), out[-2000:]
 
 
 def test_build_succeeds(project):
@@ -301,10 +315,14 @@ def test_failing_rebuild_keeps_previous_table(project):
 
 @pytest.fixture(scope="module")
 def second_batch(project):
-    """Rows of the incremental models after the build, then after a run with batch 2."""
-    names = {"py_incr_append": "id", "py_incr_merge": '"Key Id"', "py_incr_merge2": "k1, k2"}
+    """Rows of the incremental models after the build, then after a run with batch 2. The same
+    run (one dbt call less) includes the two models that must fail: py_missing_module (preflight)
+    and py_incr_schema_fail (on_schema_change: fail); dbt still runs the others."""
+    names = {"py_incr_append": "id", "py_incr_merge": '"Key Id"', "py_incr_merge2": "k1, k2",
+             "py_incr_schema": "id", "py_incr_schema_ignore": "id", "py_incr_schema_sync": "id",
+             "py_incr_schema_fail": "id"}
     before = {name: project.table(name, order) for name, order in names.items()}
-    result = project.dbt("run", "--select", *names, vars={"batch": 2})
+    result = project.dbt("run", "--select", *names, "py_missing_module", vars={"batch": 2})
     after = {name: project.table(name, order) for name, order in names.items()}
     return result, before, after
 
@@ -339,19 +357,97 @@ def test_incremental_unique_key_replaces(project, second_batch):
     assert after["py_incr_merge2"] == [("a", 1, 1.0), ("a", 2, 20.0), ("b", 1, 3.0), ("b", 2, 40.0)]
 
 
+def test_incremental_on_schema_change(project, second_batch):
+    """Batch 2 returns a new column `note` and no longer returns `dropped_later`."""
+    result, before, after = second_batch
+    _assert_incremental_ok(result, "py_incr_schema", "py_incr_schema_ignore", "py_incr_schema_sync")
+    for name in ("py_incr_schema", "py_incr_schema_ignore", "py_incr_schema_sync"):
+        assert before[name] == [(1, "x"), (2, "y")], name
+    # append_new_columns: the new column is added (NULL for the rows already there), none dropped
+    assert project.columns("py_incr_schema") == [("id", "bigint"), ("dropped_later", "text"), ("note", "text")]
+    assert after["py_incr_schema"] == [(1, "x", None), (2, "y", None), (3, None, "new in batch 2")]
+    # ignore (dbt's default): the target keeps its columns, the new one is not written
+    assert project.columns("py_incr_schema_ignore") == [("id", "bigint"), ("dropped_later", "text")]
+    assert after["py_incr_schema_ignore"] == [(1, "x"), (2, "y"), (3, None)]
+    # sync_all_columns: added and dropped
+    assert project.columns("py_incr_schema_sync") == [("id", "bigint"), ("note", "text")]
+    assert after["py_incr_schema_sync"] == [(1, None), (2, None), (3, "new in batch 2")]
+    assert project.leftovers() == []
+
+
+def test_failing_checks_stop_before_writing(project, second_batch):
+    """The preflight names a module the server lacks (and its Debian package); on_schema_change:
+    fail names the columns; neither leaves a table or scratch table behind."""
+    result, before, after = second_batch
+    out = _output(result)
+    assert result.returncode != 0, out[-4000:]
+    assert re.search(r"Done\. PASS=6 WARN=0 ERROR=2 SKIP=0", out), out[-3000:]
+    assert "Failure in model py_missing_module (models/py_missing_module.py)" in out, out[-4000:]
+    assert "the database server's Python cannot import dbt_plpython_no_such_module " \
+           "(Debian/Ubuntu package python3-dbt_plpython_no_such_module)" in out, out[-4000:]
+    assert project.relkind("py_missing_module") is None
+    assert "py_incr_schema_fail (on_schema_change: fail)" in out, out[-4000:]
+    assert "new ['note'], missing ['dropped_later']" in out, out[-4000:]
+    assert before["py_incr_schema_fail"] == [(1, "x"), (2, "y")]
+    assert after["py_incr_schema_fail"] == before["py_incr_schema_fail"]
+    assert project.columns("py_incr_schema_fail") == [("id", "bigint"), ("dropped_later", "text")]
+    assert project.leftovers() == []
+
+
+def test_model_imports_udf_file_as_module(project):
+    """config udf_modules: the model runs the UDF file's code (the one deployed as the function)."""
+    info = dict(project.table("py_udf_module", "key"))
+    deployed = project.query(sql.SQL("select {}.plpython_runtime_info()").format(sql.Identifier(SCHEMA)))[0][0]
+    assert info == deployed
+    assert set(info) == {"python", "numpy", "scikit_learn"}
+
+
+def test_embedded_runtime_matches_the_py_files():
+    """macros/runtime_sources.sql is generated from runtime/*.py and committed: it must be current."""
+    script = PACKAGE / "scripts" / "embed_runtime.py"
+    result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    spec = importlib.util.spec_from_file_location("embed_runtime_under_test", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rendered = module.render()
+    for path in sorted((PACKAGE / "runtime").glob("*.py")):
+        assert f"{{% macro runtime_file_{path.stem}() -%}}" in rendered
+        assert "{% raw %}" + path.read_text() + "{% endraw %}" in rendered
+
+
+def test_embed_refuses_what_would_break_the_macro(tmp_path, monkeypatch):
+    """A runtime file whose text would end the raw block early, or whose name is no macro name,
+    stops the generator instead of producing a broken macro file."""
+    script = PACKAGE / "scripts" / "embed_runtime.py"
+    spec = importlib.util.spec_from_file_location("embed_runtime_refusals", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "RUNTIME", tmp_path)
+    (tmp_path / "ok.py").write_text("x = 1\n")
+    assert "{% macro runtime_file_ok() -%}\n{% raw %}x = 1\n{% endraw %}" in module.render()
+    (tmp_path / "bad.py").write_text("s = '{%- endraw %}'\n")
+    with pytest.raises(SystemExit, match="endraw/endmacro"):
+        module.render()
+    (tmp_path / "bad.py").unlink()
+    (tmp_path / "Bad-Name.py").write_text("x = 1\n")
+    with pytest.raises(SystemExit, match="lower-case identifiers"):
+        module.render()
+
+
 def _looks_like_version(value) -> bool:
     return isinstance(value, str) and re.fullmatch(r"\d+\.\d+(\.\d+)?\S*", value) is not None
 
 
 def test_udf_deployed_by_functions_resource(project):
-    info = project.query(sql.SQL("select {}.shopseg_runtime_info()").format(sql.Identifier(SCHEMA)))[0][0]
+    info = project.query(sql.SQL("select {}.plpython_runtime_info()").format(sql.Identifier(SCHEMA)))[0][0]
     assert set(info) == {"python", "numpy", "scikit_learn"}, info
     assert all(_looks_like_version(v) for v in info.values()), info
     # deployed as a stable PL/Python function returning jsonb (config volatility, returns.data_type)
     server = project.query(
         "select lanname, provolatile, format_type(prorettype, null) from pg_proc p "
         "join pg_language l on l.oid = p.prolang join pg_namespace n on n.oid = p.pronamespace "
-        "where n.nspname = %s and p.proname = 'shopseg_runtime_info'", (SCHEMA,))
+        "where n.nspname = %s and p.proname = 'plpython_runtime_info'", (SCHEMA,))
     assert server == [("plpython3u", "s", "jsonb")]
 
 
@@ -359,7 +455,7 @@ def test_udf_file_imports_and_runs_locally():
     import numpy
     import sklearn
 
-    spec = importlib.util.spec_from_file_location("shopseg_runtime_info_under_test", UDF_FILE)
+    spec = importlib.util.spec_from_file_location("plpython_runtime_info_under_test", UDF_FILE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     info = json.loads(module.main())

@@ -1,7 +1,7 @@
 """Centroid discovery (SPEC 6): KMeans per axis on the stratified sample, versioned.
 
-Runs inside PostgreSQL (PL/Python, see macros/materializations/). The numeric core is
-python_udfs/discover_axis.py, imported here through config udf_modules (the same file is
+Runs inside PostgreSQL (PL/Python, through the dbt_plpython package: packages/dbt_plpython).
+The numeric core is python_udfs/discover_axis.py, imported here through config udf_modules (the same file is
 deployed as the SQL function discover_axis and tested by pytest).
 
 Labels come from the label definitions (seeds/segment_label_definitions.csv, docs/labels.md):
@@ -158,6 +158,8 @@ def model(dbt, session):
     dbt.config(
         materialized="incremental",
         udf_modules=["discover_axis"],
+        server_modules=["sklearn"],  # the preflight checks the server's Python imports it
+        on_schema_change="append_new_columns",  # a column a release adds is added; history kept
     )
     settings = {
         "k_max": int(dbt.config.get("kmeans_k_max")),
