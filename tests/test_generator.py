@@ -16,7 +16,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from shopseg.gen_config import DEFAULT_PARAMS
+from shopseg.generator.config import DEFAULT_PARAMS
 from shopseg.generate import generate, main
 
 ADMIN_DSN = os.environ.get("SHOPSEG_TEST_DSN", "postgresql://postgres@127.0.0.1:55432/postgres")
@@ -109,8 +109,8 @@ def test_share_of_customers_without_orders(db, counts):
 
 
 def test_seed_preset_hits_the_seed_population_exactly():
-    from shopseg.gen_catalog import ordering_count
-    from shopseg.gen_config import PRESETS
+    from shopseg.generator.catalog import ordering_count
+    from shopseg.generator.config import PRESETS
 
     share = PRESETS["seed"]["params"]["no_order_share"]
     chunk = DEFAULT_PARAMS["chunk_size"]

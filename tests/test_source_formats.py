@@ -260,7 +260,7 @@ def test_mapping_errors_name_the_column_and_the_var(orders_only_shop):
 
 
 def test_generator_format_arguments():
-    from shopseg.gen_formats import parse_format_args
+    from shopseg.generator.formats import parse_format_args
     assert parse_format_args(["shopify_fivetran", "zendesk_fivetran=zd"]) == \
         {"shopify_fivetran": "shopify", "zendesk_fivetran": "zd"}
     with pytest.raises(ValueError, match="unknown format 'airbyte_shopify'"):

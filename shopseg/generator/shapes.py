@@ -2,7 +2,7 @@
 
 A shape is not a second generator. It is a dict with
 
-* ``params``: overrides deep-merged over :data:`shopseg.gen_config.DEFAULT_PARAMS`;
+* ``params``: overrides deep-merged over :data:`shopseg.generator.config.DEFAULT_PARAMS`;
 * ``tables``: the raw tables the shape writes (others are dropped if an earlier run left them);
 * ``not_planted``: axes the shape's data cannot express; they get no ground-truth rows;
 * ``catalog``: ``standard`` (12 general-merchandise categories) or ``grocery`` (hundreds of

@@ -8,15 +8,15 @@ purchase_cadence is drawn conditionally on purchase_frequency (a table, not mono
 
 Classes are 0-based here (label_order - 1). Rules that depend on the realised orders (a
 customer with one valid order is a one_time_buyer / one_and_done, ...) are applied later
-by :func:`shopseg.gen_truth.apply_realised_rules` and the order generator.
+by :func:`shopseg.generator.truth.apply_realised_rules` and the order generator.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .gen_config import AXES
-from .gen_util import band_middles, choice_from_cumulative, classes_from_latent, nearest_psd_correlation
+from .config import AXES
+from .util import band_middles, choice_from_cumulative, classes_from_latent, nearest_psd_correlation
 
 COPULA_AXES = [a for a in AXES if a not in ("communication_preference", "purchase_cadence")]
 

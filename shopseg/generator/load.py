@@ -17,7 +17,7 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
-from .gen_config import WINDOW_START
+from .config import WINDOW_START
 
 # table -> [(column, sql type, encoding kind)]
 TABLES: dict[str, list[tuple[str, str, str]]] = {

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .gen_config import CATEGORIES, COUNTRIES, DAY, EMAIL_DOMAINS, REF_DAY
+from .config import CATEGORIES, COUNTRIES, DAY, EMAIL_DOMAINS, REF_DAY
 
 _ADJECTIVES = ["Classic", "Essential", "Premium", "Everyday", "Compact", "Deluxe", "Eco",
                "Urban", "Vintage", "Pro", "Soft", "Bold", "Smart", "Pure", "Nordic", "Sunny"]
@@ -38,7 +38,7 @@ class Catalog:
     cat_count: np.ndarray       # products per category
     category_names: list[str]
     category_price: np.ndarray  # typical price of each category
-    big_ticket: np.ndarray      # bool per category: fuel-like (see gen_shapes)
+    big_ticket: np.ndarray      # bool per category: fuel-like (see shapes.py)
 
     def nearby(self, category: np.ndarray, percentile: np.ndarray, k: np.ndarray) -> np.ndarray:
         """The k-th product nearest in price to the given percentile (k = 0, 1, 2, ...).

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .gen_config import PREFERRED_CHANNEL, REF_DAY, TICKET_CHANNELS, TICKET_TOPICS
-from .gen_util import group_starts, lognormal_around, quota_flags, randomised_round
+from .config import PREFERRED_CHANNEL, REF_DAY, TICKET_CHANNELS, TICKET_TOPICS
+from .util import group_starts, lognormal_around, quota_flags, randomised_round
 
 _TOPIC = {name: i for i, name in enumerate(TICKET_TOPICS)}
 _ROUTINE_TOPICS = [_TOPIC[t] for t in ("order_status", "shipping", "billing", "feedback")]

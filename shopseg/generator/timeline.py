@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .gen_config import MONTH_DAYS, REF_DAY, WINDOW_START
-from .gen_util import group_starts, lognormal_around
+from .config import MONTH_DAYS, REF_DAY, WINDOW_START
+from .util import group_starts, lognormal_around
 
 _SEASON_LENGTH = 61.0  # November + December
 SEASON_STARTS = np.array([

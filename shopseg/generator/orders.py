@@ -21,10 +21,10 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .gen_catalog import Catalog
-from .gen_config import REFUND_REASONS, SALES_CHANNELS
-from .gen_timeline import Timeline, in_season
-from .gen_util import (choice_from_cumulative, group_starts, lognormal_around, nearest_class, quota_flags,
+from .catalog import Catalog
+from .config import REFUND_REASONS, SALES_CHANNELS
+from .timeline import Timeline, in_season
+from .util import (choice_from_cumulative, group_starts, lognormal_around, nearest_class, quota_flags,
                        random_rank_in_group, rank_in_group, stable_rank_in_group)
 
 _CODE_PREFIXES = ["WELCOME", "SAVE", "FLASH", "VIP", "HOLIDAY"]
