@@ -15,7 +15,7 @@ axis and explains disagreements: for the first few per axis it recomputes that c
 features and shows which differ from int_customer_features and how close the two nearest
 centroids were.
 
-    python -m shopseg.client_pipeline --dsn postgresql://.../shopseg_bench \
+    python -m shopseg.bench.client_pipeline --dsn postgresql://.../shopseg_bench \
         --reference-date 2025-10-31 [--json out.json]
 
 Assumes the raw tables of the data contract (docs/data_contract.md) in --raw-schema and the
@@ -41,7 +41,6 @@ from psycopg import sql
 
 from shopseg.core import load_core
 
-ROOT = Path(__file__).resolve().parents[1]
 BATCH_SIZE = 5000
 CHANNELS = ("email", "chat", "phone", "social", "help_center")
 QUESTION_TOPICS = ("product_question", "how_to")
