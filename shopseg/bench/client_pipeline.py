@@ -18,7 +18,7 @@ centroids were.
     python -m shopseg.bench.client_pipeline --dsn postgresql://.../shopseg_bench \
         --reference-date 2025-10-31 [--json out.json]
 
-Assumes the raw tables of the data contract (docs/data_contract.md) in --raw-schema and the
+Assumes the raw tables of the data contract (docs/source_contract.md) in --raw-schema and the
 session time zone of the dbt run (the server default: dates are cut by the server).
 """
 
@@ -33,11 +33,14 @@ import os
 import resource
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import psycopg
 from psycopg import sql
+from psycopg.rows import args_row
 
 from shopseg.core import load_core
 
@@ -84,11 +87,73 @@ class Groups:
         return out
 
 
+# --------------------------------------------------------------------------- rows pulled from the raw tables
+
+
+class PricePosition(NamedTuple):
+    """A product's place in its category (int_product_price_positions)."""
+
+    category: str
+    percentile: float  # percent_rank of the list price in the category
+    above_median: bool
+
+
+class OrderRow(NamedTuple):
+    order_id: object
+    customer_id: str | None
+    created_epoch: float | None
+    created_day: int | None  # days since 1970-01-01 (the server's date of created_at)
+    created_month: int | None
+    subtotal: float | None
+    discount_amount: float | None
+    total: float | None
+    has_discount_code: bool
+    cancelled: bool
+    currency: str | None
+
+
+class LineRow(NamedTuple):
+    order_id: object
+    product_id: object
+    quantity: float | None
+    unit_price: float | None
+    discount_amount: float | None
+
+
+class RefundRow(NamedTuple):
+    order_id: object
+    created_epoch: float | None
+    amount: float | None
+    quantity: float | None
+
+
+class TicketRow(NamedTuple):
+    ticket_id: object
+    customer_id: str | None
+    created_epoch: float | None
+    closed_epoch: float | None
+    channel: str | None
+    topic: str | None
+    message_count: float | None
+    resolution_minutes: float | None
+    escalated: bool | None
+    reopened: bool | None
+
+
+class BatchRows(NamedTuple):
+    """Every row of one batch's customers (every copy of their order / ticket ids, for dedup)."""
+
+    orders: list[OrderRow]
+    lines: list[LineRow]
+    refunds: list[RefundRow]
+    tickets: list[TicketRow]
+
+
 # --------------------------------------------------------------------------- reference data
 
 
 def price_positions(rows):
-    """int_product_price_positions: {product_id: (category, percent_rank, above_median)}."""
+    """int_product_price_positions: {product_id: PricePosition}."""
     best = {}
     for product_id, category, price in rows:
         if product_id is None or category is None or price is None or price < 0:
@@ -107,14 +172,14 @@ def price_positions(rows):
         median = lo + (hi - lo) * (pos - math.floor(pos))  # percentile_cont's interpolation
         for price, product_id in items:
             rank = int(np.searchsorted(prices, price, side="left"))  # rank - 1 (ties share the lowest)
-            out[product_id] = (category, rank / (n - 1) if n > 1 else 0.0, price > median)
+            out[product_id] = PricePosition(category, rank / (n - 1) if n > 1 else 0.0, price > median)
     return out
 
 
 # --------------------------------------------------------------------------- pulling a batch
 
 
-def fetch_batch(con, raw, batch_ids, id_type=None):
+def fetch_batch(con, raw, batch_ids, id_type=None) -> BatchRows:
     """Rows of the batch's customers (every copy of their order / ticket ids, for dedup).
 
     A batch is a contiguous slice of the sorted customer ids, selected by range: the planner
@@ -147,49 +212,56 @@ def fetch_batch(con, raw, batch_ids, id_type=None):
         " from {r}.support_tickets where ticket_id in"
         " (select ticket_id from {r}.support_tickets where {c})").format(r=sql.Identifier(raw), c=cond)
     params = {"lo": min(batch_ids), "hi": max(batch_ids), "ids": list(batch_ids)}
-    with con.cursor(binary=True) as cur:
-        orders = cur.execute(q_orders, params).fetchall()
-        lines = cur.execute(q_lines, params).fetchall()
-        refunds = cur.execute(q_refunds, params).fetchall()
-        tickets = cur.execute(q_tickets, params).fetchall()
-    return orders, lines, refunds, tickets
+
+    def rows(query, record):
+        with con.cursor(binary=True, row_factory=args_row(record)) as cur:
+            return cur.execute(query, params).fetchall()
+
+    return BatchRows(orders=rows(q_orders, OrderRow), lines=rows(q_lines, LineRow),
+                     refunds=rows(q_refunds, RefundRow), tickets=rows(q_tickets, TicketRow))
 
 
-# --------------------------------------------------------------------------- features
+# --------------------------------------------------------------------------- validation rules
 
 
-def dedup_orders(orders):
+def dedup_orders(orders: list[OrderRow]) -> list[OrderRow]:
     """int_orders_validated's distinct on (order_id): earliest, then largest total, then
     customer_id (nulls last everywhere)."""
     seen, dup = set(), False
     for row in orders:
-        if row[0] in seen:
+        if row.order_id in seen:
             dup = True
             break
-        seen.add(row[0])
+        seen.add(row.order_id)
     if not dup:
         return orders
     big = float("inf")
 
     def key(row):
-        return (row[2] if row[2] is not None else big,
-                -row[7] if row[7] is not None else big,
-                (0, row[1]) if row[1] is not None else (1, ""))
+        return (row.created_epoch if row.created_epoch is not None else big,
+                -row.total if row.total is not None else big,
+                (0, row.customer_id) if row.customer_id is not None else (1, ""))
     best = {}
     for row in orders:
-        if row[0] is None:
+        if row.order_id is None:
             continue
-        if row[0] not in best or key(row) < key(best[row[0]]):
-            best[row[0]] = row
+        if row.order_id not in best or key(row) < key(best[row.order_id]):
+            best[row.order_id] = row
     return list(best.values())
 
 
+@dataclass(frozen=True)
 class Rules:
     """The validation parameters of int_orders_validated (vars and the currency seed)."""
 
-    def __init__(self, known, positions, ref_day, now_epoch, min_epoch, max_total, reporting, rates):
-        self.known, self.positions, self.ref_day, self.now_epoch = known, positions, ref_day, now_epoch
-        self.min_epoch, self.max_total, self.reporting, self.rates = min_epoch, max_total, reporting, rates
+    known: set[str]                        # customer ids of the customers table
+    positions: dict[object, PricePosition]  # by product id
+    ref_day: int                           # the reference date, days since 1970-01-01
+    now_epoch: float
+    min_epoch: float                       # var min_order_date
+    max_total: float                       # var max_order_total (reporting currency)
+    reporting: str | None                  # the reporting currency
+    rates: dict[str, float]                # currency -> rate to the reporting currency
 
     def rate(self, currency):
         """Conversion rate to the reporting currency; None = no rate (order rejected)."""
@@ -197,72 +269,113 @@ class Rules:
             return 1.0
         return self.rates.get(currency)
 
+    def order_rate(self, o: OrderRow, index: dict[str, int]) -> float | None:
+        """The order's conversion rate when it is valid and of a batch customer, else None.
 
-def compute_features(batch_ids, data, rules):
-    """Features of the batch's customers (int_customer_features, has_orders only).
+        Rejected: null / unknown customer, no date, cancelled, future, before min_order_date, no or
+        negative total, a currency without a rate, a converted total above max_order_total."""
+        if (o.customer_id is None or o.customer_id not in index or o.customer_id not in self.known
+                or o.created_epoch is None or o.cancelled or o.created_epoch > self.now_epoch
+                or o.created_epoch < self.min_epoch or o.total is None or o.total < 0):
+            return None
+        r = self.rate(o.currency)
+        if r is None or o.total * r > self.max_total:
+            return None
+        return r
 
-    Returns (customer ids in batch order with orders, {feature: float64 array})."""
-    orders, lines, refunds, tickets = data
-    known, positions, ref_day, now_epoch = rules.known, rules.positions, rules.ref_day, rules.now_epoch
-    index = {str(c): i for i, c in enumerate(batch_ids)}
-    B = len(batch_ids)
 
-    # ---- int_orders_validated + int_orders_enriched ----------------------------------
-    # rejected: null / unknown customer, no date, cancelled, future, before min_order_date, no or
-    # negative total, a currency without a rate, a converted total above max_order_total
-    orders = dedup_orders(orders)
-    valid, rate = [], []
-    for o in orders:
-        if (o[1] is None or o[1] not in index or o[1] not in known or o[2] is None or o[9]
-                or o[2] > now_epoch or o[2] < rules.min_epoch or o[7] is None or o[7] < 0):
-            continue
-        r = rules.rate(o[10])
-        if r is None or o[7] * r > rules.max_total:
-            continue
-        valid.append(o)
-        rate.append(r)
-    rate = np.array(rate, dtype=np.float64)
+# --------------------------------------------------------------------------- per-order arrays
+
+
+@dataclass
+class ValidOrders:
+    """int_orders_validated + int_orders_enriched of one batch: one array element per valid order."""
+
+    position: dict[object, int]  # order_id -> row
+    customer: np.ndarray         # batch index of the customer
+    epoch: np.ndarray
+    day: np.ndarray
+    month: np.ndarray
+    subtotal: np.ndarray         # converted to the reporting currency, as subtotal, discount, total
+    discount: np.ndarray
+    total: np.ndarray
+    has_code: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.position)
+
+
+def validate_orders(orders: list[OrderRow], index: dict[str, int], rules: Rules) -> ValidOrders:
+    valid, rates = [], []
+    for o in dedup_orders(orders):
+        r = rules.order_rate(o, index)
+        if r is not None:
+            valid.append(o)
+            rates.append(r)
+    rate = np.array(rates, dtype=np.float64)
     n = len(valid)
-    oid = {o[0]: i for i, o in enumerate(valid)}
-    cust = np.fromiter((index[o[1]] for o in valid), dtype=np.int64, count=n)
-    epoch = f64([o[2] for o in valid])
-    day = np.fromiter((o[3] for o in valid), dtype=np.int64, count=n)
-    month = np.fromiter((o[4] for o in valid), dtype=np.int64, count=n)
-    subtotal = f64([o[5] for o in valid]) * rate
-    discount = f64([o[6] for o in valid]) * rate
-    total = f64([o[7] for o in valid]) * rate  # refunds stay unconverted, as in int_orders_enriched
-    has_code = np.fromiter((o[8] for o in valid), dtype=bool, count=n)
+    return ValidOrders(
+        position={o.order_id: i for i, o in enumerate(valid)},
+        customer=np.fromiter((index[o.customer_id] for o in valid), dtype=np.int64, count=n),
+        epoch=f64([o.created_epoch for o in valid]),
+        day=np.fromiter((o.created_day for o in valid), dtype=np.int64, count=n),
+        month=np.fromiter((o.created_month for o in valid), dtype=np.int64, count=n),
+        subtotal=f64([o.subtotal for o in valid]) * rate,
+        discount=f64([o.discount_amount for o in valid]) * rate,
+        total=f64([o.total for o in valid]) * rate,  # refunds stay unconverted, as in int_orders_enriched
+        has_code=np.fromiter((o.has_discount_code for o in valid), dtype=bool, count=n),
+    )
 
-    l_order = np.fromiter((oid.get(r[0], -1) for r in lines), dtype=np.int64, count=len(lines))
-    keep = l_order >= 0
-    l_order = l_order[keep]
-    l_product = [r[1] for r, k in zip(lines, keep) if k]
-    l_qty = greatest0(f64([r[2] for r in lines])[keep]) if lines else np.zeros(0)
-    l_price = greatest0(f64([r[3] for r in lines])[keep]) if lines else np.zeros(0)
-    l_disc = f64([r[4] for r in lines])[keep] if lines else np.zeros(0)
-    item_count = np.bincount(l_order, weights=l_qty, minlength=n)
 
-    r_order = np.fromiter((oid.get(r[0], -1) for r in refunds), dtype=np.int64, count=len(refunds))
-    r_at = f64([r[1] for r in refunds])
-    r_keep = (r_order >= 0) & (np.isnan(r_at) | (r_at <= now_epoch))
-    refund_amount = np.bincount(r_order[r_keep], weights=greatest0(f64([r[2] for r in refunds]))[r_keep],
-                                minlength=n) if refunds else np.zeros(n)
-    refund_qty = np.bincount(r_order[r_keep], weights=greatest0(f64([r[3] for r in refunds]))[r_keep],
-                             minlength=n) if refunds else np.zeros(n)
-    refunded = np.minimum(refund_amount, total)
-    net = total - refunded
-    has_return = (refund_amount > 0) | (refund_qty > 0)
-    has_discount = nz(discount) > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        discount_rate = np.where(subtotal > 0, np.minimum(greatest0(discount) / subtotal, 1.0), 0.0)
-    holiday = (month == 11) | (month == 12)
+@dataclass
+class ValidLines:
+    """Lines of valid orders: quantities and prices below 0 count as 0."""
 
-    # ---- int_customer_order_features ----------------------------------------------------
-    g = Groups(cust, B, order=np.lexsort((epoch, cust)))
-    count = g.count()
-    has_orders = count > 0
-    dbr = np.maximum(ref_day - day, 0).astype(np.float64)
-    sday = day[g.order]
+    order: np.ndarray        # row in ValidOrders
+    product: list            # product ids (None kept)
+    quantity: np.ndarray
+    unit_price: np.ndarray
+    discount: np.ndarray
+
+
+def valid_lines(lines: list[LineRow], orders: ValidOrders) -> ValidLines:
+    order = np.fromiter((orders.position.get(r.order_id, -1) for r in lines), dtype=np.int64, count=len(lines))
+    keep = order >= 0
+
+    def column(values, clip):
+        if not lines:
+            return np.zeros(0)
+        x = f64(values)[keep]
+        return greatest0(x) if clip else x
+
+    return ValidLines(order=order[keep], product=[r.product_id for r, k in zip(lines, keep, strict=True) if k],
+                      quantity=column([r.quantity for r in lines], True),
+                      unit_price=column([r.unit_price for r in lines], True),
+                      discount=column([r.discount_amount for r in lines], False))
+
+
+def refund_totals(refunds: list[RefundRow], orders: ValidOrders, now_epoch: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per valid order: refunded amount and quantity (negative values as 0, future refunds ignored)."""
+    n = orders.n
+    if not refunds:
+        return np.zeros(n), np.zeros(n)
+    order = np.fromiter((orders.position.get(r.order_id, -1) for r in refunds), dtype=np.int64, count=len(refunds))
+    at = f64([r.created_epoch for r in refunds])
+    keep = (order >= 0) & (np.isnan(at) | (at <= now_epoch))
+    amount = np.bincount(order[keep], weights=greatest0(f64([r.amount for r in refunds]))[keep], minlength=n)
+    quantity = np.bincount(order[keep], weights=greatest0(f64([r.quantity for r in refunds]))[keep], minlength=n)
+    return amount, quantity
+
+
+# --------------------------------------------------------------------------- features
+
+
+def _gap_statistics(o: ValidOrders, g: Groups, n_customers: int):
+    """Days between a customer's consecutive orders: (gap per order, order number per order,
+    median, mean, std and count of the gaps per customer)."""
+    n = o.n
+    sday = o.day[g.order]
     same = np.zeros(n, dtype=bool)
     same[1:] = g.keys[1:] == g.keys[:-1]
     gap_sorted = np.full(n, np.nan)
@@ -273,34 +386,56 @@ def compute_features(batch_ids, data, rules):
     gap[g.order] = gap_sorted
     number = np.empty(n, dtype=np.int64)
     number[g.order] = order_number
+    has_gap = ~np.isnan(gap)
+    cust = o.customer[has_gap]
+    gg = Groups(cust, n_customers, order=np.lexsort((gap[has_gap], cust)))
+    gvals = gap[has_gap][gg.order]
+    gap_count = gg.count()
+    median_gap = np.full(n_customers, np.nan)
+    if gg.keys.size:
+        c = gap_count[gg.present].astype(np.int64)
+        pos = 0.5 * (c - 1)
+        lo = gvals[gg.starts + np.floor(pos).astype(np.int64)]
+        hi = gvals[gg.starts + np.ceil(pos).astype(np.int64)]
+        median_gap[gg.present] = lo + (hi - lo) * (pos - np.floor(pos))
+    mean_gap = np.bincount(cust, weights=gap[has_gap], minlength=n_customers) / gap_count
+    dev = gap[has_gap] - mean_gap[cust]
+    std_gap = np.sqrt(np.bincount(cust, weights=dev * dev, minlength=n_customers) / gap_count)
+    return gap, number, median_gap, mean_gap, std_gap, gap_count
 
+
+def order_features(o: ValidOrders, lines: ValidLines, refunds: tuple[np.ndarray, np.ndarray],
+                   n_customers: int, ref_day: int) -> tuple[dict, np.ndarray]:
+    """int_customer_order_features: ({feature: array per batch customer}, order count per customer)."""
+    refund_amount, refund_qty = refunds
+    item_count = np.bincount(lines.order, weights=lines.quantity, minlength=o.n)
+    refunded = np.minimum(refund_amount, o.total)
+    net = o.total - refunded
+    has_return = (refund_amount > 0) | (refund_qty > 0)
+    has_discount = nz(o.discount) > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        discount_rate = np.where(o.subtotal > 0, np.minimum(greatest0(o.discount) / o.subtotal, 1.0), 0.0)
+    holiday = (o.month == 11) | (o.month == 12)
+
+    g = Groups(o.customer, n_customers, order=np.lexsort((o.epoch, o.customer)))
+    count = g.count()
+    dbr = np.maximum(ref_day - o.day, 0).astype(np.float64)  # days before the reference date
     tenure = g.reduce(np.maximum, dbr)
     recency = g.reduce(np.minimum, dbr)
     total_net = g.sum(net)
-    gross = g.sum(total)
+    gross = g.sum(o.total)
     items = g.sum(item_count)
     refunded_sum = g.sum(refunded)
     refund_qty_sum = g.sum(refund_qty)
     with np.errstate(divide="ignore", invalid="ignore"):
+        gap, number, median_gap, mean_gap, std_gap, gap_count = _gap_statistics(o, g, n_customers)
+
         def share(mask):
             return g.sum(mask.astype(np.float64)) / count
-        has_gap = ~np.isnan(gap)
-        gg = Groups(cust[has_gap], B, order=np.lexsort((gap[has_gap], cust[has_gap])))
-        gvals = gap[has_gap][gg.order]
-        gap_count = gg.count()
-        median_gap = np.full(B, np.nan)
-        if gg.keys.size:
-            c = gap_count[gg.present].astype(np.int64)
-            pos = 0.5 * (c - 1)
-            lo = gvals[gg.starts + np.floor(pos).astype(np.int64)]
-            hi = gvals[gg.starts + np.ceil(pos).astype(np.int64)]
-            median_gap[gg.present] = lo + (hi - lo) * (pos - np.floor(pos))
-        mean_gap = np.bincount(cust[has_gap], weights=gap[has_gap], minlength=B) / gap_count
-        dev = gap[has_gap] - mean_gap[cust[has_gap]]
-        std_gap = np.sqrt(np.bincount(cust[has_gap], weights=dev * dev, minlength=B) / gap_count)
+
         second = number == 2
-        d2 = np.full(B, np.nan)
-        d2[cust[second]] = gap[second]
+        d2 = np.full(n_customers, np.nan)
+        d2[o.customer[second]] = gap[second]
 
         def window(lo_days, hi_days, values=None):
             mask = (dbr >= lo_days) & (dbr < hi_days)
@@ -317,11 +452,11 @@ def compute_features(batch_ids, data, rules):
             "orders_last_365d": window(0, 365),
             "avg_order_value": total_net / count,
             "total_net_revenue": total_net,
-            "max_order_value": g.reduce(np.maximum, total),
+            "max_order_value": g.reduce(np.maximum, o.total),
             "items_per_order": items / count,
             "discounted_order_share": share(has_discount),
             "avg_discount_rate": g.sum(discount_rate) / count,
-            "discount_code_rate": share(has_code),
+            "discount_code_rate": share(o.has_code),
             "median_gap_days": median_or_tenure,
             "gap_cv": np.where(gap_count < 2, 1.0, np.where(mean_gap > 0, std_gap / mean_gap, 0.0)),
             "holiday_season_share": share(holiday),
@@ -338,100 +473,137 @@ def compute_features(batch_ids, data, rules):
             "recency_vs_usual_gap": recency / np.maximum(median_or_tenure, 1.0),
             "knowledge_tenure_days": tenure,
         }
+    return feats, count
 
-    # ---- int_customer_line_features -------------------------------------------------------
-    nl = l_order.size
-    l_cust = cust[l_order] if nl else np.zeros(0, dtype=np.int64)
-    pos_rows = [positions.get(p) if p is not None else None for p in l_product]
+
+def _category_features(line_customer, category, quantity, n_categories, n_customers) -> dict:
+    """Per customer: distinct categories, the entropy of items over categories, the top category's share."""
+    cm = category >= 0
+    ncat = max(n_categories, 1)
+    cc, cc_inv = np.unique(line_customer[cm] * ncat + category[cm], return_inverse=True)
+    cc_items = np.bincount(cc_inv, weights=quantity[cm])  # items per (customer, category)
+    cc_cust = cc // ncat
+    cat_total = np.bincount(cc_cust, weights=cc_items, minlength=n_customers)
+    p = cc_items / cat_total[cc_cust]
+    term = np.where(cc_items > 0, -(p * np.log2(np.where(cc_items > 0, p, 1.0))), 0.0)
+    top = np.zeros(n_customers)
+    if cc.size:
+        cg = Groups(cc_cust, n_customers, order=np.arange(cc.size))
+        top = cg.reduce(np.maximum, cc_items, empty=0.0)
+    return {
+        "distinct_categories": np.bincount(cc_cust, minlength=n_customers).astype(np.float64),
+        "category_entropy": np.bincount(cc_cust, weights=term, minlength=n_customers),
+        "top_category_share": np.where(cat_total > 0, top / cat_total, 0.0),
+    }
+
+
+def _product_features(line_customer, lines: ValidLines, n_customers) -> dict:
+    """Per customer: distinct products and the share of them bought in two or more orders."""
+    nl = lines.order.size
+    pm = np.array([x is not None for x in lines.product], dtype=bool) if nl else np.zeros(0, dtype=bool)
+    prod_ids = {}
+    product = np.fromiter((prod_ids.setdefault(x, len(prod_ids)) if x is not None else -1 for x in lines.product),
+                          dtype=np.int64, count=nl)
+    npr = max(len(prod_ids), 1)
+    # distinct (customer-product, order) pairs
+    cpo = np.unique(np.stack([line_customer[pm] * npr + product[pm], lines.order[pm]], axis=1), axis=0) \
+        if pm.any() else np.zeros((0, 2), dtype=np.int64)
+    cp, cp_orders = np.unique(cpo[:, 0], return_counts=True)
+    cp_cust = cp // npr
+    distinct_products = np.bincount(cp_cust, minlength=n_customers).astype(np.float64)
+    repeat_rate = np.bincount(cp_cust, weights=(cp_orders >= 2).astype(np.float64), minlength=n_customers) \
+        / distinct_products
+    return {"repeat_product_rate": np.where(distinct_products > 0, repeat_rate, 0.0),
+            "distinct_products": distinct_products}
+
+
+def line_features(lines: ValidLines, order_customer: np.ndarray, positions: dict, n_customers: int) -> dict:
+    """int_customer_line_features: categories, products, price positions, full-price lines."""
+    nl = lines.order.size
+    cust = order_customer[lines.order] if nl else np.zeros(0, dtype=np.int64)
+    pos_rows = [positions.get(p) if p is not None else None for p in lines.product]
     cat_names = {}
-    l_cat = np.fromiter((cat_names.setdefault(r[0], len(cat_names)) if r else -1 for r in pos_rows),
-                        dtype=np.int64, count=nl)
-    l_pct = np.fromiter((r[1] if r else np.nan for r in pos_rows), dtype=np.float64, count=nl)
-    l_above = np.fromiter((bool(r and r[2]) for r in pos_rows), dtype=bool, count=nl)
-    l_value = l_qty * l_price
-    l_full = nz(l_disc) <= 0
-    has_lines = np.bincount(l_cust, minlength=B) > 0
+    category = np.fromiter((cat_names.setdefault(r.category, len(cat_names)) if r else -1 for r in pos_rows),
+                           dtype=np.int64, count=nl)
+    percentile = np.fromiter((r.percentile if r else np.nan for r in pos_rows), dtype=np.float64, count=nl)
+    above = np.fromiter((bool(r and r.above_median) for r in pos_rows), dtype=bool, count=nl)
+    value = lines.quantity * lines.unit_price
+    full_price = nz(lines.discount) <= 0
+    line_count = np.bincount(cust, minlength=n_customers)
     with np.errstate(divide="ignore", invalid="ignore"):
-        # categories: per (customer, category) item counts
-        cm = l_cat >= 0
-        ncat = max(len(cat_names), 1)
-        cc_key = l_cust[cm] * ncat + l_cat[cm]
-        cc, cc_inv = np.unique(cc_key, return_inverse=True)
-        cc_items = np.bincount(cc_inv, weights=l_qty[cm])
-        cc_cust = cc // ncat
-        cat_total = np.bincount(cc_cust, weights=cc_items, minlength=B)
-        p = cc_items / cat_total[cc_cust]
-        term = np.where(cc_items > 0, -(p * np.log2(np.where(cc_items > 0, p, 1.0))), 0.0)
-        distinct_categories = np.bincount(cc_cust, minlength=B).astype(np.float64)
-        entropy = np.bincount(cc_cust, weights=term, minlength=B)
-        top = np.zeros(B)
-        if cc.size:
-            cg = Groups(cc_cust, B, order=np.arange(cc.size))
-            top = cg.reduce(np.maximum, cc_items, empty=0.0)
-        top_share = np.where(cat_total > 0, top / cat_total, 0.0)
-        # products: per (customer, product) distinct orders
-        pm = np.array([x is not None for x in l_product], dtype=bool) if nl else np.zeros(0, dtype=bool)
-        prod_ids = {}
-        l_prod = np.fromiter((prod_ids.setdefault(x, len(prod_ids)) if x is not None else -1 for x in l_product),
-                             dtype=np.int64, count=nl)
-        npr = max(len(prod_ids), 1)
-        cpo = np.unique(np.stack([l_cust[pm] * npr + l_prod[pm], l_order[pm]], axis=1), axis=0) if pm.any() \
-            else np.zeros((0, 2), dtype=np.int64)
-        cp, cp_orders = np.unique(cpo[:, 0], return_counts=True)
-        cp_cust = cp // npr
-        distinct_products = np.bincount(cp_cust, minlength=B).astype(np.float64)
-        repeat_rate = np.bincount(cp_cust, weights=(cp_orders >= 2).astype(np.float64), minlength=B) / distinct_products
-        line_value_sum = np.bincount(l_cust, weights=l_value, minlength=B)
-        premium = np.bincount(l_cust, weights=np.where(l_above, l_value, 0.0), minlength=B)
-        has_pct = ~np.isnan(l_pct)
-        pct_qty = np.bincount(l_cust, weights=np.where(has_pct, l_qty, 0.0), minlength=B)
-        pct_sum = np.bincount(l_cust, weights=np.where(has_pct, l_pct * l_qty, 0.0), minlength=B)
+        feats = _category_features(cust, category, lines.quantity, len(cat_names), n_customers)
+        feats.update(_product_features(cust, lines, n_customers))
+        value_sum = np.bincount(cust, weights=value, minlength=n_customers)
+        premium = np.bincount(cust, weights=np.where(above, value, 0.0), minlength=n_customers)
+        has_pct = ~np.isnan(percentile)
+        pct_qty = np.bincount(cust, weights=np.where(has_pct, lines.quantity, 0.0), minlength=n_customers)
+        pct_sum = np.bincount(cust, weights=np.where(has_pct, percentile * lines.quantity, 0.0), minlength=n_customers)
         feats.update({
-            "distinct_categories": distinct_categories,
-            "category_entropy": entropy,
-            "top_category_share": top_share,
-            "repeat_product_rate": np.where(distinct_products > 0, repeat_rate, 0.0),
-            "distinct_products": distinct_products,
-            "premium_spend_share": np.where(line_value_sum > 0, premium / line_value_sum, 0.0),
+            "premium_spend_share": np.where(value_sum > 0, premium / value_sum, 0.0),
             "avg_price_percentile": np.where(pct_qty > 0, pct_sum / pct_qty, 0.0),
-            "full_price_share": np.where(has_lines, np.bincount(l_cust, weights=l_full.astype(np.float64),
-                                                                minlength=B) / np.bincount(l_cust, minlength=B), 0.0),
+            "full_price_share": np.where(line_count > 0, np.bincount(
+                cust, weights=full_price.astype(np.float64), minlength=n_customers) / line_count, 0.0),
         })
+    return feats
 
-    # ---- int_customer_ticket_features ---------------------------------------------------
+
+def valid_tickets(tickets: list[TicketRow], index: dict[str, int], rules: Rules) -> list[TicketRow]:
+    """int_tickets_validated: known customer, dated, not in the future; the earliest copy of each id;
+    then only the batch's customers."""
     kept = {}
     for t in tickets:
-        if t[0] is None or t[1] is None or t[1] not in known or t[2] is None or t[2] > now_epoch:
+        if (t.ticket_id is None or t.customer_id is None or t.customer_id not in rules.known
+                or t.created_epoch is None or t.created_epoch > rules.now_epoch):
             continue
-        if t[0] not in kept or t[2] < kept[t[0]][2]:
-            kept[t[0]] = t
-    tk = [t for t in kept.values() if t[1] in index]
-    nt = len(tk)
-    t_cust = np.fromiter((index[t[1]] for t in tk), dtype=np.int64, count=nt)
-    tcount = np.bincount(t_cust, minlength=B).astype(np.float64)
-    created = f64([t[2] for t in tk])
-    closed = f64([t[3] for t in tk])
-    res_min = f64([t[7] for t in tk])
+        if t.ticket_id not in kept or t.created_epoch < kept[t.ticket_id].created_epoch:
+            kept[t.ticket_id] = t
+    return [t for t in kept.values() if t.customer_id in index]
+
+
+def ticket_features(tickets: list[TicketRow], index: dict[str, int], order_count: np.ndarray) -> dict:
+    """int_customer_ticket_features: channel shares, messages, resolution, escalations, topics."""
+    n_customers = order_count.size
+    cust = np.fromiter((index[t.customer_id] for t in tickets), dtype=np.int64, count=len(tickets))
+    tcount = np.bincount(cust, minlength=n_customers).astype(np.float64)
+    created = f64([t.created_epoch for t in tickets])
+    closed = f64([t.closed_epoch for t in tickets])
+    res_min = f64([t.resolution_minutes for t in tickets])
     res = greatest0(np.where(np.isnan(res_min), (closed - created) / 60.0, res_min))
+    feats = {}
     with np.errstate(divide="ignore", invalid="ignore"):
+        def per_ticket(weights):
+            return np.where(tcount > 0, np.bincount(cust, weights=weights, minlength=n_customers) / tcount, 0.0)
+
         def tshare(mask):
-            return np.where(tcount > 0, np.bincount(t_cust, weights=mask.astype(np.float64), minlength=B) / tcount, 0.0)
-        channel = np.array([t[4] for t in tk], dtype=object)
-        topic = np.array([t[5] for t in tk], dtype=object)
+            return per_ticket(mask.astype(np.float64))
+
+        channel = np.array([t.channel for t in tickets], dtype=object)
+        topic = np.array([t.topic for t in tickets], dtype=object)
         for ch in CHANNELS:
             feats["share_" + ch] = tshare(channel == ch)
-        feats["messages_per_ticket"] = np.where(
-            tcount > 0, np.bincount(t_cust, weights=greatest0(f64([t[6] for t in tk])), minlength=B) / tcount, 0.0)
-        feats["resolution_hours"] = np.where(
-            tcount > 0, np.bincount(t_cust, weights=res, minlength=B) / tcount / 60.0, 0.0)
-        feats["escalation_rate"] = tshare(np.array([t[8] is True for t in tk], dtype=bool))
-        feats["reopen_rate"] = tshare(np.array([t[9] is True for t in tk], dtype=bool))
+        feats["messages_per_ticket"] = per_ticket(greatest0(f64([t.message_count for t in tickets])))
+        feats["resolution_hours"] = per_ticket(res) / 60.0
+        feats["escalation_rate"] = tshare(np.array([t.escalated is True for t in tickets], dtype=bool))
+        feats["reopen_rate"] = tshare(np.array([t.reopened is True for t in tickets], dtype=bool))
         feats["technical_topic_share"] = tshare(topic == "technical")
-        questions = np.bincount(t_cust, weights=np.isin(topic, QUESTION_TOPICS).astype(np.float64), minlength=B)
-        feats["tickets_per_order"] = tcount / count
-        feats["questions_per_order"] = questions / count
+        questions = np.bincount(cust, weights=np.isin(topic, QUESTION_TOPICS).astype(np.float64), minlength=n_customers)
+        feats["tickets_per_order"] = tcount / order_count
+        feats["questions_per_order"] = questions / order_count
+    return feats
 
-    rows = np.flatnonzero(has_orders)
+
+def compute_features(batch_ids, data: BatchRows, rules: Rules):
+    """Features of the batch's customers (int_customer_features, has_orders only).
+
+    Returns (customer ids in batch order with orders, {feature: float64 array})."""
+    index = {str(c): i for i, c in enumerate(batch_ids)}
+    orders = validate_orders(data.orders, index, rules)
+    lines = valid_lines(data.lines, orders)
+    refunds = refund_totals(data.refunds, orders, rules.now_epoch)
+    feats, count = order_features(orders, lines, refunds, len(batch_ids), rules.ref_day)
+    feats.update(line_features(lines, orders.customer, rules.positions, len(batch_ids)))
+    feats.update(ticket_features(valid_tickets(data.tickets, index, rules), index, count))
+    rows = np.flatnonzero(count > 0)
     return [str(batch_ids[i]) for i in rows], {name: values[rows] for name, values in feats.items()}
 
 
@@ -532,8 +704,9 @@ class Pipeline:
                     " where rate_to_reporting > 0").format(
                     sql.SQL(".").join(sql.Identifier(p) for p in self.currency_rates.split(".")))).fetchall())
         self.ref_day = (self.reference_date - dt.date(1970, 1, 1)).days
-        self.rules = Rules(self.known, self.positions, self.ref_day, self.now_epoch, min_epoch,
-                           self.max_order_total, reporting, rates)
+        self.rules = Rules(known=self.known, positions=self.positions, ref_day=self.ref_day,
+                           now_epoch=self.now_epoch, min_epoch=min_epoch, max_total=self.max_order_total,
+                           reporting=reporting, rates=rates)
         self.version, self.axes = load_centroids(con, self.centroids)
 
     def batch(self, con, ids, scattered=False):
