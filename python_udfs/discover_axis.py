@@ -49,7 +49,6 @@ so its last bits would otherwise depend on the number of threads.
 
 import json
 import math
-import warnings
 
 import numpy as np
 

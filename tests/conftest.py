@@ -35,8 +35,10 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from shopseg import settings
+
 ROOT = Path(__file__).resolve().parents[1]
-BASE_DSN = os.environ.get("SHOPSEG_TEST_DSN", "postgresql://postgres@127.0.0.1:55432/postgres")
+BASE_DSN = settings.test_dsn()
 VENV_BIN = Path(sys.executable).parent
 TINY_CUSTOMERS = int(os.environ.get("SHOPSEG_TEST_CUSTOMERS", "3000"))
 # the generator arguments of built_db (scripts/test.sh builds its template with the same ones)

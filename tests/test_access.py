@@ -13,14 +13,12 @@ import secrets
 
 import psycopg
 import pytest
+from conftest import BASE_DSN, dsn_for, fresh_database, generate, query, run_dbt
 from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from conftest import BASE_DSN, dsn_for, fresh_database, generate, query, run_dbt
+from shopseg.settings import CATALOG, INTERMEDIATE, MARTS, STAGING, UDF
 
-MARTS = "analytics_marts"
-UDF = "analytics_udf"
-CATALOG = "analytics_catalog"
 BI_FUNCTIONS = {"segment_query_customers", "segment_query_filter", "segment_query_parse",
                 "segment_query_vocabulary"}
 BI_SEEDS = {"segment_axes", "segment_axis_labels", "segment_label_synonyms", "legacy_axis_names"}
@@ -84,9 +82,9 @@ def test_bi_user_reads_marts_and_api_views(access_db):
 def test_bi_user_sees_nothing_raw_and_no_pii(access_db):
     name, _, user = access_db
     with bi_connect(name, user) as con:
-        for relation in ("raw.customers", "raw.orders", "analytics_staging.stg_shop__customers",
-                         "analytics_intermediate.int_customer_features",
-                         "analytics_intermediate.int_orders_validated",
+        for relation in ("raw.customers", "raw.orders", f"{STAGING}.stg_shop__customers",
+                         f"{INTERMEDIATE}.int_customer_features",
+                         f"{INTERMEDIATE}.int_orders_validated",
                          f"{CATALOG}.segment_axis_features", f"{CATALOG}.currency_rates"):
             assert denied(con, f"select 1 from {relation} limit 1"), relation
         assert denied(con, "select email from raw.customers limit 1")

@@ -25,14 +25,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import ROOT, VENV_BIN, dsn_for, fresh_database, generate, query, run_dbt
 from psycopg.conninfo import conninfo_to_dict
 
-from conftest import ROOT, VENV_BIN, dsn_for, fresh_database, generate, query, run_dbt
-
-MARTS = "analytics_marts"
-INTER = "analytics_intermediate"
-AUDIT = "analytics_dbt_test__audit"
-CATALOG = "analytics_catalog"
+from shopseg.settings import CATALOG, MARTS, STAGING
+from shopseg.settings import INTERMEDIATE as INTER
+from shopseg.settings import TEST_AUDIT as AUDIT
 
 
 def execute(dbname: str, *statements: str) -> None:
@@ -185,8 +183,8 @@ def bad_db():
             order(order_id["bad_date"], new_customers["bad_date"], "'2024-02-30 10:00:00'", "'80'"),
             # unknown customer
             order(order_id["unknown"], 987654321, recent, "'80'"),
-            f"insert into raw.support_tickets (ticket_id, customer_id, created_at, channel, topic) "
-            f"values (9000202, 987654321, now() - interval '3 days', 'chat', 'how_to')",
+            "insert into raw.support_tickets (ticket_id, customer_id, created_at, channel, topic) "
+            "values (9000202, 987654321, now() - interval '3 days', 'chat', 'how_to')",
             # flags as text
             f"insert into raw.support_tickets (ticket_id, customer_id, created_at, channel, topic, reopened) values "
             f"(9000203, {ids['ticket_customer']}, now() - interval '4 days', 'email', 'billing', 'YES'), "
@@ -295,9 +293,9 @@ def test_absurd_and_unreadable_amounts(bad_db):
 
 def test_text_flags_are_read(bad_db):
     name, _, _ = bad_db
-    assert one(name, "select is_reopened from analytics_staging.stg_helpdesk__support_tickets "
+    assert one(name, f"select is_reopened from {STAGING}.stg_helpdesk__support_tickets "
                      "where ticket_id = '9000203'") is True
-    assert one(name, "select is_reopened from analytics_staging.stg_helpdesk__support_tickets "
+    assert one(name, f"select is_reopened from {STAGING}.stg_helpdesk__support_tickets "
                      "where ticket_id = '9000204'") is None
 
 

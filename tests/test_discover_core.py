@@ -18,7 +18,8 @@ import pytest
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
-from shopseg.core import CORE_PATH as UDF_PATH, load_core
+from shopseg.core import CORE_PATH as UDF_PATH
+from shopseg.core import load_core
 
 da = load_core()
 SEEDS = UDF_PATH.parents[1] / "seeds"
@@ -138,7 +139,7 @@ def test_log1p_transform_is_ln_of_one_plus_x_bitwise_and_clamps_negatives():
     assert np.array_equal(da.transform(x, ["none"]), x)
 
 
-def test_standardize_uses_population_std_and_flags_constant_features():
+def test_standardize_uses_population_std_and_flags_constant_features_four_rows():
     T = np.array([[1.0, 7.0], [2.0, 7.0], [3.0, 7.0], [6.0, 7.0]])
     Z, mean, std, weights = da.standardize(T)
     assert mean[0] == 3.0 and std[0] == np.std(T[:, 0], ddof=0)
@@ -147,7 +148,7 @@ def test_standardize_uses_population_std_and_flags_constant_features():
     assert np.all(Z[:, 1] == 0.0)
 
 
-def test_standardize_uses_population_std_and_flags_constant_features():
+def test_standardize_uses_population_std_and_flags_constant_features_three_rows():
     T = np.array([[1.0, 5.0], [3.0, 5.0], [5.0, 5.0]])
     Z, mean, std, usable = da.standardize(T)
     assert mean[0] == 3.0 and std[0] == pytest.approx(np.sqrt(8.0 / 3.0))

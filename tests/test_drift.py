@@ -22,11 +22,12 @@ import re
 
 import psycopg
 import pytest
-
 from conftest import clone_database, dsn_for, generate, query, run_dbt
-from shopseg.report import fetch_drift, render_drift
 
-MARTS = "analytics_marts"
+from shopseg.report.data import fetch_drift
+from shopseg.report.html import render_drift
+from shopseg.settings import DEFAULT_SCHEMA, INTERMEDIATE, MARTS, TEST_AUDIT
+
 SUBGRAPH = ("--select", "+segment_drift")
 # Every dbt call passes one of a few fixed var sets, each with its own target dir: dbt re-parses the
 # whole project whenever the vars differ from its saved manifest's (~10-20 s on the shared machine).
@@ -140,7 +141,7 @@ def test_a_price_shift_warns_naming_the_axis_and_can_rediscover(drift_db, tmp_pa
 
     warned = drift_test(drift_db, "--store-failures")
     assert warned.returncode == 0 and "WARN" in warned.stdout, warned.stdout[-2000:]
-    messages = [m for m, in query(drift_db, "select message from analytics_dbt_test__audit.assert_centroids_fit_the_data")]
+    messages = [m for m, in query(drift_db, f"select message from {TEST_AUDIT}.assert_centroids_fit_the_data")]
     assert {m.split()[1] for m in messages} == drifted
     message = next(m for m in messages if m.startswith("axis purchase_value "))
     assert "make monthly" in message and "dbt build --vars '{rediscover: true}'" in message, message
@@ -149,7 +150,7 @@ def test_a_price_shift_warns_naming_the_axis_and_can_rediscover(drift_db, tmp_pa
     assert failed.returncode != 0 and "Failure in test assert_centroids_fit_the_data" in failed.stdout, failed.stdout[-2000:]
 
     with psycopg.connect(dsn_for(drift_db)) as con:
-        html = render_drift(fetch_drift(con, "analytics"))
+        html = render_drift(fetch_drift(con, DEFAULT_SCHEMA))
     assert re.search(r'data-axis="purchase_value">.*?data-metric="drifted" data-value="1"', html), html
 
     build(drift_db, var_set="strict")   # rediscover_on_drift: true
@@ -184,7 +185,7 @@ def test_another_shop_stops_or_is_rediscovered(drift_db):
     # the support axes lost their source: named as drifted from the old version
     line = re.search(r"shopseg: drift from centroid version \d+ on ([^\n]*)", done.stdout)
     assert line and "communication_preference" in line.group(1) and "problem_complexity_profile" in line.group(1)
-    assigned = query(drift_db, "select distinct centroid_version from analytics_intermediate.int_customer_assignments_wide")
+    assigned = query(drift_db, f"select distinct centroid_version from {INTERMEDIATE}.int_customer_assignments_wide")
     assert assigned == [(version,)]
 
 

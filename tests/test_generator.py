@@ -7,7 +7,6 @@ default ``postgresql://postgres@127.0.0.1:55432/postgres``) and dropped afterwar
 from __future__ import annotations
 
 import csv
-import os
 import uuid
 from pathlib import Path
 
@@ -16,10 +15,11 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from shopseg.generator.config import DEFAULT_PARAMS
+from shopseg import settings
 from shopseg.generate import generate, main
+from shopseg.generator.config import DEFAULT_PARAMS
 
-ADMIN_DSN = os.environ.get("SHOPSEG_TEST_DSN", "postgresql://postgres@127.0.0.1:55432/postgres")
+ADMIN_DSN = settings.test_dsn()
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 CUSTOMERS = 2_000
 SEED = 7

@@ -19,11 +19,9 @@ test_bad_input.py / test_segment_query.py next to the tests of the same features
 from __future__ import annotations
 
 import pytest
-
 from conftest import fresh_database, generate, query, run_dbt
 from test_bad_input import AUDIT, INTER, MARTS, drop_primary_keys, execute, one
 
-STAGING = "analytics_staging"
 LONG_ID = "repeat(md5('long'), 250)"            # 8,000 characters
 GHOST = "ghost-customer"
 

@@ -16,11 +16,11 @@ import time
 
 import psycopg
 import pytest
-
 from conftest import ROOT, VENV_BIN, dsn_for, fresh_database, generate, query, run_dbt
 
-MARTS = "analytics_marts"
-INTER = "analytics_intermediate"
+from shopseg.settings import INTERMEDIATE as INTER
+from shopseg.settings import MARTS
+
 CUSTOMERS = "400"
 
 

@@ -35,11 +35,13 @@ from pathlib import Path
 
 import pytest
 
+from shopseg import settings
+
 ROOT = Path(__file__).resolve().parents[1]
 UDF_PATH = ROOT / "python_udfs" / "segment_query_parse.py"
 LABELS_CSV = ROOT / "seeds" / "segment_axis_labels.csv"
 SYNONYMS_CSV = ROOT / "seeds" / "segment_label_synonyms.csv"
-DSN = os.environ.get("SHOPSEG_TEST_DSN", "postgresql://postgres@127.0.0.1:55432/postgres")
+DSN = settings.test_dsn()
 N_CUSTOMERS = 120_000
 DBT_TIMEOUT = 240
 ISSUE_QUESTIONS = [

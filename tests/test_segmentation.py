@@ -8,14 +8,12 @@ import json
 import numpy as np
 import psycopg
 import pytest
+from conftest import TINY_CUSTOMERS, dsn_for, fresh_database, generate, query, run_dbt
 from sklearn.cluster import KMeans
 
-from conftest import TINY_CUSTOMERS, dsn_for, fresh_database, generate, query, run_dbt
 from shopseg.core import load_core
-
-MARTS = "analytics_marts"
-INTER = "analytics_intermediate"
-CATALOG = "analytics_catalog"
+from shopseg.settings import CATALOG, MARTS, TEST_AUDIT
+from shopseg.settings import INTERMEDIATE as INTER
 
 
 def profiles(dbname: str) -> dict[str, tuple]:
@@ -270,9 +268,9 @@ def test_membership_test_catches_broken_profiles(built_db):
                        "customer_profiles,test_name:fuzzy_memberships_valid",
                        check=False)
         assert done.returncode != 0, done.stdout[-3000:]
-        (audit,), = query(built_db, """
+        (audit,), = query(built_db, f"""
             select format('%I.%I', table_schema, table_name) from information_schema.tables
-            where table_schema = 'analytics_dbt_test__audit' and table_name like 'fuzzy_memberships_valid%'""")
+            where table_schema = '{TEST_AUDIT}' and table_name like 'fuzzy_memberships_valid%'""")
         found = set(query(built_db, f"select customer_id, axis, problem from {audit}"))
         required = {
             (sum_bad, "purchase_value", "memberships do not sum to 1"),
@@ -303,9 +301,9 @@ def test_an_axis_missing_from_the_centroids_fails_the_axis_test(built_db):
                        "--select", "int_customer_assignments_wide+", check=False)
         assert done.returncode != 0, done.stdout[-3000:]
         assert "segmented_profiles_have_axes" in done.stdout
-        (audit,), = query(built_db, """
+        (audit,), = query(built_db, f"""
             select format('%I.%I', table_schema, table_name) from information_schema.tables
-            where table_schema = 'analytics_dbt_test__audit'
+            where table_schema = '{TEST_AUDIT}'
               and table_name like 'segmented_profiles_have_axes%'""")
         found = query(built_db, f"select customer_id, axis, problem from {audit}")
         segmented = {c for c, row in before.items() if row[0] == "segmented"}
@@ -363,7 +361,7 @@ def test_a_mislabelled_centroid_fails_the_contradiction_test(built_db):
         done = run_dbt(built_db, "test", "--select", "assert_labels_match_definitions", check=False)
         assert done.returncode != 0, done.stdout[-3000:]
         failures = query(built_db, "select axis, label, feature, problem from "
-                                   "analytics_dbt_test__audit.assert_labels_match_definitions")
+                                   f"{TEST_AUDIT}.assert_labels_match_definitions")
         assert ("purchase_frequency", "one_time_buyer", "total_orders") in {f[:3] for f in failures}
         problem = next(p for a, lab, f, p in failures if f == "total_orders")
         assert "the one_time_buyer centroid has total_orders = " in problem and "[-inf, 1.5)" in problem

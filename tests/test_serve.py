@@ -23,19 +23,19 @@ import anyio
 import httpx
 import psycopg
 import pytest
+from conftest import BASE_DSN, ROOT, dsn_for, query
 from mcp import Client, StdioServerParameters
 from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from conftest import BASE_DSN, ROOT, dsn_for, query
 from shopseg.serve.role import ensure_login_role
 from shopseg.serve.settings import ServeConfigError, ServeSettings, open_checked_pool
+from shopseg.settings import CATALOG, MARTS, UDF
 
-MARTS, UDF, CATALOG = "analytics_marts", "analytics_udf", "analytics_catalog"
 BI_ROLE = "shopseg_bi"   # built_db is built with the default var bi_role
 AXES = 13
 MEGABYTE = "x" * (1024 * 1024)
-INJECTION = "weekly shoppers'; drop table analytics_marts.customer_profiles; --"
+INJECTION = f"weekly shoppers'; drop table {MARTS}.customer_profiles; --"
 TOOLS = {"get_customer_profile", "get_top_archetypes", "query_segments", "get_customer_segments", "describe_axes"}
 
 

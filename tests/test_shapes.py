@@ -14,10 +14,10 @@ import os
 import subprocess
 
 import pytest
-
 from conftest import ROOT, VENV_BIN, dsn_for, fresh_database, generate, query
 
-MARTS = "analytics_marts"
+from shopseg.settings import MARTS
+
 SHAPES = {"grocery": 1200, "orders_only": 1200, "mail_order": 1500}
 PURCHASE_AXES = {"purchase_frequency", "purchase_value", "price_sensitivity", "purchase_cadence",
                  "customer_maturity", "loyalty_trajectory"}

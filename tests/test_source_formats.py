@@ -17,13 +17,13 @@ import json
 
 import psycopg
 import pytest
-
 from conftest import dsn_for, fresh_database, generate, query, run_dbt
 
-INTER = "analytics_intermediate"
-STG = "analytics_staging"
-MARTS = "analytics_marts"
-AUDIT = "analytics_dbt_test__audit"
+from shopseg.settings import INTERMEDIATE as INTER
+from shopseg.settings import MARTS
+from shopseg.settings import STAGING as STG
+from shopseg.settings import TEST_AUDIT as AUDIT
+
 FORMAT_VARS = {"source_format": ["shopify_fivetran", "zendesk_fivetran"],
                "raw_schema": "shopify", "helpdesk_schema": "zendesk"}
 # the axes an orders-only export carries (orders, their dates and amounts)

@@ -5,11 +5,11 @@ Real PostgreSQL, a private copy of the built tiny shop."""
 from __future__ import annotations
 
 import psycopg
-
 from conftest import dsn_for, query, run_dbt
 
-MARTS = "analytics_marts"
-INTER = "analytics_intermediate"
+from shopseg.settings import INTERMEDIATE as INTER
+from shopseg.settings import MARTS
+
 SELECT = ["--select", "customer_profiles,test_name:fuzzy_memberships_valid"]
 
 

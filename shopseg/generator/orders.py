@@ -24,8 +24,16 @@ import numpy as np
 from .catalog import Catalog
 from .config import REFUND_REASONS, SALES_CHANNELS
 from .timeline import Timeline, in_season
-from .util import (choice_from_cumulative, group_starts, lognormal_around, nearest_class, quota_flags,
-                       random_rank_in_group, rank_in_group, stable_rank_in_group)
+from .util import (
+    choice_from_cumulative,
+    group_starts,
+    lognormal_around,
+    nearest_class,
+    quota_flags,
+    random_rank_in_group,
+    rank_in_group,
+    stable_rank_in_group,
+)
 
 _CODE_PREFIXES = ["WELCOME", "SAVE", "FLASH", "VIP", "HOLIDAY"]
 _REASON_SHARE = [0.15, 0.30, 0.20, 0.20, 0.05, 0.10]

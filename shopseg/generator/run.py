@@ -24,11 +24,18 @@ from . import formats as gen_formats
 from . import load as gen_load
 from .catalog import build_catalog, build_customers, currency_codes, customer_rows
 from .classes import draw_classes, recouple
-from .config import (AXES, PRESETS, REFUND_REASONS, SALES_CHANNELS, TICKET_CHANNELS, TICKET_TOPICS,
-                         WINDOW_END, WINDOW_START, merged_params)
-from .orders import (build_orders, build_profile, build_refunds, draw_cancellations, plan_discounts,
-                         realised_value_class)
-from .shapes import SHAPES, shape_catalog, shape_spec
+from .config import (
+    AXES,
+    REFUND_REASONS,
+    SALES_CHANNELS,
+    TICKET_CHANNELS,
+    TICKET_TOPICS,
+    WINDOW_END,
+    WINDOW_START,
+    merged_params,
+)
+from .orders import build_orders, build_profile, build_refunds, draw_cancellations, plan_discounts, realised_value_class
+from .shapes import shape_catalog, shape_spec
 from .support import buyer_tickets, concat, prospect_tickets
 from .timeline import draw_timeline
 from .truth import apply_realised_rules, truth_rows

@@ -31,7 +31,6 @@ def apply_realised_rules(classes: dict, timeline: Timeline, valid: np.ndarray, p
     last_day = np.full(m, -np.inf)
     np.maximum.at(last_day, buyer, day)
     one = n_valid == 1
-    tenure = REF_DAY - timeline.first_day
     classes["purchase_frequency"][one] = 0
     classes["repurchase_behavior"][one] = 0
     days_ago = REF_DAY - last_day

@@ -26,7 +26,7 @@ import httpx
 import psycopg
 
 from shopseg.serve.queries import Queries
-from shopseg.serve.settings import ServeSettings, configure_connection
+from shopseg.serve.settings import ServeSettings
 
 MAX_REQUESTS = 100_000
 MAX_CONCURRENCY = 64
