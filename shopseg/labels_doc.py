@@ -11,9 +11,10 @@ import argparse
 import csv
 import sys
 from collections import defaultdict
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from shopseg import settings
+
+ROOT = settings.PROJECT_ROOT
 SEEDS = ROOT / "seeds"
 DOC = ROOT / "docs" / "labels.md"
 BEGIN, END = "<!-- labels:begin (python -m shopseg.labels_doc --write) -->", "<!-- labels:end -->"

@@ -33,10 +33,10 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from sklearn.metrics import adjusted_rand_score
 
+from shopseg import settings
 from shopseg.core import load_core
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DSN = "postgresql://postgres@127.0.0.1:55432/shopseg"
+ROOT = settings.PROJECT_ROOT
 
 
 def scratch_copy(dsn: str) -> str:
@@ -227,8 +227,8 @@ def render(figures: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dsn", default=os.environ.get("SHOPSEG_DSN", DEFAULT_DSN))
-    parser.add_argument("--schema", default="analytics")
+    parser.add_argument("--dsn", default=settings.dsn())
+    parser.add_argument("--schema", default=settings.target_schema())
     parser.add_argument("--truth-schema", default="raw_truth")
     parser.add_argument("--seeds", default="42,43,44", help="sample seeds, the first is the reference")
     parser.add_argument("--json", help="write the figures to this file")

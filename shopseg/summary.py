@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 import psycopg
 
-DEFAULT_DSN = "postgresql://postgres@127.0.0.1:55432/shopseg"
+from shopseg import settings
 
 
-def summarize(dsn: str, schema: str = "analytics", top: int = 5) -> str:
+def summarize(dsn: str, schema: str = settings.DEFAULT_SCHEMA, top: int = 5) -> str:
     marts = f"{schema}_marts"
     lines = []
     with psycopg.connect(dsn) as con:
@@ -54,8 +53,8 @@ def summarize(dsn: str, schema: str = "analytics", top: int = 5) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dsn", default=os.environ.get("SHOPSEG_DSN", DEFAULT_DSN))
-    parser.add_argument("--schema", default=os.environ.get("SHOPSEG_SCHEMA", "analytics"))
+    parser.add_argument("--dsn", default=settings.dsn())
+    parser.add_argument("--schema", default=settings.target_schema())
     args = parser.parse_args(argv)
     print(summarize(args.dsn, args.schema))
     return 0

@@ -42,6 +42,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import args_row
 
+from shopseg import settings
 from shopseg.core import load_core
 
 BATCH_SIZE = 5000
@@ -657,8 +658,8 @@ def assign_batch(core, axes, feats, n):
 
 
 class Pipeline:
-    def __init__(self, dsn, reference_date, raw="raw", centroids="analytics_marts.segment_centroids",
-                 currency_rates="analytics_catalog.currency_rates", reporting_currency=None,
+    def __init__(self, dsn, reference_date, raw="raw", centroids=f"{settings.MARTS}.segment_centroids",
+                 currency_rates=f"{settings.CATALOG}.currency_rates", reporting_currency=None,
                  min_order_date="1990-01-01", max_order_total=1e10, out_schema="bench", batch_size=BATCH_SIZE):
         self.dsn = dsn
         self.reference_date = dt.date.fromisoformat(str(reference_date))
@@ -770,8 +771,8 @@ class Pipeline:
 # --------------------------------------------------------------------------- comparison
 
 
-def compare(pipeline, profiles="analytics_marts.customer_profiles", features="analytics_intermediate.int_customer_features",
-            assignments="analytics_intermediate.int_customer_segment_assignments", examples=3):
+def compare(pipeline, profiles=f"{settings.MARTS}.customer_profiles", features=f"{settings.INTERMEDIATE}.int_customer_features",
+            assignments=f"{settings.INTERMEDIATE}.int_customer_segment_assignments", examples=3):
     """Per-axis agreement of dominant segments (client vs dbt), with explained disagreements."""
     rel = {k: sql.SQL(".").join(sql.Identifier(p) for p in v.split("."))
            for k, v in {"p": profiles, "f": features, "a": assignments}.items()}
@@ -850,7 +851,7 @@ def compare(pipeline, profiles="analytics_marts.customer_profiles", features="an
     }
 
 
-def check_features(pipeline, features="analytics_intermediate.int_customer_features", sample=2000, seed=1):
+def check_features(pipeline, features=f"{settings.INTERMEDIATE}.int_customer_features", sample=2000, seed=1):
     """Max relative difference per feature between client and SQL for a seeded customer sample."""
     rng = np.random.default_rng(seed)
     ids = list(rng.choice(np.array(pipeline.customer_ids, dtype=object),
@@ -880,14 +881,14 @@ def check_features(pipeline, features="analytics_intermediate.int_customer_featu
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dsn", default=os.environ.get("SHOPSEG_DSN", "postgresql://postgres@127.0.0.1:55432/shopseg"))
+    parser.add_argument("--dsn", default=settings.dsn())
     parser.add_argument("--reference-date", required=True, help="the dbt build's reference date (YYYY-MM-DD)")
     parser.add_argument("--raw-schema", default="raw")
-    parser.add_argument("--centroids", default="analytics_marts.segment_centroids")
-    parser.add_argument("--profiles", default="analytics_marts.customer_profiles")
-    parser.add_argument("--features", default="analytics_intermediate.int_customer_features")
-    parser.add_argument("--assignments", default="analytics_intermediate.int_customer_segment_assignments")
-    parser.add_argument("--currency-rates", default="analytics_catalog.currency_rates",
+    parser.add_argument("--centroids", default=f"{settings.MARTS}.segment_centroids")
+    parser.add_argument("--profiles", default=f"{settings.MARTS}.customer_profiles")
+    parser.add_argument("--features", default=f"{settings.INTERMEDIATE}.int_customer_features")
+    parser.add_argument("--assignments", default=f"{settings.INTERMEDIATE}.int_customer_segment_assignments")
+    parser.add_argument("--currency-rates", default=f"{settings.CATALOG}.currency_rates",
                         help="the currency_rates seed relation (absent: no rates)")
     parser.add_argument("--reporting-currency", help="var('reporting_currency') of the build (default: most common)")
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)

@@ -24,6 +24,8 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
+from shopseg import settings as shopseg_settings
+
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 DEFAULT_SERVE_USER = "shopseg_api"
 DEFAULT_BI_ROLE = "shopseg_bi"
@@ -56,7 +58,7 @@ def _positive_int(env: dict, name: str, default: int) -> int:
 @dataclass(frozen=True)
 class ServeSettings:
     conninfo: str
-    schema: str = "analytics"
+    schema: str = shopseg_settings.DEFAULT_SCHEMA
     bi_role: str = DEFAULT_BI_ROLE
     pool_min: int = 2
     pool_max: int = 8
@@ -93,7 +95,7 @@ class ServeSettings:
         params.setdefault("connect_timeout", "10")
         return cls(
             conninfo=make_conninfo(**params),
-            schema=env.get("SHOPSEG_SCHEMA") or "analytics",
+            schema=shopseg_settings.target_schema(env),
             bi_role=env.get("SHOPSEG_BI_ROLE") or DEFAULT_BI_ROLE,
             pool_min=_positive_int(env, "SHOPSEG_SERVE_POOL_MIN", 2),
             pool_max=_positive_int(env, "SHOPSEG_SERVE_POOL_MAX", 8),
