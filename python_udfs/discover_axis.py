@@ -459,7 +459,7 @@ def discover(X, spec):
     spec feature order; spec: dict or JSON (see ``parse_spec``). Returns the output dict."""
     # Load scikit-learn (and with it its OpenMP and BLAS runtimes) BEFORE pinning the thread
     # pools: threadpool_limits only affects libraries already loaded.
-    import sklearn.cluster  # noqa: F401
+    import sklearn.cluster
     import sklearn.metrics  # noqa: F401
     from threadpoolctl import threadpool_limits
 

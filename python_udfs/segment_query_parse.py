@@ -53,26 +53,10 @@ ARCHETYPE_RE = re.compile(r"arch_[0-9a-f]{4,32}\Z")
 WORD_RE = re.compile(r"\w+", re.UNICODE)
 APOSTROPHES_RE = re.compile(r"['\u2019\u2018`\u00b4]")
 
-STOP_WORDS = frozenset("""
-    a an the and or but also both either plus as well
-    who whom whose which what that this these those there their they them its it
-    is are was were be been being am has have had having do does did doing
-    in into on onto of for from to at by with via within over under about between per than
-    i me my we us our you your please show list find get give select fetch display
-    all any anything some every each other another same such only just very really quite
-    rather mostly usually typically generally currently now lately still ever tend tends
-    like likes liked love loves prefer prefers preferring preferred favor favour want wants
-    customer client user people person member account consumer buyer shopper segment group
-    cohort tier profile folk
-    shop shopping buy buying bought purchase purchasing purchased order ordering ordered
-    spend product item thing stuff use uses using used archetype time done
-    """.split())
+STOP_WORDS = frozenset(["a", "an", "the", "and", "or", "but", "also", "both", "either", "plus", "as", "well", "who", "whom", "whose", "which", "what", "that", "this", "these", "those", "there", "their", "they", "them", "its", "it", "is", "are", "was", "were", "be", "been", "being", "am", "has", "have", "had", "having", "do", "does", "did", "doing", "in", "into", "on", "onto", "of", "for", "from", "to", "at", "by", "with", "via", "within", "over", "under", "about", "between", "per", "than", "i", "me", "my", "we", "us", "our", "you", "your", "please", "show", "list", "find", "get", "give", "select", "fetch", "display", "all", "any", "anything", "some", "every", "each", "other", "another", "same", "such", "only", "just", "very", "really", "quite", "rather", "mostly", "usually", "typically", "generally", "currently", "now", "lately", "still", "ever", "tend", "tends", "like", "likes", "liked", "love", "loves", "prefer", "prefers", "preferring", "preferred", "favor", "favour", "want", "wants", "customer", "client", "user", "people", "person", "member", "account", "consumer", "buyer", "shopper", "segment", "group", "cohort", "tier", "profile", "folk", "shop", "shopping", "buy", "buying", "bought", "purchase", "purchasing", "purchased", "order", "ordering", "ordered", "spend", "product", "item", "thing", "stuff", "use", "uses", "using", "used", "archetype", "time", "done"])
 
-NOT_FORMS = frozenset("dont doesnt didnt isnt arent wasnt werent wont cant cannot".split())
-NEGATION_WORDS = frozenset("""
-    not never no non dont doesnt didnt isnt arent wasnt werent wont cant cannot
-    without except excluding exclude nor neither
-    """.split())
+NOT_FORMS = frozenset(["dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "wont", "cant", "cannot"])
+NEGATION_WORDS = frozenset(["not", "never", "no", "non", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "wont", "cant", "cannot", "without", "except", "excluding", "exclude", "nor", "neither"])
 
 
 # --------------------------------------------------------------------------- words
@@ -298,7 +282,7 @@ _MODULE_CACHE = {}
 def _static_cache():
     """PL/Python's per-function static dict SD (survives calls in a session), else a module dict."""
     try:
-        return SD.setdefault("segment_query_parse", {})  # noqa: F821 (PL/Python global)
+        return SD.setdefault("segment_query_parse", {})
     except NameError:
         return _MODULE_CACHE
 
@@ -517,7 +501,7 @@ def main(question, vocabulary):
         if message is not None:
             hint = "segment_query_filter(question) shows what was understood; docs/natural_language_queries.md lists the supported phrasings"
             try:
-                error = plpy.error  # noqa: F821 (PL/Python global)
+                error = plpy.error
             except NameError:
                 raise ValueError(message)
             error(message, hint=hint, sqlstate="22023")  # invalid_parameter_value

@@ -200,7 +200,7 @@ def test_all_column_types_round_trip(project):
         ("cfg_bigint_arr", "_int8"),
         ("cfg_text_arr", "_text"),
     ]
-    utc = dt.timezone.utc
+    utc = dt.UTC
     rows = project.table("py_types", "np_i")
     assert rows == [
         (1, 1.5, "plain", True, dt.datetime(2024, 1, 2, 3, 4, 5), dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=utc),

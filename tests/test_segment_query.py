@@ -711,9 +711,8 @@ def test_a_read_only_role_can_call_it(deployed):
         deployed.query(sql.SQL("set local role {}").format(sql.Identifier(role)))
         n = deployed.one("select count(*) from analytics_udf.segment_query_customers(%s)", (ISSUE_QUESTIONS[1],))
         assert n > 0
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            with deployed.conn.transaction():
-                deployed.query("delete from analytics_marts.customer_profiles")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), deployed.conn.transaction():
+            deployed.query("delete from analytics_marts.customer_profiles")
 
 
 def test_issue_questions_answer_at_seed_scale(deployed):

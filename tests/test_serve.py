@@ -139,9 +139,8 @@ def api(built_db, serve_user, baseline):
     env = serve_env(built_db, *serve_user)
     base = f"http://127.0.0.1:{port}"
     with server_process(["-m", "shopseg.serve.api", "--port", str(port), "--no-access-log"], env,
-                        f"{base}/health", "test_serve_api"):
-        with httpx.Client(base_url=base, timeout=30) as client:
-            yield client
+                        f"{base}/health", "test_serve_api"), httpx.Client(base_url=base, timeout=30) as client:
+        yield client
 
 
 def raw_get(client: httpx.Client, target: str) -> tuple[int, bytes]:

@@ -68,14 +68,14 @@ def main(argv=None):
     scales = parse_scales(args.scales)
     bench = Bench(args)
     run = {"run_id": bench.run_id, "command": "python -m shopseg.bench " + " ".join(argv if argv is not None else sys.argv[1:]),
-           "started_at": dt.datetime.now(dt.timezone.utc).isoformat(), "machine": machine_info(bench.admin_dsn),
+           "started_at": dt.datetime.now(dt.UTC).isoformat(), "machine": machine_info(bench.admin_dsn),
            "work_dir": str(bench.work), "project_dir": str(bench.project), "git": git_state(), "scales": []}
     out_dir = ROOT / args.out if not Path(args.out).is_absolute() else Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     out_file = out_dir / ("bench_%s.json" % bench.run_id)
     for scale in scales:
         run["scales"].append(bench.scale(scale))
-        run["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat()
+        run["finished_at"] = dt.datetime.now(dt.UTC).isoformat()
         run["load_avg_at_end"] = os.getloadavg()
         out_file.write_text(json.dumps(run, indent=2, default=str))  # after every scale: partial results survive
     log("results: %s" % out_file)

@@ -29,7 +29,6 @@ import datetime as dt
 import io
 import json
 import math
-import os
 import resource
 import sys
 import time

@@ -198,7 +198,7 @@ class CopyStreamer:
                     sql.SQL(", ").join(sql.Identifier(c) for c, _, _ in spec))
                 with self._conn.cursor() as cur, cur.copy(stmt) as copy:
                     copy.write(data)
-            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            except BaseException as exc:
                 self._error = exc
 
 

@@ -122,7 +122,7 @@ def _stream_chunks(conn, schema, truth_schema, tables, customers, seed, no_categ
     catalog = build_catalog(np.random.Generator(np.random.PCG64([seed, 0])),
                             params["products"], params["product_price_sigma"], *shape_catalog(spec))
     chunk_size = int(params["chunk_size"])
-    counts = {t: 0 for t in tables} | {"customers_with_orders": 0, "customer_classes": 0}
+    counts = dict.fromkeys(tables, 0) | {"customers_with_orders": 0, "customer_classes": 0}
     latest_order = np.iinfo(np.int64).min
     ids = _Ids()
     streamer = gen_load.CopyStreamer(conn)

@@ -233,7 +233,7 @@ def fetch_run_info(conn, schema: str, run_results: Path | None) -> RunInfo:
         customers=counts["customers"], segmented=counts["segmented"], awaiting=counts["awaiting"],
         segmented_at=counts["segmented_at"], ltv_tiers={t: tiers.get(t, 0) for t in LTV_TIERS},
         archetypes_total=archetypes_total, build=fetch_build_info(run_results),
-        generated_at=dt.datetime.now(dt.timezone.utc))
+        generated_at=dt.datetime.now(dt.UTC))
 
 
 def fetch_catalog(conn, schema: str) -> tuple[dict, dict, dict]:

@@ -10,12 +10,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen before pyplot is imported)
-import numpy as np  # noqa: E402
-from matplotlib import colors as mcolors  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import colors as mcolors
 
-from .data import LTV_TIERS, Archetype, Axis, Migration, MigrationAxis, ReportData, Segment  # noqa: E402
-from .formatting import fmt_int, fmt_pct, fmt_pct_small, fmt_value, humanize, unit_caption  # noqa: E402
+from .data import LTV_TIERS, Archetype, Axis, Migration, MigrationAxis, ReportData, Segment
+from .formatting import fmt_int, fmt_pct, fmt_pct_small, fmt_value, humanize, unit_caption
 
 TIER_COLORS = {"vip": "#7b3294", "high": "#c2a5cf", "mid": "#a6dba0", "low": "#d9d9d9"}
 ACCENT = "#1f5f8b"

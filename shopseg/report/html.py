@@ -75,7 +75,7 @@ def _when(value: dt.datetime | None) -> str:
     if value is None:
         return "–"
     if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc)
+        value = value.astimezone(dt.UTC)
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 

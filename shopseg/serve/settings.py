@@ -77,7 +77,7 @@ class ServeSettings:
         object.__setattr__(self, "catalog", f"{self.schema}_catalog")
 
     @classmethod
-    def from_env(cls, env: dict | None = None) -> "ServeSettings":
+    def from_env(cls, env: dict | None = None) -> ServeSettings:
         env = dict(os.environ if env is None else env)
         if env.get("SHOPSEG_SERVE_DSN"):
             params = conninfo_to_dict(env["SHOPSEG_SERVE_DSN"])
