@@ -175,7 +175,7 @@ def load_vocabulary(vocabulary):
         try:
             vocabulary = json.loads(vocabulary)
         except (ValueError, RecursionError):
-            raise VocabularyError("vocabulary is not valid JSON")
+            raise VocabularyError("vocabulary is not valid JSON") from None
     elif _object_depth(vocabulary) > MAX_VOCABULARY_DEPTH:
         raise VocabularyError("vocabulary is nested more than %d levels deep: expected "
                               "{\"labels\": {axis: [label, ...]}, \"synonyms\": [...]}" % MAX_VOCABULARY_DEPTH)
@@ -231,7 +231,7 @@ def build_index(labels, synonyms, tiers):
         if not key:
             return
         entries = explicit.setdefault(key, [])
-        if all((a, l) != (axis, label) for a, l, _ in entries):
+        if all((a, lab) != (axis, label) for a, lab, _ in entries):
             entries.append((axis, label, source))
 
     for axis, axis_labels in labels.items():
@@ -430,7 +430,7 @@ def parse(question, vocabulary):
         elif word in ambiguous:
             if all(a["word"] != surface for a in unclear):
                 unclear.append({"word": surface, "candidates": [
-                    {"axis": a, "label": l} for a, l in ambiguous[word]]})
+                    {"axis": a, "label": lab} for a, lab in ambiguous[word]]})
         elif surface not in unknown:
             unknown.append(surface)
         i += 1
@@ -502,7 +502,7 @@ def main(question, vocabulary):
             hint = "segment_query_filter(question) shows what was understood; docs/natural_language_queries.md lists the supported phrasings"
             try:
                 error = plpy.error
-            except NameError:
-                raise ValueError(message)
+            except NameError:  # outside PostgreSQL (pytest): a plain exception
+                raise ValueError(message) from None
             error(message, hint=hint, sqlstate="22023")  # invalid_parameter_value
     return json.dumps(result, sort_keys=True)

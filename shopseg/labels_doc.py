@@ -32,15 +32,21 @@ def condition_text(feature: str, lower: str, upper: str) -> str:
     return f"`{feature}` < {upper}"
 
 
+def seed_rows(name: str) -> list[dict]:
+    """The rows of seeds/<name>.csv."""
+    with open(SEEDS / f"{name}.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def table() -> str:
-    axes = sorted(csv.DictReader(open(SEEDS / "segment_axes.csv")), key=lambda r: int(r["axis_order"]))
-    labels = sorted(csv.DictReader(open(SEEDS / "segment_axis_labels.csv")),
+    axes = sorted(seed_rows("segment_axes"), key=lambda r: int(r["axis_order"]))
+    labels = sorted(seed_rows("segment_axis_labels"),
                     key=lambda r: (r["axis"], int(r["label_order"])))
     conditions: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for row in csv.DictReader(open(SEEDS / "segment_label_definitions.csv")):
+    for row in seed_rows("segment_label_definitions"):
         conditions[(row["axis"], row["label"])].append(condition_text(row["feature"], row["min_value"], row["max_value"]))
     signals: dict[str, list[str]] = defaultdict(list)
-    for row in csv.DictReader(open(SEEDS / "segment_axis_signals.csv")):
+    for row in seed_rows("segment_axis_signals"):
         signals[row["axis"]].append(row["signal_name"])
     lines = ["| axis | label | definition | in numbers (all hold; first label in order wins) |",
              "| --- | --- | --- | --- |"]

@@ -24,6 +24,12 @@ from shopseg.core import load_core
 da = load_core()
 SEEDS = UDF_PATH.parents[1] / "seeds"
 
+
+def seed_rows(name: str) -> list[dict]:
+    """The rows of seeds/<name>.csv."""
+    with open(SEEDS / f"{name}.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
 # a ranked test axis: one defining feature "a" (bands), two context features
 BANDS = {"v0": (None, 1.0), "v1": (1.0, 3.0), "v2": (3.0, 6.0), "v3": (6.0, 9.0), "v4": (9.0, None)}
 
@@ -193,12 +199,12 @@ def test_a_gap_in_a_multi_feature_catalog_is_found():
 def test_the_shipped_catalog_covers_every_point_of_every_axis():
     """seeds/segment_label_definitions.csv: every label defined, no gaps (parse_spec proves it)."""
     features, labels, definitions = defaultdict(list), defaultdict(list), defaultdict(lambda: defaultdict(list))
-    for row in csv.DictReader(open(SEEDS / "segment_axis_features.csv")):
+    for row in seed_rows("segment_axis_features"):
         features[row["axis"]].append({"name": row["feature"], "transform": row["transform"],
                                       "weight": float(row["weight"])})
-    for row in sorted(csv.DictReader(open(SEEDS / "segment_axis_labels.csv")), key=lambda r: int(r["label_order"])):
+    for row in sorted(seed_rows("segment_axis_labels"), key=lambda r: int(r["label_order"])):
         labels[row["axis"]].append(row["label"])
-    for row in csv.DictReader(open(SEEDS / "segment_label_definitions.csv")):
+    for row in seed_rows("segment_label_definitions"):
         definitions[row["axis"]][row["label"]].append({"feature": row["feature"], "min": row["min_value"],
                                                        "max": row["max_value"]})
     assert len(features) == 13

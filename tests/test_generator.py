@@ -21,6 +21,12 @@ from shopseg.generator.config import DEFAULT_PARAMS
 
 ADMIN_DSN = settings.test_dsn()
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+def seed_rows(name: str) -> list[dict]:
+    """The rows of seeds/<name>.csv."""
+    with open(SEEDS / f"{name}.csv", newline="") as f:
+        return list(csv.DictReader(f))
 CUSTOMERS = 2_000
 SEED = 7
 TABLES = ["customers", "products", "orders", "order_lines", "refunds", "support_tickets"]
@@ -224,7 +230,7 @@ def test_vocabularies(db):
 
 # ---- ground truth --------------------------------------------------------------------------
 def test_truth_has_every_axis_for_every_buyer(db, counts):
-    axes = [row["axis"] for row in csv.DictReader(open(SEEDS / "segment_axes.csv"))]
+    axes = [row["axis"] for row in seed_rows("segment_axes")]
     assert len(axes) == 13
     assert scalar(db, "select count(*) from raw_truth.customer_classes") == 13 * counts["customers_with_orders"]
     per_customer = db.execute("select count(distinct axis), min(n), max(n) from (select customer_id, axis,"
@@ -238,7 +244,7 @@ def test_truth_has_every_axis_for_every_buyer(db, counts):
 
 def test_truth_labels_come_from_the_vocabulary(db):
     vocab = {(r["axis"], int(r["label_order"]), r["label"])
-             for r in csv.DictReader(open(SEEDS / "segment_axis_labels.csv"))}
+             for r in seed_rows("segment_axis_labels")}
     used = set(db.execute("select distinct axis, planted_class, planted_label from raw_truth.customer_classes"))
     assert used <= vocab
     # every axis plants several classes
@@ -408,7 +414,7 @@ def test_every_shape_records_its_shape_and_planted_axes(db, shapes, shape):
     assert info_shape == shape and customers == shapes[shape]["customers"]
     assert set(planted) == truth_axes(db, shape)
     vocab = {(r["axis"], int(r["label_order"]), r["label"])
-             for r in csv.DictReader(open(SEEDS / "segment_axis_labels.csv"))}
+             for r in seed_rows("segment_axis_labels")}
     used = set(db.execute(sql.SQL("select distinct axis, planted_class, planted_label from {}").format(
         sql.Identifier(f"{shape}_truth", "customer_classes"))))
     assert used and used <= vocab

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import re
 import secrets
@@ -188,6 +189,7 @@ def test_every_segmented_axis_has_its_figure(report):
             assert f"img/axis_{axis}.png" in page.images, axis
         else:
             assert f"img/axis_{axis}.png" not in page.images and f'id="axis-{axis}"' in report["html"]
+            assert f"Not segmented: {html.escape(reason or 'insufficient data')}." in report["html"], axis
     assert "img/landscape.png" in page.images and "img/archetypes.png" in page.images
 
 

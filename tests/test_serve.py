@@ -98,7 +98,8 @@ def free_port() -> int:
 
 @contextmanager
 def server_process(args: list[str], env: dict, ready_url: str | None, log_name: str):
-    log = open(ROOT / "target" / f"{log_name}.log", "w+") if (ROOT / "target").is_dir() else subprocess.DEVNULL
+    # closed in the finally below: the log outlives this statement across the yield
+    log = open(ROOT / "target" / f"{log_name}.log", "w+") if (ROOT / "target").is_dir() else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         if ready_url:

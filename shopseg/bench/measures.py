@@ -3,6 +3,7 @@ a child's wall time / peak RSS / CPU, and dbt's per-node times grouped into phas
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import platform
@@ -117,10 +118,8 @@ class ServerMemory:
     def sample(self):
         titles = {}
         for pid in self._children():
-            try:
+            with contextlib.suppress(OSError):  # the process ended meanwhile
                 titles[pid] = Path("/proc/%d/cmdline" % pid).read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                pass
         ours = {pid for pid, title in titles.items() if (" %s " % self.dbname) in title
                 and not re.search(r"parallel worker", title)}
         leader = {}
@@ -208,9 +207,8 @@ def run_child(cmd, env=None, log_file=None, check=True, timeout=None, on_timeout
 
     With `timeout` (s) the child gets SIGINT (dbt cancels its queries), then SIGKILL after 60 s;
     `on_timeout()` runs right after the SIGINT; the exit code is then -2."""
-    out = open(log_file, "w") if log_file else subprocess.DEVNULL
     timed_out = False
-    try:
+    with open(log_file, "w") if log_file else contextlib.nullcontext(subprocess.DEVNULL) as out:
         t = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
         while True:
@@ -228,9 +226,6 @@ def run_child(cmd, env=None, log_file=None, check=True, timeout=None, on_timeout
             time.sleep(0.5)
         wall = time.perf_counter() - t
         proc.returncode = -2 if timed_out else os.waitstatus_to_exitcode(status)
-    finally:
-        if log_file:
-            out.close()
     if check and proc.returncode != 0:
         tail = Path(log_file).read_text()[-4000:] if log_file else ""
         raise RuntimeError("%s failed (exit %d)\n%s" % (" ".join(cmd[:3]), proc.returncode, tail))

@@ -83,6 +83,19 @@ def targets(run):
     return lines + [""]
 
 
+def _best(runs, value, digits=1):
+    """A sweep cell: the best (lowest) of the rounds, then every round's value."""
+    vals = [v for v in (value(r) for r in runs) if v is not None]
+    if not vals:
+        return "-"
+    return "%s (%s)" % (fmt(min(vals), digits), " / ".join(fmt(v, digits) for v in vals))
+
+
+def _server_memory(key):
+    """A run's server-memory figure `key` (None when the run was not sampled)."""
+    return lambda run: (run["server_memory"] or {}).get(key)
+
+
 def markdown(run):
     lines = targets(run)
     if len(run["scales"]) > 1:
@@ -159,21 +172,15 @@ def markdown(run):
                          " max backend private MB | sum private MB |")
             lines.append("|---|---|---|---|---|---|---|---|---|")
             for name, runs in res["sweep"].items():
-                def best(f, digits=1):
-                    vals = [v for v in (f(r) for r in runs) if v is not None]
-                    if not vals:
-                        return "-"
-                    return "%s (%s)" % (fmt(min(vals), digits), " / ".join(fmt(v, digits) for v in vals))
-                mem = lambda key: lambda r: (r["server_memory"] or {}).get(key)  # noqa: E731
                 lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                    name, best(lambda r: r["wall_s"]),
-                    best(lambda r: r["phases"]["features"]["node_s"]),
-                    best(lambda r: r["phases"]["assignment"]["node_s"]),
-                    best(lambda r: r["phases"]["tests"]["node_s"]),
-                    best(lambda r: r["client_cpu_s"]),
-                    best(mem("backend_cpu_s")),
-                    best(mem("max_backend_private_mb"), 0),
-                    best(mem("max_total_private_mb"), 0)))
+                    name, _best(runs, lambda r: r["wall_s"]),
+                    _best(runs, lambda r: r["phases"]["features"]["node_s"]),
+                    _best(runs, lambda r: r["phases"]["assignment"]["node_s"]),
+                    _best(runs, lambda r: r["phases"]["tests"]["node_s"]),
+                    _best(runs, lambda r: r["client_cpu_s"]),
+                    _best(runs, _server_memory("backend_cpu_s")),
+                    _best(runs, _server_memory("max_backend_private_mb"), 0),
+                    _best(runs, _server_memory("max_total_private_mb"), 0)))
         top = res["full"]["nodes"][:8]
         lines.append("Slowest nodes (full build): " + ", ".join("%s %.1f s" % (n["node"], n["s"]) for n in top))
         lines.append("")

@@ -213,9 +213,9 @@ def _tier_mix(ax, archetypes: list[Archetype], ys) -> None:
     for tier in LTV_TIERS:
         frac = np.array([a.tiers[tier] / a.customer_count if a.customer_count else 0 for a in archetypes])
         ax.barh(ys, frac, left=left, color=TIER_COLORS[tier], height=0.62, label=tier, edgecolor="white")
-        for y, l, f in zip(ys, left, frac):
+        for y, start, f in zip(ys, left, frac):
             if f >= 0.12:
-                ax.text(l + f / 2, y, f"{f * 100:.0f}%", ha="center", va="center", fontsize=7.5,
+                ax.text(start + f / 2, y, f"{f * 100:.0f}%", ha="center", va="center", fontsize=7.5,
                         color=_text_color(mcolors.to_rgba(TIER_COLORS[tier])))
         left += frac
     ax.set_xlim(0, 1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import os
 import socket
@@ -20,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -146,7 +148,7 @@ async def run_load(url: str, ids: list[str], requests: int, concurrency: int, wa
 def process_cpu_s(pid: int) -> float | None:
     """User + system CPU seconds of a process (Linux /proc), None elsewhere."""
     try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
@@ -215,11 +217,9 @@ def main(argv: list[str] | None = None) -> int:
         cpu = f"{r['server_cpu_ms']:>8.2f}" if "server_cpu_ms" in r else f"{'':>8}"
         print(f"{name:<32} {r['requests']:>8} {r['p50_ms']:>8.2f} {r['p90_ms']:>8.2f} {r['p99_ms']:>8.2f} "
               f"{r['max_ms']:>8.2f} {r['req_per_s']:>8.0f} {cpu}")
-    try:
+    with contextlib.suppress(OSError):  # no load average on this platform
         print(f"\nload average while measuring: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs); "
               "server CPU = the API process's CPU time per request (excludes PostgreSQL)")
-    except OSError:
-        pass
     failed = sum(r["errors"] for _, r in results)
     if failed:
         print(f"\n{failed} requests did not return 200", file=sys.stderr)
