@@ -5,6 +5,7 @@
 
 tests/test_discover_core.py checks that docs/labels.md holds exactly this table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,16 +41,19 @@ def seed_rows(name: str) -> list[dict]:
 
 def table() -> str:
     axes = sorted(seed_rows("segment_axes"), key=lambda r: int(r["axis_order"]))
-    labels = sorted(seed_rows("segment_axis_labels"),
-                    key=lambda r: (r["axis"], int(r["label_order"])))
+    labels = sorted(seed_rows("segment_axis_labels"), key=lambda r: (r["axis"], int(r["label_order"])))
     conditions: dict[tuple[str, str], list[str]] = defaultdict(list)
     for row in seed_rows("segment_label_definitions"):
-        conditions[(row["axis"], row["label"])].append(condition_text(row["feature"], row["min_value"], row["max_value"]))
+        conditions[(row["axis"], row["label"])].append(
+            condition_text(row["feature"], row["min_value"], row["max_value"])
+        )
     signals: dict[str, list[str]] = defaultdict(list)
     for row in seed_rows("segment_axis_signals"):
         signals[row["axis"]].append(row["signal_name"])
-    lines = ["| axis | label | definition | in numbers (all hold; first label in order wins) |",
-             "| --- | --- | --- | --- |"]
+    lines = [
+        "| axis | label | definition | in numbers (all hold; first label in order wins) |",
+        "| --- | --- | --- | --- |",
+    ]
     for axis in axes:
         name = axis["axis"]
         needs = ", ".join(signals[name]) or "orders"
@@ -57,8 +61,10 @@ def table() -> str:
         for row in (r for r in labels if r["axis"] == name):
             cell = f"**{name}** (needs: {needs})" if first else ""
             first = False
-            lines.append(f"| {cell} | `{row['label']}` | {row['description']} | "
-                         f"{' and '.join(conditions[(name, row['label'])])} |")
+            lines.append(
+                f"| {cell} | `{row['label']}` | {row['description']} | "
+                f"{' and '.join(conditions[(name, row['label'])])} |"
+            )
     return "\n".join(lines)
 
 

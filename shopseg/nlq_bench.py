@@ -3,6 +3,7 @@ of 5 repeats), e.g. on the seed-scale benchmark database:
 
     python -m shopseg.nlq_bench --dsn postgresql://postgres@127.0.0.1:55432/shopseg_bench
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schema", default=settings.target_schema())
     args = parser.parse_args(argv)
     with psycopg.connect(args.dsn) as con:
-        (customers,), = con.execute(f"select count(*) from {args.schema}_marts.customer_profiles").fetchall()
+        ((customers,),) = con.execute(f"select count(*) from {args.schema}_marts.customer_profiles").fetchall()
     print(f"{customers:,} customers; seconds (cold = new session, warm = median of 5)")
     for question in QUESTIONS:
         cold, warm, rows = time_question(args.dsn, args.schema, question)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from psycopg import sql
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]   # the dbt project (this checkout)
+PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the dbt project (this checkout)
 LOCAL_CLUSTER = "postgresql://postgres@127.0.0.1:55432"
 DEFAULT_DSN = f"{LOCAL_CLUSTER}/shopseg"
 DEFAULT_TEST_DSN = f"{LOCAL_CLUSTER}/postgres"

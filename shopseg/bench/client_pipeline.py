@@ -198,27 +198,35 @@ def fetch_batch(con, raw, batch_ids, id_type=None) -> BatchRows:
         " subtotal::float8, discount_amount::float8, total::float8,"
         " nullif(trim(discount_code), '') is not null, cancelled_at is not null,"
         " nullif(upper(trim(currency::text)), '')"
-        " from {}.orders where order_id in {}").format(sql.Identifier(raw), ids)
+        " from {}.orders where order_id in {}"
+    ).format(sql.Identifier(raw), ids)
     q_lines = sql.SQL(
         "select order_id, product_id, quantity::float8, unit_price::float8, discount_amount::float8"
-        " from {}.order_lines where order_id in {}").format(sql.Identifier(raw), ids)
+        " from {}.order_lines where order_id in {}"
+    ).format(sql.Identifier(raw), ids)
     q_refunds = sql.SQL(
         "select order_id, extract(epoch from created_at)::float8, amount::float8, quantity::float8"
-        " from {}.refunds where order_id in {}").format(sql.Identifier(raw), ids)
+        " from {}.refunds where order_id in {}"
+    ).format(sql.Identifier(raw), ids)
     q_tickets = sql.SQL(
         "select ticket_id, customer_id::text, extract(epoch from created_at)::float8,"
         " extract(epoch from closed_at)::float8, lower(trim(channel)), lower(trim(topic)),"
         " message_count::float8, resolution_minutes::float8, escalated, reopened"
         " from {r}.support_tickets where ticket_id in"
-        " (select ticket_id from {r}.support_tickets where {c})").format(r=sql.Identifier(raw), c=cond)
+        " (select ticket_id from {r}.support_tickets where {c})"
+    ).format(r=sql.Identifier(raw), c=cond)
     params = {"lo": min(batch_ids), "hi": max(batch_ids), "ids": list(batch_ids)}
 
     def rows(query, record):
         with con.cursor(binary=True, row_factory=args_row(record)) as cur:
             return cur.execute(query, params).fetchall()
 
-    return BatchRows(orders=rows(q_orders, OrderRow), lines=rows(q_lines, LineRow),
-                     refunds=rows(q_refunds, RefundRow), tickets=rows(q_tickets, TicketRow))
+    return BatchRows(
+        orders=rows(q_orders, OrderRow),
+        lines=rows(q_lines, LineRow),
+        refunds=rows(q_refunds, RefundRow),
+        tickets=rows(q_tickets, TicketRow),
+    )
 
 
 # --------------------------------------------------------------------------- validation rules
@@ -238,9 +246,12 @@ def dedup_orders(orders: list[OrderRow]) -> list[OrderRow]:
     big = float("inf")
 
     def key(row):
-        return (row.created_epoch if row.created_epoch is not None else big,
-                -row.total if row.total is not None else big,
-                (0, row.customer_id) if row.customer_id is not None else (1, ""))
+        return (
+            row.created_epoch if row.created_epoch is not None else big,
+            -row.total if row.total is not None else big,
+            (0, row.customer_id) if row.customer_id is not None else (1, ""),
+        )
+
     best = {}
     for row in orders:
         if row.order_id is None:
@@ -254,14 +265,14 @@ def dedup_orders(orders: list[OrderRow]) -> list[OrderRow]:
 class Rules:
     """The validation parameters of int_orders_validated (vars and the currency seed)."""
 
-    known: set[str]                        # customer ids of the customers table
+    known: set[str]  # customer ids of the customers table
     positions: dict[object, PricePosition]  # by product id
-    ref_day: int                           # the reference date, days since 1970-01-01
+    ref_day: int  # the reference date, days since 1970-01-01
     now_epoch: float
-    min_epoch: float                       # var min_order_date
-    max_total: float                       # var max_order_total (reporting currency)
-    reporting: str | None                  # the reporting currency
-    rates: dict[str, float]                # currency -> rate to the reporting currency
+    min_epoch: float  # var min_order_date
+    max_total: float  # var max_order_total (reporting currency)
+    reporting: str | None  # the reporting currency
+    rates: dict[str, float]  # currency -> rate to the reporting currency
 
     def rate(self, currency):
         """Conversion rate to the reporting currency; None = no rate (order rejected)."""
@@ -274,9 +285,17 @@ class Rules:
 
         Rejected: null / unknown customer, no date, cancelled, future, before min_order_date, no or
         negative total, a currency without a rate, a converted total above max_order_total."""
-        if (o.customer_id is None or o.customer_id not in index or o.customer_id not in self.known
-                or o.created_epoch is None or o.cancelled or o.created_epoch > self.now_epoch
-                or o.created_epoch < self.min_epoch or o.total is None or o.total < 0):
+        if (
+            o.customer_id is None
+            or o.customer_id not in index
+            or o.customer_id not in self.known
+            or o.created_epoch is None
+            or o.cancelled
+            or o.created_epoch > self.now_epoch
+            or o.created_epoch < self.min_epoch
+            or o.total is None
+            or o.total < 0
+        ):
             return None
         r = self.rate(o.currency)
         if r is None or o.total * r > self.max_total:
@@ -292,11 +311,11 @@ class ValidOrders:
     """int_orders_validated + int_orders_enriched of one batch: one array element per valid order."""
 
     position: dict[object, int]  # order_id -> row
-    customer: np.ndarray         # batch index of the customer
+    customer: np.ndarray  # batch index of the customer
     epoch: np.ndarray
     day: np.ndarray
     month: np.ndarray
-    subtotal: np.ndarray         # converted to the reporting currency, as subtotal, discount, total
+    subtotal: np.ndarray  # converted to the reporting currency, as subtotal, discount, total
     discount: np.ndarray
     total: np.ndarray
     has_code: np.ndarray
@@ -332,8 +351,8 @@ def validate_orders(orders: list[OrderRow], index: dict[str, int], rules: Rules)
 class ValidLines:
     """Lines of valid orders: quantities and prices below 0 count as 0."""
 
-    order: np.ndarray        # row in ValidOrders
-    product: list            # product ids (None kept)
+    order: np.ndarray  # row in ValidOrders
+    product: list  # product ids (None kept)
     quantity: np.ndarray
     unit_price: np.ndarray
     discount: np.ndarray
@@ -349,10 +368,13 @@ def valid_lines(lines: list[LineRow], orders: ValidOrders) -> ValidLines:
         x = f64(values)[keep]
         return greatest0(x) if clip else x
 
-    return ValidLines(order=order[keep], product=[r.product_id for r, k in zip(lines, keep, strict=True) if k],
-                      quantity=column([r.quantity for r in lines], True),
-                      unit_price=column([r.unit_price for r in lines], True),
-                      discount=column([r.discount_amount for r in lines], False))
+    return ValidLines(
+        order=order[keep],
+        product=[r.product_id for r, k in zip(lines, keep, strict=True) if k],
+        quantity=column([r.quantity for r in lines], True),
+        unit_price=column([r.unit_price for r in lines], True),
+        discount=column([r.discount_amount for r in lines], False),
+    )
 
 
 def refund_totals(refunds: list[RefundRow], orders: ValidOrders, now_epoch: float) -> tuple[np.ndarray, np.ndarray]:
@@ -404,8 +426,9 @@ def _gap_statistics(o: ValidOrders, g: Groups, n_customers: int):
     return gap, number, median_gap, mean_gap, std_gap, gap_count
 
 
-def order_features(o: ValidOrders, lines: ValidLines, refunds: tuple[np.ndarray, np.ndarray],
-                   n_customers: int, ref_day: int) -> tuple[dict, np.ndarray]:
+def order_features(
+    o: ValidOrders, lines: ValidLines, refunds: tuple[np.ndarray, np.ndarray], n_customers: int, ref_day: int
+) -> tuple[dict, np.ndarray]:
     """int_customer_order_features: ({feature: array per batch customer}, order count per customer)."""
     refund_amount, refund_qty = refunds
     item_count = np.bincount(lines.order, weights=lines.quantity, minlength=o.n)
@@ -502,19 +525,28 @@ def _product_features(line_customer, lines: ValidLines, n_customers) -> dict:
     nl = lines.order.size
     pm = np.array([x is not None for x in lines.product], dtype=bool) if nl else np.zeros(0, dtype=bool)
     prod_ids = {}
-    product = np.fromiter((prod_ids.setdefault(x, len(prod_ids)) if x is not None else -1 for x in lines.product),
-                          dtype=np.int64, count=nl)
+    product = np.fromiter(
+        (prod_ids.setdefault(x, len(prod_ids)) if x is not None else -1 for x in lines.product),
+        dtype=np.int64,
+        count=nl,
+    )
     npr = max(len(prod_ids), 1)
     # distinct (customer-product, order) pairs
-    cpo = np.unique(np.stack([line_customer[pm] * npr + product[pm], lines.order[pm]], axis=1), axis=0) \
-        if pm.any() else np.zeros((0, 2), dtype=np.int64)
+    cpo = (
+        np.unique(np.stack([line_customer[pm] * npr + product[pm], lines.order[pm]], axis=1), axis=0)
+        if pm.any()
+        else np.zeros((0, 2), dtype=np.int64)
+    )
     cp, cp_orders = np.unique(cpo[:, 0], return_counts=True)
     cp_cust = cp // npr
     distinct_products = np.bincount(cp_cust, minlength=n_customers).astype(np.float64)
-    repeat_rate = np.bincount(cp_cust, weights=(cp_orders >= 2).astype(np.float64), minlength=n_customers) \
-        / distinct_products
-    return {"repeat_product_rate": np.where(distinct_products > 0, repeat_rate, 0.0),
-            "distinct_products": distinct_products}
+    repeat_rate = (
+        np.bincount(cp_cust, weights=(cp_orders >= 2).astype(np.float64), minlength=n_customers) / distinct_products
+    )
+    return {
+        "repeat_product_rate": np.where(distinct_products > 0, repeat_rate, 0.0),
+        "distinct_products": distinct_products,
+    }
 
 
 def line_features(lines: ValidLines, order_customer: np.ndarray, positions: dict, n_customers: int) -> dict:
@@ -523,8 +555,9 @@ def line_features(lines: ValidLines, order_customer: np.ndarray, positions: dict
     cust = order_customer[lines.order] if nl else np.zeros(0, dtype=np.int64)
     pos_rows = [positions.get(p) if p is not None else None for p in lines.product]
     cat_names = {}
-    category = np.fromiter((cat_names.setdefault(r.category, len(cat_names)) if r else -1 for r in pos_rows),
-                           dtype=np.int64, count=nl)
+    category = np.fromiter(
+        (cat_names.setdefault(r.category, len(cat_names)) if r else -1 for r in pos_rows), dtype=np.int64, count=nl
+    )
     percentile = np.fromiter((r.percentile if r else np.nan for r in pos_rows), dtype=np.float64, count=nl)
     above = np.fromiter((bool(r and r.above_median) for r in pos_rows), dtype=bool, count=nl)
     value = lines.quantity * lines.unit_price
@@ -538,12 +571,17 @@ def line_features(lines: ValidLines, order_customer: np.ndarray, positions: dict
         has_pct = ~np.isnan(percentile)
         pct_qty = np.bincount(cust, weights=np.where(has_pct, lines.quantity, 0.0), minlength=n_customers)
         pct_sum = np.bincount(cust, weights=np.where(has_pct, percentile * lines.quantity, 0.0), minlength=n_customers)
-        feats.update({
-            "premium_spend_share": np.where(value_sum > 0, premium / value_sum, 0.0),
-            "avg_price_percentile": np.where(pct_qty > 0, pct_sum / pct_qty, 0.0),
-            "full_price_share": np.where(line_count > 0, np.bincount(
-                cust, weights=full_price.astype(np.float64), minlength=n_customers) / line_count, 0.0),
-        })
+        feats.update(
+            {
+                "premium_spend_share": np.where(value_sum > 0, premium / value_sum, 0.0),
+                "avg_price_percentile": np.where(pct_qty > 0, pct_sum / pct_qty, 0.0),
+                "full_price_share": np.where(
+                    line_count > 0,
+                    np.bincount(cust, weights=full_price.astype(np.float64), minlength=n_customers) / line_count,
+                    0.0,
+                ),
+            }
+        )
     return feats
 
 
@@ -552,8 +590,13 @@ def valid_tickets(tickets: list[TicketRow], index: dict[str, int], rules: Rules)
     then only the batch's customers."""
     kept = {}
     for t in tickets:
-        if (t.ticket_id is None or t.customer_id is None or t.customer_id not in rules.known
-                or t.created_epoch is None or t.created_epoch > rules.now_epoch):
+        if (
+            t.ticket_id is None
+            or t.customer_id is None
+            or t.customer_id not in rules.known
+            or t.created_epoch is None
+            or t.created_epoch > rules.now_epoch
+        ):
             continue
         if t.ticket_id not in kept or t.created_epoch < kept[t.ticket_id].created_epoch:
             kept[t.ticket_id] = t
@@ -571,6 +614,7 @@ def ticket_features(tickets: list[TicketRow], index: dict[str, int], order_count
     res = greatest0(np.where(np.isnan(res_min), (closed - created) / 60.0, res_min))
     feats = {}
     with np.errstate(divide="ignore", invalid="ignore"):
+
         def per_ticket(weights):
             return np.where(tcount > 0, np.bincount(cust, weights=weights, minlength=n_customers) / tcount, 0.0)
 
@@ -615,14 +659,29 @@ def load_centroids(con, relation, version=None):
     with con.cursor() as cur:
         if version is None:
             version = cur.execute(sql.SQL("select max(centroid_version) from {}").format(relation)).fetchone()[0]
-        rows = cur.execute(sql.SQL(
-            "select axis, axis_status, cluster_index, label, center, feature_names, feature_transforms,"
-            " feature_mean, feature_std, feature_weights from {} where centroid_version = %s"
-            " order by axis, cluster_index").format(relation), (version,)).fetchall()
+        rows = cur.execute(
+            sql.SQL(
+                "select axis, axis_status, cluster_index, label, center, feature_names, feature_transforms,"
+                " feature_mean, feature_std, feature_weights from {} where centroid_version = %s"
+                " order by axis, cluster_index"
+            ).format(relation),
+            (version,),
+        ).fetchall()
     axes = {}
     for axis, status, _index, label, center, names, transforms, mean, std, weights in rows:
-        a = axes.setdefault(axis, {"status": status, "labels": [], "centers": [], "names": list(names),
-                                   "transforms": list(transforms), "mean": mean, "std": std, "weights": weights})
+        a = axes.setdefault(
+            axis,
+            {
+                "status": status,
+                "labels": [],
+                "centers": [],
+                "names": list(names),
+                "transforms": list(transforms),
+                "mean": mean,
+                "std": std,
+                "weights": weights,
+            },
+        )
         a["labels"].append(label)
         if center is not None:
             a["centers"].append(center)
@@ -657,9 +716,19 @@ def assign_batch(core, axes, feats, n):
 
 
 class Pipeline:
-    def __init__(self, dsn, reference_date, raw="raw", centroids=f"{settings.MARTS}.segment_centroids",
-                 currency_rates=f"{settings.CATALOG}.currency_rates", reporting_currency=None,
-                 min_order_date="1990-01-01", max_order_total=1e10, out_schema="bench", batch_size=BATCH_SIZE):
+    def __init__(
+        self,
+        dsn,
+        reference_date,
+        raw="raw",
+        centroids=f"{settings.MARTS}.segment_centroids",
+        currency_rates=f"{settings.CATALOG}.currency_rates",
+        reporting_currency=None,
+        min_order_date="1990-01-01",
+        max_order_total=1e10,
+        out_schema="bench",
+        batch_size=BATCH_SIZE,
+    ):
         self.dsn = dsn
         self.reference_date = dt.date.fromisoformat(str(reference_date))
         self.raw = raw
@@ -677,36 +746,61 @@ class Pipeline:
             self.id_type = cur.execute(
                 "select format_type(atttypid, atttypmod) from pg_attribute"
                 " where attrelid = %s::regclass and attname = 'customer_id'",
-                (f"{self.raw}.customers",)).fetchone()[0]
+                (f"{self.raw}.customers",),
+            ).fetchone()[0]
             self.now_epoch = float(cur.execute("select extract(epoch from now())").fetchone()[0])
-            self.customer_ids = [r[0] for r in cur.execute(sql.SQL(
-                "select distinct customer_id from {}.customers where customer_id is not null order by 1").format(
-                sql.Identifier(self.raw))).fetchall()]
+            self.customer_ids = [
+                r[0]
+                for r in cur.execute(
+                    sql.SQL(
+                        "select distinct customer_id from {}.customers where customer_id is not null order by 1"
+                    ).format(sql.Identifier(self.raw))
+                ).fetchall()
+            ]
             self.known = {str(c) for c in self.customer_ids}
-            self.positions = price_positions(cur.execute(sql.SQL(
-                "select product_id, category, list_price::float8 from {}.products").format(
-                sql.Identifier(self.raw))).fetchall())
-            min_epoch = float(cur.execute("select extract(epoch from %s::timestamptz)",
-                                          (self.min_order_date,)).fetchone()[0])
+            self.positions = price_positions(
+                cur.execute(
+                    sql.SQL("select product_id, category, list_price::float8 from {}.products").format(
+                        sql.Identifier(self.raw)
+                    )
+                ).fetchall()
+            )
+            min_epoch = float(
+                cur.execute("select extract(epoch from %s::timestamptz)", (self.min_order_date,)).fetchone()[0]
+            )
             reporting = self.reporting_currency
             if reporting is None:
-                row = cur.execute(sql.SQL(
-                    "select nullif(upper(trim(currency::text)), '') as c from {}.orders"
-                    " where nullif(upper(trim(currency::text)), '') is not null"
-                    " group by 1 order by count(*) desc, 1 limit 1").format(sql.Identifier(self.raw))).fetchone()
+                row = cur.execute(
+                    sql.SQL(
+                        "select nullif(upper(trim(currency::text)), '') as c from {}.orders"
+                        " where nullif(upper(trim(currency::text)), '') is not null"
+                        " group by 1 order by count(*) desc, 1 limit 1"
+                    ).format(sql.Identifier(self.raw))
+                ).fetchone()
                 reporting = row[0] if row else None
             else:
                 reporting = reporting.strip().upper()
             rates = {}
             if cur.execute("select to_regclass(%s)", (self.currency_rates,)).fetchone()[0] is not None:
-                rates = dict(cur.execute(sql.SQL(
-                    "select upper(trim(currency::text)), rate_to_reporting::numeric::float8 from {}"
-                    " where rate_to_reporting > 0").format(
-                    sql.SQL(".").join(sql.Identifier(p) for p in self.currency_rates.split(".")))).fetchall())
+                rates = dict(
+                    cur.execute(
+                        sql.SQL(
+                            "select upper(trim(currency::text)), rate_to_reporting::numeric::float8 from {}"
+                            " where rate_to_reporting > 0"
+                        ).format(sql.SQL(".").join(sql.Identifier(p) for p in self.currency_rates.split(".")))
+                    ).fetchall()
+                )
         self.ref_day = (self.reference_date - dt.date(1970, 1, 1)).days
-        self.rules = Rules(known=self.known, positions=self.positions, ref_day=self.ref_day,
-                           now_epoch=self.now_epoch, min_epoch=min_epoch, max_total=self.max_order_total,
-                           reporting=reporting, rates=rates)
+        self.rules = Rules(
+            known=self.known,
+            positions=self.positions,
+            ref_day=self.ref_day,
+            now_epoch=self.now_epoch,
+            min_epoch=min_epoch,
+            max_total=self.max_order_total,
+            reporting=reporting,
+            rates=rates,
+        )
         self.version, self.axes = load_centroids(con, self.centroids)
 
     def batch(self, con, ids, scattered=False):
@@ -723,12 +817,16 @@ class Pipeline:
             out = sql.Identifier(self.out_schema, "client_profiles")
             con.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(self.out_schema)))
             con.execute(sql.SQL("drop table if exists {}").format(out))
-            con.execute(sql.SQL("create table {} (customer_id text primary key, centroid_version integer,"
-                                " dominant_segments jsonb, fuzzy_memberships jsonb)").format(out))
+            con.execute(
+                sql.SQL(
+                    "create table {} (customer_id text primary key, centroid_version integer,"
+                    " dominant_segments jsonb, fuzzy_memberships jsonb)"
+                ).format(out)
+            )
             con.commit()
             n_segmented = batches = 0
             for start in range(0, len(self.customer_ids), self.batch_size):
-                ids = self.customer_ids[start:start + self.batch_size]
+                ids = self.customer_ids[start : start + self.batch_size]
                 t = time.perf_counter()
                 customers, feats = self.batch(con, ids)
                 timings["fetch_and_features"] += time.perf_counter() - t
@@ -739,14 +837,24 @@ class Pipeline:
                 buf = io.StringIO()
                 for i, customer in enumerate(customers):
                     dominant = {axis: r[0][i] for axis, r in result.items()}
-                    members = {axis: dict(zip(self.axes[axis]["labels"], map(float, r[1][i])))
-                               for axis, r in result.items()}
-                    buf.write("%s\t%d\t%s\t%s\n" % (customer, self.version, json.dumps(dominant).replace("\\", "\\\\"),
-                                                    json.dumps(members).replace("\\", "\\\\")))
-                with con.cursor() as cur:
-                    with cur.copy(sql.SQL("copy {} (customer_id, centroid_version, dominant_segments,"
-                                          " fuzzy_memberships) from stdin").format(out)) as copy:
-                        copy.write(buf.getvalue())
+                    members = {
+                        axis: dict(zip(self.axes[axis]["labels"], map(float, r[1][i]))) for axis, r in result.items()
+                    }
+                    buf.write(
+                        "%s\t%d\t%s\t%s\n"
+                        % (
+                            customer,
+                            self.version,
+                            json.dumps(dominant).replace("\\", "\\\\"),
+                            json.dumps(members).replace("\\", "\\\\"),
+                        )
+                    )
+                with con.cursor() as cur, cur.copy(
+                    sql.SQL(
+                        "copy {} (customer_id, centroid_version, dominant_segments, fuzzy_memberships) from stdin"
+                    ).format(out)
+                ) as copy:
+                    copy.write(buf.getvalue())
                 con.commit()
                 timings["write"] += time.perf_counter() - t
                 n_segmented += len(customers)
@@ -770,42 +878,61 @@ class Pipeline:
 # --------------------------------------------------------------------------- comparison
 
 
-def compare(pipeline, profiles=f"{settings.MARTS}.customer_profiles", features=f"{settings.INTERMEDIATE}.int_customer_features",
-            assignments=f"{settings.INTERMEDIATE}.int_customer_segment_assignments", examples=3):
+def compare(
+    pipeline,
+    profiles=f"{settings.MARTS}.customer_profiles",
+    features=f"{settings.INTERMEDIATE}.int_customer_features",
+    assignments=f"{settings.INTERMEDIATE}.int_customer_segment_assignments",
+    examples=3,
+):
     """Per-axis agreement of dominant segments (client vs dbt), with explained disagreements."""
-    rel = {k: sql.SQL(".").join(sql.Identifier(p) for p in v.split("."))
-           for k, v in {"p": profiles, "f": features, "a": assignments}.items()}
+    rel = {
+        k: sql.SQL(".").join(sql.Identifier(p) for p in v.split("."))
+        for k, v in {"p": profiles, "f": features, "a": assignments}.items()
+    }
     out = sql.Identifier(pipeline.out_schema, "client_profiles")
     with psycopg.connect(pipeline.dsn) as con, con.cursor() as cur:
-        presence = cur.execute(sql.SQL(
-            "select count(*) filter (where p.customer_id is not null and c.customer_id is not null),"
-            " count(*) filter (where c.customer_id is null),"
-            " count(*) filter (where p.customer_id is null)"
-            " from (select customer_id from {p} where segmentation_status = 'segmented') as p"
-            " full join {o} as c on p.customer_id = c.customer_id").format(p=rel["p"], o=out)).fetchone()
+        presence = cur.execute(
+            sql.SQL(
+                "select count(*) filter (where p.customer_id is not null and c.customer_id is not null),"
+                " count(*) filter (where c.customer_id is null),"
+                " count(*) filter (where p.customer_id is null)"
+                " from (select customer_id from {p} where segmentation_status = 'segmented') as p"
+                " full join {o} as c on p.customer_id = c.customer_id"
+            ).format(p=rel["p"], o=out)
+        ).fetchone()
         # every customer: same status and the same 13 dominant segments (null = not segmented)
-        overall = cur.execute(sql.SQL(
-            "select count(*), count(*) filter (where p.dominant_segments is not distinct from c.dominant_segments)"
-            " from (select customer_id, dominant_segments from {p}) as p"
-            " full join {o} as c on p.customer_id = c.customer_id").format(p=rel["p"], o=out)).fetchone()
-        per_axis = cur.execute(sql.SQL(
-            "select a.key, count(*), count(*) filter (where a.value #>> '{{}}' = c.dominant_segments ->> a.key),"
-            " max(abs((p.fuzzy_memberships -> a.key -> (a.value #>> '{{}}'))::float8"
-            "      - (c.fuzzy_memberships -> a.key -> (a.value #>> '{{}}'))::float8))"
-            " from {p} as p join {o} as c on p.customer_id = c.customer_id"
-            " cross join lateral jsonb_each(p.dominant_segments) as a"
-            " where p.segmentation_status = 'segmented' group by a.key order by a.key").format(
-            p=rel["p"], o=out)).fetchall()
-        bad = cur.execute(sql.SQL(
-            "select axis, customer_id, dbt_label, client_label from ("
-            " select a.key as axis, p.customer_id, a.value #>> '{{}}' as dbt_label,"
-            "  c.dominant_segments ->> a.key as client_label,"
-            "  row_number() over (partition by a.key order by p.customer_id) as rn"
-            " from {p} as p join {o} as c on p.customer_id = c.customer_id"
-            " cross join lateral jsonb_each(p.dominant_segments) as a"
-            " where p.segmentation_status = 'segmented'"
-            "  and a.value #>> '{{}}' is distinct from c.dominant_segments ->> a.key) as d"
-            " where rn <= %s order by axis, customer_id").format(p=rel["p"], o=out), (examples,)).fetchall()
+        overall = cur.execute(
+            sql.SQL(
+                "select count(*), count(*) filter (where p.dominant_segments is not distinct from c.dominant_segments)"
+                " from (select customer_id, dominant_segments from {p}) as p"
+                " full join {o} as c on p.customer_id = c.customer_id"
+            ).format(p=rel["p"], o=out)
+        ).fetchone()
+        per_axis = cur.execute(
+            sql.SQL(
+                "select a.key, count(*), count(*) filter (where a.value #>> '{{}}' = c.dominant_segments ->> a.key),"
+                " max(abs((p.fuzzy_memberships -> a.key -> (a.value #>> '{{}}'))::float8"
+                "      - (c.fuzzy_memberships -> a.key -> (a.value #>> '{{}}'))::float8))"
+                " from {p} as p join {o} as c on p.customer_id = c.customer_id"
+                " cross join lateral jsonb_each(p.dominant_segments) as a"
+                " where p.segmentation_status = 'segmented' group by a.key order by a.key"
+            ).format(p=rel["p"], o=out)
+        ).fetchall()
+        bad = cur.execute(
+            sql.SQL(
+                "select axis, customer_id, dbt_label, client_label from ("
+                " select a.key as axis, p.customer_id, a.value #>> '{{}}' as dbt_label,"
+                "  c.dominant_segments ->> a.key as client_label,"
+                "  row_number() over (partition by a.key order by p.customer_id) as rn"
+                " from {p} as p join {o} as c on p.customer_id = c.customer_id"
+                " cross join lateral jsonb_each(p.dominant_segments) as a"
+                " where p.segmentation_status = 'segmented'"
+                "  and a.value #>> '{{}}' is distinct from c.dominant_segments ->> a.key) as d"
+                " where rn <= %s order by axis, customer_id"
+            ).format(p=rel["p"], o=out),
+            (examples,),
+        ).fetchall()
         details = []
         if bad:
             ids = sorted({b[1] for b in bad})
@@ -815,9 +942,15 @@ def compare(pipeline, profiles=f"{settings.MARTS}.customer_profiles", features=f
             cur.execute(sql.SQL("select * from {f} where customer_id = any(%s)").format(f=rel["f"]), (ids,))
             cols = [d.name for d in cur.description]
             stored = {r[0]: dict(zip(cols, r)) for r in cur.fetchall()}
-            dbt_d = {(r[0], r[1]): r[2] for r in cur.execute(sql.SQL(
-                "select customer_id, axis, squared_distances from {a} where customer_id = any(%s)").format(
-                a=rel["a"]), (ids,)).fetchall()}
+            dbt_d = {
+                (r[0], r[1]): r[2]
+                for r in cur.execute(
+                    sql.SQL("select customer_id, axis, squared_distances from {a} where customer_id = any(%s)").format(
+                        a=rel["a"]
+                    ),
+                    (ids,),
+                ).fetchall()
+            }
             for axis, customer, dbt_label, client_label in bad:
                 entry = {"axis": axis, "customer_id": customer, "dbt": dbt_label, "client": client_label}
                 if customer in pos and customer in stored:
@@ -842,8 +975,15 @@ def compare(pipeline, profiles=f"{settings.MARTS}.customer_profiles", features=f
         "customers_in_both": presence[0],
         "segmented_by_dbt_only": presence[1],
         "segmented_by_client_only": presence[2],
-        "per_axis": {r[0]: {"customers": r[1], "agree": r[2], "agreement_pct": 100.0 * r[2] / r[1] if r[1] else None,
-                            "max_abs_membership_diff_of_dbt_dominant": r[3]} for r in per_axis},
+        "per_axis": {
+            r[0]: {
+                "customers": r[1],
+                "agree": r[2],
+                "agreement_pct": 100.0 * r[2] / r[1] if r[1] else None,
+                "max_abs_membership_diff_of_dbt_dominant": r[3],
+            }
+            for r in per_axis
+        },
         "agreement_pct": 100.0 * agree / total if total else None,
         "disagreements": total - agree,
         "examples": details,
@@ -853,17 +993,25 @@ def compare(pipeline, profiles=f"{settings.MARTS}.customer_profiles", features=f
 def check_features(pipeline, features=f"{settings.INTERMEDIATE}.int_customer_features", sample=2000, seed=1):
     """Max relative difference per feature between client and SQL for a seeded customer sample."""
     rng = np.random.default_rng(seed)
-    ids = list(rng.choice(np.array(pipeline.customer_ids, dtype=object),
-                          size=min(sample, len(pipeline.customer_ids)), replace=False))
+    ids = list(
+        rng.choice(
+            np.array(pipeline.customer_ids, dtype=object), size=min(sample, len(pipeline.customer_ids)), replace=False
+        )
+    )
     rel = sql.SQL(".").join(sql.Identifier(p) for p in features.split("."))
     with psycopg.connect(pipeline.dsn) as con, con.cursor() as cur:
         customers, feats = pipeline.batch(con, ids, scattered=True)
-        cur.execute(sql.SQL("select * from {} where has_orders and customer_id = any(%s)").format(rel),
-                    ([str(i) for i in ids],))
+        cur.execute(
+            sql.SQL("select * from {} where has_orders and customer_id = any(%s)").format(rel), ([str(i) for i in ids],)
+        )
         cols = [d.name for d in cur.description]
         stored = {r[0]: dict(zip(cols, r)) for r in cur.fetchall()}
-    out = {"customers": len(customers), "only_sql": len(set(stored) - set(customers)),
-           "only_client": len(set(customers) - set(stored)), "features": {}}
+    out = {
+        "customers": len(customers),
+        "only_sql": len(set(stored) - set(customers)),
+        "only_client": len(set(customers) - set(stored)),
+        "features": {},
+    }
     for name, values in feats.items():
         worst, exact = 0.0, 0
         for i, c in enumerate(customers):
@@ -887,44 +1035,82 @@ def main(argv=None):
     parser.add_argument("--profiles", default=f"{settings.MARTS}.customer_profiles")
     parser.add_argument("--features", default=f"{settings.INTERMEDIATE}.int_customer_features")
     parser.add_argument("--assignments", default=f"{settings.INTERMEDIATE}.int_customer_segment_assignments")
-    parser.add_argument("--currency-rates", default=f"{settings.CATALOG}.currency_rates",
-                        help="the currency_rates seed relation (absent: no rates)")
+    parser.add_argument(
+        "--currency-rates",
+        default=f"{settings.CATALOG}.currency_rates",
+        help="the currency_rates seed relation (absent: no rates)",
+    )
     parser.add_argument("--reporting-currency", help="var('reporting_currency') of the build (default: most common)")
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     parser.add_argument("--no-compare", action="store_true")
-    parser.add_argument("--check-features", type=int, default=0, metavar="N",
-                        help="also compare every feature with the SQL for N sampled customers (not timed)")
+    parser.add_argument(
+        "--check-features",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also compare every feature with the SQL for N sampled customers (not timed)",
+    )
     parser.add_argument("--json", help="write the result here")
     args = parser.parse_args(argv)
-    pipeline = Pipeline(args.dsn, args.reference_date, raw=args.raw_schema, centroids=args.centroids,
-                        currency_rates=args.currency_rates, reporting_currency=args.reporting_currency,
-                        batch_size=args.batch_size)
+    pipeline = Pipeline(
+        args.dsn,
+        args.reference_date,
+        raw=args.raw_schema,
+        centroids=args.centroids,
+        currency_rates=args.currency_rates,
+        reporting_currency=args.reporting_currency,
+        batch_size=args.batch_size,
+    )
     result = pipeline.run()
-    print("client pipeline: %d customers (%d segmented) in %d batches, %.1f s, peak RSS %.0f MB"
-          % (result["customers"], result["segmented"], result["batches"], result["wall_s"], result["peak_rss_mb"]))
+    print(
+        "client pipeline: %d customers (%d segmented) in %d batches, %.1f s, peak RSS %.0f MB"
+        % (result["customers"], result["segmented"], result["batches"], result["wall_s"], result["peak_rss_mb"])
+    )
     if not args.no_compare:
         t = time.perf_counter()
         result["comparison"] = compare(pipeline, args.profiles, args.features, args.assignments)
         result["comparison"]["compare_s"] = time.perf_counter() - t
         c = result["comparison"]
-        print("dominant segments identical to dbt for %d of %d customers (%.4f%%); per axis over customers"
-              " segmented by both: %.4f%% (%d disagreements); segmented by dbt only %d, by the client only %d"
-              % (c["customers_identical"], c["customers"], c["identical_pct"] or 0, c["agreement_pct"] or 0,
-                 c["disagreements"], c["segmented_by_dbt_only"], c["segmented_by_client_only"]))
+        print(
+            "dominant segments identical to dbt for %d of %d customers (%.4f%%); per axis over customers"
+            " segmented by both: %.4f%% (%d disagreements); segmented by dbt only %d, by the client only %d"
+            % (
+                c["customers_identical"],
+                c["customers"],
+                c["identical_pct"] or 0,
+                c["agreement_pct"] or 0,
+                c["disagreements"],
+                c["segmented_by_dbt_only"],
+                c["segmented_by_client_only"],
+            )
+        )
         for axis, r in c["per_axis"].items():
             if r["agree"] != r["customers"]:
                 print("  %-28s %d / %d" % (axis, r["agree"], r["customers"]))
         for e in c["examples"]:
-            print("  %s %s: dbt %s, client %s; feature diffs %s; dbt nearest %s"
-                  % (e["axis"], e["customer_id"], e["dbt"], e["client"], e.get("feature_differences"),
-                     e.get("dbt_two_nearest_sq_dist")))
+            print(
+                "  %s %s: dbt %s, client %s; feature diffs %s; dbt nearest %s"
+                % (
+                    e["axis"],
+                    e["customer_id"],
+                    e["dbt"],
+                    e["client"],
+                    e.get("feature_differences"),
+                    e.get("dbt_two_nearest_sq_dist"),
+                )
+            )
     if args.check_features:
         result["feature_check"] = check_features(pipeline, args.features, args.check_features)
         worst = {k: v for k, v in result["feature_check"]["features"].items() if v["max_rel_diff"] > 0}
-        print("feature check on %d customers: %d of %d features bit-identical; worst rel diff %s"
-              % (result["feature_check"]["customers"], len(result["feature_check"]["features"]) - len(worst),
-                 len(result["feature_check"]["features"]),
-                 max((v["max_rel_diff"] for v in worst.values()), default=0.0)))
+        print(
+            "feature check on %d customers: %d of %d features bit-identical; worst rel diff %s"
+            % (
+                result["feature_check"]["customers"],
+                len(result["feature_check"]["features"]) - len(worst),
+                len(result["feature_check"]["features"]),
+                max((v["max_rel_diff"] for v in worst.values()), default=0.0),
+            )
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2, default=str))
     return 0

@@ -21,8 +21,12 @@ import psycopg
 from shopseg.settings import PROJECT_ROOT
 
 DISCOVERY = {"int_discovery_sample", "segment_centroids", "segment_discovery_report"}
-ASSIGNMENT = {"int_segment_centroids_current", "int_customers_to_score", "int_customer_assignments_wide",
-              "int_customer_segment_assignments"}
+ASSIGNMENT = {
+    "int_segment_centroids_current",
+    "int_customers_to_score",
+    "int_customer_assignments_wide",
+    "int_customer_segment_assignments",
+}
 PHASES = ("features", "discovery", "assignment", "tests", "other")
 
 
@@ -46,16 +50,33 @@ def machine_info(dsn):
                 mem_kb = int(line.split()[1])
     except OSError:
         pass
-    info = {"nproc": os.cpu_count(), "cpu_model": cpu, "ram_gb": round(mem_kb / 1024 / 1024, 1) if mem_kb else None,
-            "kernel": platform.release(), "python": platform.python_version()}
+    info = {
+        "nproc": os.cpu_count(),
+        "cpu_model": cpu,
+        "ram_gb": round(mem_kb / 1024 / 1024, 1) if mem_kb else None,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
     with psycopg.connect(dsn) as con:
         info["postgres"] = con.execute("select version()").fetchone()[0]
-        names = ("shared_buffers", "work_mem", "maintenance_work_mem", "max_parallel_workers_per_gather",
-                 "max_parallel_workers", "jit", "synchronous_commit", "effective_cache_size", "random_page_cost",
-                 "max_wal_size", "wal_level")
-        info["settings"] = dict(con.execute(
-            "select name, current_setting(name) from pg_settings where name = any(%s) order by name",
-            (list(names),)).fetchall())
+        names = (
+            "shared_buffers",
+            "work_mem",
+            "maintenance_work_mem",
+            "max_parallel_workers_per_gather",
+            "max_parallel_workers",
+            "jit",
+            "synchronous_commit",
+            "effective_cache_size",
+            "random_page_cost",
+            "max_wal_size",
+            "wal_level",
+        )
+        info["settings"] = dict(
+            con.execute(
+                "select name, current_setting(name) from pg_settings where name = any(%s) order by name", (list(names),)
+            ).fetchall()
+        )
     try:
         out = subprocess.run([dbt_executable(), "--version"], capture_output=True, text=True, timeout=120).stdout
         info["dbt"] = " ".join(line.strip() for line in out.splitlines() if "installed" in line or "postgres" in line)
@@ -103,7 +124,10 @@ class ServerMemory:
 
     def _children(self):
         try:
-            return [int(p) for p in Path("/proc/%d/task/%d/children" % (self.postmaster, self.postmaster)).read_text().split()]
+            return [
+                int(p)
+                for p in Path("/proc/%d/task/%d/children" % (self.postmaster, self.postmaster)).read_text().split()
+            ]
         except OSError:
             out = []
             for entry in Path("/proc").iterdir():
@@ -120,8 +144,11 @@ class ServerMemory:
         for pid in self._children():
             with contextlib.suppress(OSError):  # the process ended meanwhile
                 titles[pid] = Path("/proc/%d/cmdline" % pid).read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        ours = {pid for pid, title in titles.items() if (" %s " % self.dbname) in title
-                and not re.search(r"parallel worker", title)}
+        ours = {
+            pid
+            for pid, title in titles.items()
+            if (" %s " % self.dbname) in title and not re.search(r"parallel worker", title)
+        }
         leader = {}
         for pid, title in titles.items():
             m = re.search(r"parallel worker for PID (\d+)", title)
@@ -184,13 +211,16 @@ class ServerMemory:
     def result(self):
         if not self.available:
             return None
-        return {"max_backend_vmhwm_mb": round(self.max_hwm_kb / 1024, 1),
-                "max_backend_private_mb": round(self.max_anon_kb / 1024, 1),
-                "max_backend_private_while": self.max_anon_where,
-                "max_total_private_mb": round(self.max_total_anon_kb / 1024, 1),
-                "max_backends": self.max_backends, "samples": self.samples,
-                # CPU of the database's backends, as last sampled (a backend's final < 0.2 s may be missed)
-                "backend_cpu_s": round(sum(self.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK"), 1)}
+        return {
+            "max_backend_vmhwm_mb": round(self.max_hwm_kb / 1024, 1),
+            "max_backend_private_mb": round(self.max_anon_kb / 1024, 1),
+            "max_backend_private_while": self.max_anon_where,
+            "max_total_private_mb": round(self.max_total_anon_kb / 1024, 1),
+            "max_backends": self.max_backends,
+            "samples": self.samples,
+            # CPU of the database's backends, as last sampled (a backend's final < 0.2 s may be missed)
+            "backend_cpu_s": round(sum(self.cpu_ticks.values()) / os.sysconf("SC_CLK_TCK"), 1),
+        }
 
 
 def dbt_executable():
@@ -250,8 +280,9 @@ def partial_results(log_file, manifest):
     text = re.sub(r"\x1b\[[0-9;]*m", "", Path(log_file).read_text(errors="replace"))
     for m in LOG_LINE.finditer(text):
         uid = by_name.get(m.group(2)) or by_name.get(m.group(2).split(".")[-1]) or "unknown." + m.group(2)
-        results.append({"unique_id": uid, "status": m.group(1).lower(), "execution_time": float(m.group(3)),
-                        "timing": []})
+        results.append(
+            {"unique_id": uid, "status": m.group(1).lower(), "execution_time": float(m.group(3)), "timing": []}
+        )
     return {"results": results, "elapsed_time": None}
 
 
@@ -284,14 +315,23 @@ def phase_times(results, manifest):
         ph = phases[p]
         ph["node_s"] += r.get("execution_time") or 0.0
         ph["nodes"] += 1
-        stamps = [(_ts(t["started_at"]), _ts(t["completed_at"])) for t in r.get("timing", [])
-                  if t.get("started_at") and t.get("completed_at")]
+        stamps = [
+            (_ts(t["started_at"]), _ts(t["completed_at"]))
+            for t in r.get("timing", [])
+            if t.get("started_at") and t.get("completed_at")
+        ]
         if stamps:
             s, e = min(x[0] for x in stamps), max(x[1] for x in stamps)
             ph["start"] = s if ph["start"] is None else min(ph["start"], s)
             ph["end"] = e if ph["end"] is None else max(ph["end"], e)
-        per_node.append({"node": node.get("name", r["unique_id"]), "phase": p, "status": r.get("status"),
-                         "s": round(r.get("execution_time") or 0.0, 3)})
+        per_node.append(
+            {
+                "node": node.get("name", r["unique_id"]),
+                "phase": p,
+                "status": r.get("status"),
+                "s": round(r.get("execution_time") or 0.0, 3),
+            }
+        )
     out = {}
     for p, ph in phases.items():
         span = (ph["end"] - ph["start"]).total_seconds() if ph["start"] else 0.0

@@ -18,7 +18,14 @@ from shopseg.settings import PROJECT_ROOT as ROOT
 from .database import BenchDatabase
 from .measures import PHASES, ServerMemory, dbt_executable, log, partial_results, phase_times, run_child
 
-PROJECT_FILES = ("dbt_project.yml", ".dbtignore", "packages.yml", "dependencies.yml", "package-lock.yml", "selectors.yml")
+PROJECT_FILES = (
+    "dbt_project.yml",
+    ".dbtignore",
+    "packages.yml",
+    "dependencies.yml",
+    "package-lock.yml",
+    "selectors.yml",
+)
 PROJECT_DIRS = ("models", "macros", "seeds", "tests", "snapshots", "analyses", "python_udfs", "dbt_packages")
 
 
@@ -55,9 +62,15 @@ class Bench:
         env = dict(os.environ)
         if self.args.pg_setting:
             env["PGOPTIONS"] = " ".join("-c %s" % item for item in self.args.pg_setting)
-        env.update({"PGHOST": params.get("host", "127.0.0.1"), "PGPORT": str(params.get("port", "5432")),
-                    "PGUSER": params.get("user", "postgres"), "PGDATABASE": self.db,
-                    "DBT_PROFILES_DIR": env.get("DBT_PROFILES_DIR", str(ROOT))})
+        env.update(
+            {
+                "PGHOST": params.get("host", "127.0.0.1"),
+                "PGPORT": str(params.get("port", "5432")),
+                "PGUSER": params.get("user", "postgres"),
+                "PGDATABASE": self.db,
+                "DBT_PROFILES_DIR": env.get("DBT_PROFILES_DIR", str(ROOT)),
+            }
+        )
         if params.get("password"):
             env["PGPASSWORD"] = params["password"]
         return env
@@ -69,41 +82,91 @@ class Bench:
         log("dbt %s (%s)" % (" ".join(args), name))
         timeout = self.args.timeout_min * 60 if self.args.timeout_min else None
         with self.memory:
-            wall, rss, code, cpu = run_child(cmd, env=env or self.dbt_env(), log_file=str(self.work / (name + ".log")),
-                                             check=False, timeout=timeout, on_timeout=self.database.cancel_backends,
-                                             cwd=self.project)
+            wall, rss, code, cpu = run_child(
+                cmd,
+                env=env or self.dbt_env(),
+                log_file=str(self.work / (name + ".log")),
+                check=False,
+                timeout=timeout,
+                on_timeout=self.database.cancel_backends,
+                cwd=self.project,
+            )
         manifest = json.loads((target / "manifest.json").read_text())
         if code == -2 or not (target / "run_results.json").exists():
             if not (target / "manifest.json").exists():
-                raise RuntimeError("dbt %s failed before running anything (exit %d), see %s"
-                                   % (name, code, self.work / (name + ".log")))
+                raise RuntimeError(
+                    "dbt %s failed before running anything (exit %d), see %s"
+                    % (name, code, self.work / (name + ".log"))
+                )
             # stopped (timeout) or crashed: the node times dbt printed so far
             results = partial_results(self.work / (name + ".log"), manifest)
-            log("  dbt %s stopped after %.0f s (exit %d): %d nodes had finished"
-                % (name, wall, code, len(results["results"])))
+            log(
+                "  dbt %s stopped after %.0f s (exit %d): %d nodes had finished"
+                % (name, wall, code, len(results["results"]))
+            )
         else:
             results = json.loads((target / "run_results.json").read_text())
-        failures = [{"node": r["unique_id"], "status": r["status"], "message": (r.get("message") or "")[:300]}
-                    for r in results["results"] if r.get("status") in ("error", "fail")]
+        failures = [
+            {"node": r["unique_id"], "status": r["status"], "message": (r.get("message") or "")[:300]}
+            for r in results["results"]
+            if r.get("status") in ("error", "fail")
+        ]
         if failures:
-            log("  dbt reported %d failures (exit %d): %s" % (len(failures), code, "; ".join(
-                "%s: %s" % (f["node"], f["message"].splitlines()[0] if f["message"] else f["status"]) for f in failures)))
-        out = {"command": "dbt " + " ".join(args), "exit_code": code, "failures": failures,
-               "completed": code != -2, "nodes_finished": len(results["results"]),
-               "wall_s": wall, "dbt_elapsed_s": results.get("elapsed_time"),
-               "client_peak_rss_mb": rss, "client_cpu_s": round(cpu, 1), "server_memory": self.memory.result()}
+            log(
+                "  dbt reported %d failures (exit %d): %s"
+                % (
+                    len(failures),
+                    code,
+                    "; ".join(
+                        "%s: %s" % (f["node"], f["message"].splitlines()[0] if f["message"] else f["status"])
+                        for f in failures
+                    ),
+                )
+            )
+        out = {
+            "command": "dbt " + " ".join(args),
+            "exit_code": code,
+            "failures": failures,
+            "completed": code != -2,
+            "nodes_finished": len(results["results"]),
+            "wall_s": wall,
+            "dbt_elapsed_s": results.get("elapsed_time"),
+            "client_peak_rss_mb": rss,
+            "client_cpu_s": round(cpu, 1),
+            "server_memory": self.memory.result(),
+        }
         out.update(phase_times(results, manifest))
-        out["relations"] = {n["name"]: n.get("relation_name") for n in manifest["nodes"].values()
-                            if n.get("resource_type") in ("model", "seed") and n.get("relation_name")}
-        log("  %.1f s (dbt %.1f s; CPU: dbt %.1f s, server %s s): %s" % (
-            wall, out["dbt_elapsed_s"] or 0, cpu, (out["server_memory"] or {}).get("backend_cpu_s"), ", ".join(
-            "%s %.1f" % (p, out["phases"][p]["node_s"]) for p in PHASES)))
+        out["relations"] = {
+            n["name"]: n.get("relation_name")
+            for n in manifest["nodes"].values()
+            if n.get("resource_type") in ("model", "seed") and n.get("relation_name")
+        }
+        log(
+            "  %.1f s (dbt %.1f s; CPU: dbt %.1f s, server %s s): %s"
+            % (
+                wall,
+                out["dbt_elapsed_s"] or 0,
+                cpu,
+                (out["server_memory"] or {}).get("backend_cpu_s"),
+                ", ".join("%s %.1f" % (p, out["phases"][p]["node_s"]) for p in PHASES),
+            )
+        )
         return out
 
     # ---- steps ---------------------------------------------------------------------------
     def generate(self, scale):
         args = ["--preset", "seed"] if scale == "seed" else ["--customers", str(int(scale))]
-        cmd = [sys.executable, "-m", "shopseg.generate", "--dsn", self.dsn, "--quiet", "--seed", str(self.args.seed), *args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "shopseg.generate",
+            "--dsn",
+            self.dsn,
+            "--quiet",
+            "--seed",
+            str(self.args.seed),
+            *args,
+        ]
         log("generate %s" % " ".join(args))
         logf = str(self.work / ("generate_%s.log" % scale))
         with self.memory:
@@ -112,15 +175,27 @@ class Bench:
         size = self.database.query("select pg_database_size(current_database())")[0][0]
         summary = Path(logf).read_text().strip().splitlines()
         log("  %.1f s: %s" % (wall, summary[-1] if summary else counts))
-        return {"wall_s": wall, "client_peak_rss_mb": rss, "server_memory": self.memory.result(),
-                "counts": counts, "raw_database_mb": round(size / 2**20), "summary": summary[-1] if summary else None}
+        return {
+            "wall_s": wall,
+            "client_peak_rss_mb": rss,
+            "server_memory": self.memory.result(),
+            "counts": counts,
+            "raw_database_mb": round(size / 2**20),
+            "summary": summary[-1] if summary else None,
+        }
 
     def existing_data(self):
         log("reusing the data in %s (no generation)" % self.db)
         counts = self.database.raw_counts()
         size = self.database.query("select pg_database_size(current_database())")[0][0]
-        return {"wall_s": None, "client_peak_rss_mb": None, "server_memory": None, "counts": counts,
-                "raw_database_mb": round(size / 2**20), "summary": "reused"}
+        return {
+            "wall_s": None,
+            "client_peak_rss_mb": None,
+            "server_memory": None,
+            "counts": counts,
+            "raw_database_mb": round(size / 2**20),
+            "summary": "reused",
+        }
 
     def incremental(self, full):
         rel = full["relations"]
@@ -132,16 +207,22 @@ class Bench:
         inc = self.dbt("incremental", "build", "--vars", "{reference_date: %s, test_scope: rewritten}" % ref)
         inc["changes"] = changes
         inc["reference_date"] = ref
-        inc["customers_changed"] = dict(self.database.query("select reason, count(*) from %s group by 1" % rel["int_customers_changed"]))
+        inc["customers_changed"] = dict(
+            self.database.query("select reason, count(*) from %s group by 1" % rel["int_customers_changed"])
+        )
         inc["customers_rescored"] = self.database.query("select count(*) from %s" % rel["int_customers_to_score"])[0][0]
         self.database.execute("create table bench.profiles_incremental as select * from %s" % rel["customer_profiles"])
-        self.database.execute("create table bench.features_incremental as select * from %s" % rel["int_customer_features"])
+        self.database.execute(
+            "create table bench.features_incremental as select * from %s" % rel["int_customer_features"]
+        )
         rebuild = self.dbt("full_pinned", "build", "--full-refresh", "--vars", vars_arg)
         comparison = {
-            "customer_profiles": self.database.compare_tables("bench.profiles_incremental", rel["customer_profiles"],
-                                                     "customer_id", exclude=("segmented_at",)),
-            "int_customer_features": self.database.compare_tables("bench.features_incremental", rel["int_customer_features"],
-                                                         "customer_id"),
+            "customer_profiles": self.database.compare_tables(
+                "bench.profiles_incremental", rel["customer_profiles"], "customer_id", exclude=("segmented_at",)
+            ),
+            "int_customer_features": self.database.compare_tables(
+                "bench.features_incremental", rel["int_customer_features"], "customer_id"
+            ),
         }
         if inc["failures"] or rebuild["failures"] or not rebuild.get("completed", True):
             # a model that did not run leaves the previous table in place: the comparison proves nothing
@@ -150,31 +231,63 @@ class Bench:
         else:
             comparison["valid"] = True
         log("incremental vs full: %s" % comparison)
-        return {"incremental": inc, "full_pinned": rebuild, "comparison": comparison,
-                "ratio_incremental_to_full": inc["wall_s"] / full["wall_s"],
-                "ratio_incremental_to_full_pinned": inc["wall_s"] / rebuild["wall_s"]}
+        return {
+            "incremental": inc,
+            "full_pinned": rebuild,
+            "comparison": comparison,
+            "ratio_incremental_to_full": inc["wall_s"] / full["wall_s"],
+            "ratio_incremental_to_full_pinned": inc["wall_s"] / rebuild["wall_s"],
+        }
 
     def client(self, reference_date, relations, name):
         out = self.work / ("client_%s.json" % name)
-        cmd = [sys.executable, "-m", "shopseg.bench.client_pipeline", "--dsn", self.dsn, "--reference-date", reference_date,
-               "--centroids", relations["segment_centroids"].replace('"', ""),
-               "--profiles", relations["customer_profiles"].replace('"', ""),
-               "--features", relations["int_customer_features"].replace('"', ""),
-               "--assignments", relations["int_customer_segment_assignments"].replace('"', ""),
-               "--currency-rates", (relations.get("currency_rates") or "none.currency_rates").replace('"', ""),
-               "--json", str(out)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "shopseg.bench.client_pipeline",
+            "--dsn",
+            self.dsn,
+            "--reference-date",
+            reference_date,
+            "--centroids",
+            relations["segment_centroids"].replace('"', ""),
+            "--profiles",
+            relations["customer_profiles"].replace('"', ""),
+            "--features",
+            relations["int_customer_features"].replace('"', ""),
+            "--assignments",
+            relations["int_customer_segment_assignments"].replace('"', ""),
+            "--currency-rates",
+            (relations.get("currency_rates") or "none.currency_rates").replace('"', ""),
+            "--json",
+            str(out),
+        ]
         if self.args.check_features:
             cmd += ["--check-features", str(self.args.check_features)]
         log("client pipeline")
         with self.memory:
             wall, rss, _, cpu = run_child(cmd, log_file=str(self.work / ("client_%s.log" % name)))
         result = json.loads(out.read_text())
-        result.update({"process_wall_s": wall, "client_peak_rss_mb_wait4": rss, "client_process_cpu_s": round(cpu, 1),
-                       "server_memory": self.memory.result()})
+        result.update(
+            {
+                "process_wall_s": wall,
+                "client_peak_rss_mb_wait4": rss,
+                "client_process_cpu_s": round(cpu, 1),
+                "server_memory": self.memory.result(),
+            }
+        )
         c = result.get("comparison") or {}
-        log("  %.1f s; dominant segments identical for %.4f%% of customers (%s axis disagreements,"
-            " %s / %s segmented by one side only)" % (result["wall_s"], c.get("identical_pct") or 0, c.get("disagreements"),
-                                                     c.get("segmented_by_dbt_only"), c.get("segmented_by_client_only")))
+        log(
+            "  %.1f s; dominant segments identical for %.4f%% of customers (%s axis disagreements,"
+            " %s / %s segmented by one side only)"
+            % (
+                result["wall_s"],
+                c.get("identical_pct") or 0,
+                c.get("disagreements"),
+                c.get("segmented_by_dbt_only"),
+                c.get("segmented_by_client_only"),
+            )
+        )
         return result
 
     def scale(self, scale):
@@ -182,8 +295,14 @@ class Bench:
         t0 = time.perf_counter()
         if not self.args.reuse_data:
             self.database.recreate()
-        res = {"scale": scale, "database": self.db, "pg_settings": self.args.pg_setting or [],
-               "db_collation": self.database.query("select datcollate from pg_database where datname = current_database()")[0][0]}
+        res = {
+            "scale": scale,
+            "database": self.db,
+            "pg_settings": self.args.pg_setting or [],
+            "db_collation": self.database.query(
+                "select datcollate from pg_database where datname = current_database()"
+            )[0][0],
+        }
         res["generate"] = self.existing_data() if self.args.reuse_data else self.generate(scale)
         res["full"] = self.dbt("full", "build", "--full-refresh")
         rel = res["full"]["relations"]
@@ -191,22 +310,31 @@ class Bench:
             log("full build stopped: no incremental scenario, no client pipeline at this scale")
             res["scale_wall_s"] = time.perf_counter() - t0
             return res
-        reference_date = self.database.query("select reference_date::text from %s" % rel["int_reference_date_resolved"])[0][0]
+        reference_date = self.database.query(
+            "select reference_date::text from %s" % rel["int_reference_date_resolved"]
+        )[0][0]
         res["reference_date"] = reference_date
         if not self.args.skip_incremental:
             res.update(self.incremental(res["full"]))
             reference_date = res["incremental"]["reference_date"]
         # the assignment phase again, alone: the same models without tests and feature models
         # competing for the 2 cores (in a build, 4 dbt threads interleave them)
-        res["assignment_alone"] = self.dbt("assignment_alone", "run", "--full-refresh", "--select",
-                                           "int_segment_centroids_current+",
-                                           "--vars", "{reference_date: %s}" % reference_date)
+        res["assignment_alone"] = self.dbt(
+            "assignment_alone",
+            "run",
+            "--full-refresh",
+            "--select",
+            "int_segment_centroids_current+",
+            "--vars",
+            "{reference_date: %s}" % reference_date,
+        )
         if not self.args.skip_client:
             # the client's job done by dbt: every model (features, discovery, assignment), no tests,
             # same pinned reference date; rediscover: true runs the discovery (same data and sample
             # seed: it reproduces the newest version, nothing is appended)
-            res["dbt_run"] = self.dbt("dbt_run", "run", "--full-refresh", "--vars",
-                                      "{reference_date: %s, rediscover: true}" % reference_date)
+            res["dbt_run"] = self.dbt(
+                "dbt_run", "run", "--full-refresh", "--vars", "{reference_date: %s, rediscover: true}" % reference_date
+            )
             res["client"] = self.client(reference_date, rel, str(scale))
             res["client_vs_dbt"] = client_vs_dbt(res)
         if self.args.sweep:
@@ -228,11 +356,14 @@ class Bench:
                 env = self.dbt_env()
                 pg = {k: v for k, v in settings.items() if k != "threads"}
                 if pg:
-                    env["PGOPTIONS"] = (env.get("PGOPTIONS", "") + " " + " ".join("-c %s=%s" % kv for kv in pg.items())).strip()
+                    env["PGOPTIONS"] = (
+                        env.get("PGOPTIONS", "") + " " + " ".join("-c %s=%s" % kv for kv in pg.items())
+                    ).strip()
                 extra = ["--threads", settings["threads"]] if "threads" in settings else []
                 label = "sweep_%d_%s" % (round_, re.sub(r"[^A-Za-z0-9]+", "_", name))
-                r = self.dbt(label, "build", "--full-refresh", "--vars", "{reference_date: %s}" % reference_date,
-                             *extra, env=env)
+                r = self.dbt(
+                    label, "build", "--full-refresh", "--vars", "{reference_date: %s}" % reference_date, *extra, env=env
+                )
                 r.pop("relations", None)
                 r["nodes"] = r["nodes"][:15]
                 out[name].append(r)

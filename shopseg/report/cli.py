@@ -38,14 +38,26 @@ def build_report(dsn: str, schema: str, out: Path, *, top: int = 10, run_results
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m shopseg.report", description=PACKAGE_DOC.split("\n\n")[0])
-    p.add_argument("--dsn", default=settings.dsn(default=""),
-                   help="libpq connection string (default: $SHOPSEG_DSN, else the PG* variables)")
-    p.add_argument("--schema", default=settings.target_schema(),
-                   help="dbt target schema; marts are read from <schema>_marts (default: analytics)")
-    p.add_argument("--out", type=Path, default=PROJECT_ROOT / "report" / "out", help="output folder (default: report/out)")
+    p.add_argument(
+        "--dsn",
+        default=settings.dsn(default=""),
+        help="libpq connection string (default: $SHOPSEG_DSN, else the PG* variables)",
+    )
+    p.add_argument(
+        "--schema",
+        default=settings.target_schema(),
+        help="dbt target schema; marts are read from <schema>_marts (default: analytics)",
+    )
+    p.add_argument(
+        "--out", type=Path, default=PROJECT_ROOT / "report" / "out", help="output folder (default: report/out)"
+    )
     p.add_argument("--top", type=int, default=10, help="archetypes to show (default: 10)")
-    p.add_argument("--run-results", type=Path, default=PROJECT_ROOT / "target" / "run_results.json",
-                   help="dbt run_results.json for the build duration (default: target/run_results.json)")
+    p.add_argument(
+        "--run-results",
+        type=Path,
+        default=PROJECT_ROOT / "target" / "run_results.json",
+        help="dbt run_results.json for the build duration (default: target/run_results.json)",
+    )
     return p
 
 
@@ -53,11 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     started = time.perf_counter()
     try:
-        index = build_report(args.dsn, args.schema, args.out, top=args.top,
-                             run_results=args.run_results)
+        index = build_report(args.dsn, args.schema, args.out, top=args.top, run_results=args.run_results)
     except psycopg.errors.UndefinedTable as exc:
-        print(f"report: a mart is missing ({exc.diag.message_primary}); run `dbt build` first "
-              f"(schema {args.schema}_marts)", file=sys.stderr)
+        print(
+            f"report: a mart is missing ({exc.diag.message_primary}); run `dbt build` first "
+            f"(schema {args.schema}_marts)",
+            file=sys.stderr,
+        )
         return 2
     except psycopg.OperationalError as exc:
         print(f"report: cannot connect: {exc}", file=sys.stderr)

@@ -21,7 +21,7 @@ TIER_COLORS = {"vip": "#7b3294", "high": "#c2a5cf", "mid": "#a6dba0", "low": "#d
 ACCENT = "#1f5f8b"
 MUTED = "#8c8c8c"
 DPI = 110
-PAGE_WIDTH_IN = 10.6               # figure width that shows at natural size in the page (1,166 px)
+PAGE_WIDTH_IN = 10.6  # figure width that shows at natural size in the page (1,166 px)
 
 
 def _text_color(rgba) -> str:
@@ -36,12 +36,22 @@ def segment_color(axis: Axis, segment: Segment):
 
 
 def _style() -> None:
-    plt.rcParams.update({
-        "font.size": 9.5, "axes.titlesize": 11, "axes.titleweight": "bold", "axes.titlelocation": "left",
-        "axes.spines.top": False, "axes.spines.right": False, "axes.edgecolor": "#999999",
-        "axes.labelcolor": "#333333", "xtick.color": "#444444", "ytick.color": "#444444",
-        "figure.facecolor": "white", "savefig.facecolor": "white",
-    })
+    plt.rcParams.update(
+        {
+            "font.size": 9.5,
+            "axes.titlesize": 11,
+            "axes.titleweight": "bold",
+            "axes.titlelocation": "left",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.edgecolor": "#999999",
+            "axes.labelcolor": "#333333",
+            "xtick.color": "#444444",
+            "ytick.color": "#444444",
+            "figure.facecolor": "white",
+            "savefig.facecolor": "white",
+        }
+    )
 
 
 def _save(fig, path: Path) -> Path:
@@ -53,7 +63,7 @@ def _save(fig, path: Path) -> Path:
 
 def _fit_label(name: str, width: float) -> str | None:
     """The name on one line, or on two, if it fits a bar segment `width` (fraction of the axis)."""
-    chars = int((width - 0.01) / 0.0068)        # 7.5 pt characters across the landscape's axis
+    chars = int((width - 0.01) / 0.0068)  # 7.5 pt characters across the landscape's axis
     if len(name) <= chars:
         return name
     lines = textwrap.wrap(name, max(chars, 1), break_long_words=False)
@@ -75,11 +85,26 @@ def plot_landscape(axes: list[Axis], path: Path) -> Path:
             ax.barh(y, seg.share, left=left, color=color, edgecolor="white", linewidth=1.2)
             name = _fit_label(humanize(seg.label), seg.share)
             if name:
-                ax.text(left + seg.share / 2, y, f"{name}\n{fmt_pct(seg.share, 0)}",
-                        ha="center", va="center", fontsize=7.5, color=_text_color(color), linespacing=1.05)
+                ax.text(
+                    left + seg.share / 2,
+                    y,
+                    f"{name}\n{fmt_pct(seg.share, 0)}",
+                    ha="center",
+                    va="center",
+                    fontsize=7.5,
+                    color=_text_color(color),
+                    linespacing=1.05,
+                )
             elif seg.share >= 0.035:
-                ax.text(left + seg.share / 2, y, fmt_pct(seg.share, 0), ha="center", va="center",
-                        fontsize=7, color=_text_color(color))
+                ax.text(
+                    left + seg.share / 2,
+                    y,
+                    fmt_pct(seg.share, 0),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color=_text_color(color),
+                )
             left += seg.share
     ax.set_yticks(range(len(axes)), [humanize(a.name) for a in reversed(axes)])
     ax.set_xlim(0, 1)
@@ -103,11 +128,24 @@ def _heatmap(ax, axis: Axis, column_in: float) -> matplotlib.image.AxesImage:
             raw = seg.center_original[j] if j < len(seg.center_original) else math.nan
             color = _text_color(image.cmap(image.norm(np.clip(values[i, j], -2.5, 2.5))))
             weight = "bold" if abs(values[i, j]) >= 1 else "normal"
-            ax.text(j, i, fmt_value(raw, feature.unit), ha="center", va="center", fontsize=9,
-                    color=color if feature.weight else MUTED, fontweight=weight)
-    chars = int(column_in * 12) - 1         # ~12 characters of 8 pt text per inch
-    headers = [wrap(humanize(f.name), chars) + "\n" + wrap(f"({unit_caption(f.unit)})", chars)
-               + ("" if f.weight else "\n[constant]") for f in axis.features]
+            ax.text(
+                j,
+                i,
+                fmt_value(raw, feature.unit),
+                ha="center",
+                va="center",
+                fontsize=9,
+                color=color if feature.weight else MUTED,
+                fontweight=weight,
+            )
+    chars = int(column_in * 12) - 1  # ~12 characters of 8 pt text per inch
+    headers = [
+        wrap(humanize(f.name), chars)
+        + "\n"
+        + wrap(f"({unit_caption(f.unit)})", chars)
+        + ("" if f.weight else "\n[constant]")
+        for f in axis.features
+    ]
     ax.set_xticks(range(len(axis.features)), headers, fontsize=8)
     ax.xaxis.tick_top()
     ax.set_yticks(range(len(axis.segments)), [humanize(s.label) for s in axis.segments])
@@ -123,8 +161,13 @@ def _sizes(ax, axis: Axis) -> None:
     ax.barh(ys, counts, color=[segment_color(axis, s) for s in axis.segments], height=0.6)
     top = max(counts) if counts and max(counts) else 1
     for y, seg in zip(ys, axis.segments):
-        ax.text(seg.customers + top * 0.03, y, f"{fmt_int(seg.customers)}  ({fmt_pct(seg.share, 0)})",
-                va="center", fontsize=8.5)
+        ax.text(
+            seg.customers + top * 0.03,
+            y,
+            f"{fmt_int(seg.customers)}  ({fmt_pct(seg.share, 0)})",
+            va="center",
+            fontsize=8.5,
+        )
     ax.set_xlim(0, top * 1.75)
     ax.set_ylim(len(axis.segments) - 0.5, -0.5)
     ax.set_yticks([])
@@ -139,10 +182,14 @@ def _definitions(ax, axis: Axis) -> None:
     labels = list(axis.definition_shares)
     found = {seg.label: seg.sample_size / axis.sample_size if axis.sample_size else 0.0 for seg in axis.segments}
     y = np.arange(len(labels))
-    ax.barh(y + 0.18, [axis.definition_shares[label] for label in labels], height=0.36, color="#cccccc",
-            label="definition holds")
-    ax.barh(y - 0.18, [found.get(label, 0.0) for label in labels], height=0.36, color="#1f77b4",
-            label="segment")
+    ax.barh(
+        y + 0.18,
+        [axis.definition_shares[label] for label in labels],
+        height=0.36,
+        color="#cccccc",
+        label="definition holds",
+    )
+    ax.barh(y - 0.18, [found.get(label, 0.0) for label in labels], height=0.36, color="#1f77b4", label="segment")
     ax.set_yticks(y)
     ax.set_yticklabels(labels, fontsize=7)
     ax.invert_yaxis()
@@ -155,7 +202,7 @@ def _definitions(ax, axis: Axis) -> None:
 def plot_axis(axis: Axis, path: Path) -> Path:
     """Centroid heatmap (annotated in original units) | population sizes | definitions vs segments."""
     n_features, n_segments = len(axis.features), len(axis.segments)
-    side_w = 2.3                    # sizes panel and silhouette panel, inches each
+    side_w = 2.3  # sizes panel and silhouette panel, inches each
     heat_w = min(max(1.25 * n_features, 3.2), PAGE_WIDTH_IN - 2 * side_w - 1.3)
     fig = plt.figure(figsize=(heat_w + 2 * side_w + 1.3, 0.5 * n_segments + 1.9))
     grid = fig.add_gridspec(1, 4, width_ratios=[heat_w, 0.15, side_w, side_w], wspace=0.08)
@@ -165,10 +212,8 @@ def plot_axis(axis: Axis, path: Path) -> Path:
     _sizes(size_ax, axis)
     def_grid = grid[0, 3].subgridspec(1, 2, width_ratios=[0.9, 1])
     _definitions(fig.add_subplot(def_grid[0, 1]), axis)
-    cbar = fig.colorbar(image, ax=heat_ax, orientation="horizontal", fraction=0.08, pad=0.04,
-                        aspect=30, shrink=0.9)
-    cbar.set_label("standardized centroid (σ from the sample mean); cell text = median in original units",
-                   fontsize=7.5)
+    cbar = fig.colorbar(image, ax=heat_ax, orientation="horizontal", fraction=0.08, pad=0.04, aspect=30, shrink=0.9)
+    cbar.set_label("standardized centroid (σ from the sample mean); cell text = median in original units", fontsize=7.5)
     cbar.ax.tick_params(labelsize=7)
     return _save(fig, path)
 
@@ -177,14 +222,14 @@ def plot_archetypes(archetypes: list[Archetype], path: Path) -> Path:
     """Top archetypes: share (with counts), average LTV, LTV-tier mix."""
     n = len(archetypes)
     fig, (ax_share, ax_ltv, ax_mix) = plt.subplots(
-        1, 3, figsize=(PAGE_WIDTH_IN, 0.42 * n + 1.4), sharey=True, gridspec_kw={"width_ratios": [1.2, 1, 1.2]})
+        1, 3, figsize=(PAGE_WIDTH_IN, 0.42 * n + 1.4), sharey=True, gridspec_kw={"width_ratios": [1.2, 1, 1.2]}
+    )
     ys = np.arange(n)
     labels = [f"#{a.rank}  {a.archetype_id}" for a in archetypes]
     shares = [a.share for a in archetypes]
     ax_share.barh(ys, shares, color=ACCENT, height=0.62)
     for y, a in zip(ys, archetypes):
-        ax_share.text(a.share, y, f"  {fmt_pct(a.share, 2)} · {fmt_int(a.customer_count)}", va="center",
-                      fontsize=8.5)
+        ax_share.text(a.share, y, f"  {fmt_pct(a.share, 2)} · {fmt_int(a.customer_count)}", va="center", fontsize=8.5)
     ax_share.set_xlim(0, max(shares, default=1) * 1.6 or 1)
     ax_share.set_yticks(ys, labels, fontfamily="monospace", fontsize=8.5)
     ax_share.invert_yaxis()
@@ -196,14 +241,19 @@ def plot_archetypes(archetypes: list[Archetype], path: Path) -> Path:
     ax_ltv.set_xlim(0, max(ltvs, default=1) * 1.35 or 1)
     ax_ltv.set_title("average LTV", fontsize=9.5)
     _tier_mix(ax_mix, archetypes, ys)
-    for ax in (ax_share, ax_ltv):   # the bars carry their values; no x scale to decode
+    for ax in (ax_share, ax_ltv):  # the bars carry their values; no x scale to decode
         ax.set_xticks([])
         ax.spines["bottom"].set_visible(False)
     for ax in (ax_share, ax_ltv, ax_mix):
         ax.tick_params(axis="y", length=0)
         ax.tick_params(axis="x", labelsize=8)
-    fig.suptitle(f"Top {n} archetypes (combinations of the 13 dominant segments)", x=0.01, ha="left",
-                 fontweight="bold", fontsize=11)
+    fig.suptitle(
+        f"Top {n} archetypes (combinations of the 13 dominant segments)",
+        x=0.01,
+        ha="left",
+        fontweight="bold",
+        fontsize=11,
+    )
     fig.tight_layout()
     return _save(fig, path)
 
@@ -215,14 +265,27 @@ def _tier_mix(ax, archetypes: list[Archetype], ys) -> None:
         ax.barh(ys, frac, left=left, color=TIER_COLORS[tier], height=0.62, label=tier, edgecolor="white")
         for y, start, f in zip(ys, left, frac):
             if f >= 0.12:
-                ax.text(start + f / 2, y, f"{f * 100:.0f}%", ha="center", va="center", fontsize=7.5,
-                        color=_text_color(mcolors.to_rgba(TIER_COLORS[tier])))
+                ax.text(
+                    start + f / 2,
+                    y,
+                    f"{f * 100:.0f}%",
+                    ha="center",
+                    va="center",
+                    fontsize=7.5,
+                    color=_text_color(mcolors.to_rgba(TIER_COLORS[tier])),
+                )
         left += frac
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_title("LTV-tier mix", fontsize=9.5)
-    ax.legend(ncol=4, loc="lower center", bbox_to_anchor=(0.5, -0.02 - 1.6 / (len(archetypes) + 3)),
-              frameon=False, fontsize=8, handlelength=1.2)
+    ax.legend(
+        ncol=4,
+        loc="lower center",
+        bbox_to_anchor=(0.5, -0.02 - 1.6 / (len(archetypes) + 3)),
+        frameon=False,
+        fontsize=8,
+        handlelength=1.2,
+    )
 
 
 def plot_migration_summary(migration: Migration, path: Path) -> Path:
@@ -232,8 +295,7 @@ def plot_migration_summary(migration: Migration, path: Path) -> Path:
     changed = [m.changed / m.total if m.total else 0 for m in axes]
     ax.barh(ys, changed, color="#d6604d", height=0.6)
     for y, m, c in zip(ys, axes, changed):
-        ax.text(c, y, f"  {fmt_pct_small(c)}  ({fmt_int(m.changed)} of {fmt_int(m.total)})", va="center",
-                fontsize=8.5)
+        ax.text(c, y, f"  {fmt_pct_small(c)}  ({fmt_int(m.changed)} of {fmt_int(m.total)})", va="center", fontsize=8.5)
     ax.set_yticks(ys, [humanize(m.axis) for m in axes])
     ax.invert_yaxis()
     ax.set_xlim(0, max(max(changed, default=0) * 1.5, 0.05))
@@ -253,14 +315,27 @@ def plot_migration_axis(m: MigrationAxis, path: Path, from_point: str, to_point:
     for i in range(len(m.from_labels)):
         for j in range(len(m.to_labels)):
             if counts[i, j]:
-                ax.text(j, i, fmt_int(int(counts[i, j])), ha="center", va="center", fontsize=8.5,
-                        color=_text_color(image.cmap(row_share[i, j])),
-                        fontweight="normal" if m.from_labels[i] == m.to_labels[j] else "bold")
+                ax.text(
+                    j,
+                    i,
+                    fmt_int(int(counts[i, j])),
+                    ha="center",
+                    va="center",
+                    fontsize=8.5,
+                    color=_text_color(image.cmap(row_share[i, j])),
+                    fontweight="normal" if m.from_labels[i] == m.to_labels[j] else "bold",
+                )
     if len(m.to_labels) <= 3:
         ax.set_xticks(range(len(m.to_labels)), [wrap(humanize(x), 12) for x in m.to_labels], fontsize=8)
-    else:   # too narrow for horizontal names
-        ax.set_xticks(range(len(m.to_labels)), [humanize(x) for x in m.to_labels], fontsize=8,
-                      rotation=35, ha="left", rotation_mode="anchor")
+    else:  # too narrow for horizontal names
+        ax.set_xticks(
+            range(len(m.to_labels)),
+            [humanize(x) for x in m.to_labels],
+            fontsize=8,
+            rotation=35,
+            ha="left",
+            rotation_mode="anchor",
+        )
     ax.set_yticks(range(len(m.from_labels)), [humanize(x) for x in m.from_labels], fontsize=8.5)
     ax.xaxis.tick_top()
     ax.xaxis.set_label_position("top")
@@ -268,8 +343,7 @@ def plot_migration_axis(m: MigrationAxis, path: Path, from_point: str, to_point:
     ax.set_ylabel(f"before ({from_point})", fontsize=8, color=MUTED)
     ax.tick_params(length=0)
     share = m.changed / m.total if m.total else 0
-    ax.set_title(f"{humanize(m.axis)}: {fmt_int(m.changed)} moved ({fmt_pct_small(share)})",
-                 fontsize=10, pad=8)
+    ax.set_title(f"{humanize(m.axis)}: {fmt_int(m.changed)} moved ({fmt_pct_small(share)})", fontsize=10, pad=8)
     for spine in ax.spines.values():
         spine.set_visible(False)
     return _save(fig, path)
@@ -301,6 +375,9 @@ def render_figures(data: ReportData, out: Path) -> Figures:
         figures.migration_summary = rel(plot_migration_summary(data.migration, img / "migration_summary.png"))
         for m in data.migration.axes:
             if m.changed:
-                figures.migration_axes[m.axis] = rel(plot_migration_axis(
-                    m, img / f"migration_{m.axis}.png", data.migration.from_point, data.migration.to_point))
+                figures.migration_axes[m.axis] = rel(
+                    plot_migration_axis(
+                        m, img / f"migration_{m.axis}.png", data.migration.from_point, data.migration.to_point
+                    )
+                )
     return figures
