@@ -692,7 +692,10 @@ def main(question, vocabulary):
     if options["on_error"] == "raise":
         message = _describe_failure(result, options["allow_unknown_words"])
         if message is not None:
-            hint = "segment_query_filter(question) shows what was understood; docs/natural_language_queries.md lists the supported phrasings"
+            hint = (
+                "segment_query_filter(question) shows what was understood; "
+                "docs/natural_language_queries.md lists the supported phrasings"
+            )
             try:
                 error = plpy.error
             except NameError:  # outside PostgreSQL (pytest): a plain exception

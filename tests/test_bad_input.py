@@ -200,7 +200,8 @@ def bad_db():
             # null keys
             order(None, ids["buyer"], recent, "'80'"),
             order(order_id["null_customer"], None, recent, "'80'"),
-            "insert into raw.customers (customer_id, created_at, email, country) values (null, now(), 'n@example.com', 'US')",
+            "insert into raw.customers (customer_id, created_at, email, country) "
+            "values (null, now(), 'n@example.com', 'US')",
             f"insert into raw.support_tickets (ticket_id, customer_id, created_at, channel, topic) "
             f"values (null, {ids['buyer']}, now() - interval '3 days', 'chat', 'how_to')",
             "insert into raw.refunds (refund_id, order_id, created_at, amount) values (9000301, null, now(), '10')",
@@ -778,8 +779,8 @@ def test_customer_with_10000_orders_stays_bounded():
                            (select min(product_id) from raw.products) + (g * 7 + l) % 4000, 1 + l % 2, 30, 0
                     from generate_series(1, 10000) as g, generate_series(1, 2) as l""",
             f"""insert into raw.refunds
-                    select {WHALE} * 10 + g, {WHALE} * 10 + g, null, now() - interval '1000 days' + g * interval '150 minutes',
-                           20, 1, 'damaged'
+                    select {WHALE} * 10 + g, {WHALE} * 10 + g, null,
+                           now() - interval '1000 days' + g * interval '150 minutes', 20, 1, 'damaged'
                     from generate_series(1, 10000, 25) as g""",
             f"""insert into raw.support_tickets
                     select {WHALE} * 10 + g, {WHALE}, now() - interval '1000 days' + g * interval '1 day', null,

@@ -1,8 +1,8 @@
 """Drift and data identity (issue 22), on tiny generated shops in a real PostgreSQL.
 
 One module database (a copy of the session's built shop) goes through the life of a deployment;
-each step builds only the subgraph the drift needs (`dbt run --select +segment_drift`: features, sample, centroids, assignment, drift mart)
-and the drift test:
+each step builds only the subgraph the drift needs (`dbt run --select +segment_drift`: features,
+sample, centroids, assignment, drift mart) and the drift test:
 
 1. 1% of the buyers place a new order (daily build, reference date pinned): identity unchanged,
    nothing drifts, no rediscovery, the test passes;

@@ -194,7 +194,8 @@ def test_time_window_is_fixed(db):
         "select count(*) from raw.refunds r left join raw.orders o using (order_id) where o.order_id is null",
         "select count(*) from raw.refunds r left join raw.order_lines l using (order_line_id)"
         " where r.order_line_id is not null and (l.order_line_id is null or l.order_id <> r.order_id)",
-        "select count(*) from raw.support_tickets t left join raw.customers c using (customer_id) where c.customer_id is null",
+        "select count(*) from raw.support_tickets t left join raw.customers c using (customer_id)"
+        " where c.customer_id is null",
         "select count(*) from raw_truth.customer_classes t left join raw.customers c using (customer_id)"
         " where c.customer_id is null",
     ],

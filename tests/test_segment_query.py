@@ -561,10 +561,13 @@ def db(tmp_path_factory):
         handle.conn = psycopg.connect(handle.conninfo, autocommit=True)
         handle.query("create extension plpython3u")
         handle.query(FIXTURE_DDL)
-        with handle.conn.cursor() as cur, cur.copy(
-            "copy analytics_marts.customer_profiles (customer_id, segmentation_status, archetype_id,"
-            " dominant_segments, ltv, ltv_tier, order_count) from stdin"
-        ) as copy:
+        with (
+            handle.conn.cursor() as cur,
+            cur.copy(
+                "copy analytics_marts.customer_profiles (customer_id, segmentation_status, archetype_id,"
+                " dominant_segments, ltv, ltv_tier, order_count) from stdin"
+            ) as copy,
+        ):
             for row in synthetic_profiles(N_CUSTOMERS):
                 copy.write_row(row)
         handle.query(FIXTURE_INDEXES)

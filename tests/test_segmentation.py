@@ -237,10 +237,12 @@ def test_incremental_build_equals_full_rebuild(lifecycle_db):
                    customer_id, date '{ref}' + interval '1 day 3 hours', 'USD', 80, 8, 5, 6, 83, 'SAVE10', 'web', null
             from targets""")
         con.execute("""
-            insert into raw.customers values ((select max(customer_id) + 1 from raw.customers), now() - interval '2 days', 'new@example.com', 'US')""")
+            insert into raw.customers values ((select max(customer_id) + 1 from raw.customers),
+                now() - interval '2 days', 'new@example.com', 'US')""")
         con.execute(f"""
             insert into raw.orders values ((select max(order_id) + 1 from raw.orders),
-                (select max(customer_id) from raw.customers), date '{ref}' + interval '1 day', 'USD', 40, 0, 5, 3, 48, null, 'web', null)""")
+                (select max(customer_id) from raw.customers), date '{ref}' + interval '1 day',
+                'USD', 40, 0, 5, 3, 48, null, 'web', null)""")
         con.execute("""
             insert into raw.order_lines
             select (select max(order_line_id) from raw.order_lines) + row_number() over (order by o.order_id),

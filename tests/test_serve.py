@@ -46,9 +46,10 @@ def fingerprint(dbname: str) -> dict:
     checks = {
         "profiles": f"select count(*), md5(string_agg(p::text, '|' order by p.customer_id)) "
         f"from {MARTS}.customer_profiles as p",
-        "archetypes": f"select count(*), md5(string_agg(a::text, '|' order by a.archetype_id)) from {MARTS}.archetypes as a",
-        "centroids": f"select count(*), md5(string_agg(c::text, '|' order by c.centroid_version, c.axis, c.cluster_index)) "
-        f"from {MARTS}.segment_centroids as c",
+        "archetypes": f"select count(*), md5(string_agg(a::text, '|' order by a.archetype_id)) "
+        f"from {MARTS}.archetypes as a",
+        "centroids": "select count(*), md5(string_agg(c::text, '|' "
+        f"order by c.centroid_version, c.axis, c.cluster_index)) from {MARTS}.segment_centroids as c",
         "labels": f"select count(*), md5(string_agg(l::text, '|' order by l.axis, l.label)) "
         f"from {CATALOG}.segment_axis_labels as l",
         "relations": "select count(*), md5(string_agg(n.nspname || '.' || c.relname || ':' || c.relkind::text, ',' "

@@ -849,11 +849,14 @@ class Pipeline:
                             json.dumps(members).replace("\\", "\\\\"),
                         )
                     )
-                with con.cursor() as cur, cur.copy(
-                    sql.SQL(
-                        "copy {} (customer_id, centroid_version, dominant_segments, fuzzy_memberships) from stdin"
-                    ).format(out)
-                ) as copy:
+                with (
+                    con.cursor() as cur,
+                    cur.copy(
+                        sql.SQL(
+                            "copy {} (customer_id, centroid_version, dominant_segments, fuzzy_memberships) from stdin"
+                        ).format(out)
+                    ) as copy,
+                ):
                     copy.write(buf.getvalue())
                 con.commit()
                 timings["write"] += time.perf_counter() - t

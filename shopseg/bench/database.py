@@ -112,7 +112,8 @@ class BenchDatabase:
             "create table bench.new_orders as"
             " select distinct on (o.customer_id) o.*, (select max(order_id) from raw.orders) + ch.n as new_order_id"
             " from raw.orders as o join bench.changed_customers as ch on o.customer_id = ch.customer_id"
-            " where o.cancelled_at is null and o.total >= 0 order by o.customer_id, o.created_at desc nulls last, o.order_id",
+            " where o.cancelled_at is null and o.total >= 0"
+            " order by o.customer_id, o.created_at desc nulls last, o.order_id",
             "insert into raw.orders (%s) select %s from bench.new_orders as t"
             % (
                 ", ".join(cols["orders"]),

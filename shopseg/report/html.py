@@ -338,7 +338,10 @@ def render_drift(drift: Drift) -> str:
         )
     notes = ""
     if drift.identity_differences:
-        notes += f'<div class="note" data-metric="drift_identity">Data identity changed: {esc(drift.identity_differences)}.</div>'
+        notes += (
+            '<div class="note" data-metric="drift_identity">'
+            f"Data identity changed: {esc(drift.identity_differences)}.</div>"
+        )
     if drift.rediscover_reason:
         notes += (
             f'<div class="note" data-metric="drift_rediscovered">Rediscovered ({esc(drift.rediscover_reason)}): '

@@ -228,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in plan:
         print(f"    {line}")
     print(
-        f"\n{'what':<32} {'requests':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>8} {'srv cpu':>8}"
+        f"\n{'what':<32} {'requests':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+        f"{'req/s':>8} {'srv cpu':>8}"
     )
     rows = [("SQL only, 1 connection", db)] + [(f"HTTP GET, concurrency {c}", r) for c, r in results]
     for name, r in rows:
