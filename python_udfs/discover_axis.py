@@ -1,4 +1,4 @@
-"""Numeric core of centroid discovery for one segmentation axis (SPEC sections 5-8).
+"""Numeric core of centroid discovery for one segmentation axis (docs/spec.md §5-8).
 
 This file has two lives:
 

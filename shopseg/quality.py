@@ -1,4 +1,4 @@
-"""Quality figures of a built database (SPEC 8), per axis, measured on a scratch copy.
+"""Quality figures of a built database (docs/spec.md §8), per axis, measured on a scratch copy.
 
     python -m shopseg.quality [--dsn ...] [--seeds 42,43,44] [--json out.json]
 

@@ -1,4 +1,4 @@
-"""Least privilege (SPEC 10, docs/access.md), checked over a real connection as a BI user.
+"""Least privilege (docs/spec.md §10, docs/access.md), checked over a real connection as a BI user.
 
 A tiny shop is built with its own BI role (var bi_role, so parallel test databases do not share
 one); a LOGIN user that is only a member of that role then tries what a BI tool could:

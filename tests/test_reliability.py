@@ -1,4 +1,4 @@
-"""Reliability (SPEC 10, docs/bad_input.md "Failures"): a failed build leaves the previous
+"""Reliability (docs/spec.md §10, docs/bad_input.md "Failures"): a failed build leaves the previous
 outputs in place and consistent, readers never see a rebuild in progress, and running things
 twice changes nothing the second time. Real PostgreSQL, tiny generated shops.
 

@@ -1,4 +1,4 @@
-"""Benchmark (SPEC 9; docs/benchmarks.md): full and incremental `dbt build` against a
+"""Benchmark (docs/spec.md §9; docs/benchmarks.md): full and incremental `dbt build` against a
 client-side Python pipeline, in one run, at one or more data scales.
 
     make bench                                   # seed scale (120,979 customers)
@@ -21,7 +21,7 @@ Per scale, in the dedicated database --database (dropped and re-created, plpytho
      assignment phase's models, nothing else competing for the cores), same pinned date;
   5. client pipeline (unless --skip-client): first `dbt run --full-refresh` (every model: features,
      discovery, assignment; no tests; same pinned date), the like-for-like dbt side; then
-     shopseg/client_pipeline.py in a subprocess, compared with dbt's customer_profiles.
+     shopseg/bench/client_pipeline.py in a subprocess, compared with dbt's customer_profiles.
 The markdown starts with the issue-19 targets table (full build, dbt run vs client, daily vs full,
 1 M customers when that scale ran, the last `make test` of this checkout) as ratios.
 Memory: server = PostgreSQL backends of the benchmark database (and their parallel workers),
