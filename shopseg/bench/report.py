@@ -150,8 +150,9 @@ def _server_memory(key):
     return lambda run: (run["server_memory"] or {}).get(key)
 
 
-def markdown(run):
-    lines = targets(run)
+def _scaling_table(run):
+    """Across scales (when more than one ran): data size, full build, phases, memory, client."""
+    lines = []
     if len(run["scales"]) > 1:
         lines.append("### Scaling\n")
         lines.append(
@@ -184,127 +185,152 @@ def markdown(run):
                 )
             )
         lines.append("")
-    for res in run["scales"]:
-        g = res["generate"]["counts"]
+    return lines
+
+
+def _runs_table(res):
+    """One scale's runs: wall time, phases, CPU and memory of each dbt run and the client."""
+    lines = []
+    g = res["generate"]["counts"]
+    lines.append(
+        "### Scale %s: %s customers (%s with orders), %s orders, %s order lines, %s tickets\n"
+        % (
+            res["scale"],
+            f"{g['customers']:,}",
+            f"{g['customers_with_orders']:,}",
+            f"{g['orders']:,}",
+            f"{g['order_lines']:,}",
+            f"{g['support_tickets']:,}",
+        )
+    )
+    lines.append(
+        "| run | wall s | features | discovery | assignment | tests | other | CPU s client + server |"
+        " client peak RSS MB | server max backend private MB | server sum private MB | server max VmHWM MB |"
+    )
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for key in ("full", "incremental", "full_pinned", "assignment_alone", "dbt_run"):
+        r = res.get(key)
+        if not r:
+            continue
+        m = r.get("server_memory") or {}
         lines.append(
-            "### Scale %s: %s customers (%s with orders), %s orders, %s order lines, %s tickets\n"
+            "| %s | %s | %s | %s | %s | %s | %s | %s + %s | %s | %s | %s | %s |"
             % (
-                res["scale"],
-                f"{g['customers']:,}",
-                f"{g['customers_with_orders']:,}",
-                f"{g['orders']:,}",
-                f"{g['order_lines']:,}",
-                f"{g['support_tickets']:,}",
+                key,
+                fmt(r["wall_s"]),
+                *("%s (%s)" % (fmt(r["phases"][p]["node_s"]), fmt(r["phases"][p]["span_s"])) for p in PHASES),
+                fmt(r.get("client_cpu_s")),
+                fmt(m.get("backend_cpu_s")),
+                fmt(r["client_peak_rss_mb"], 0),
+                fmt(m.get("max_backend_private_mb"), 0),
+                fmt(m.get("max_total_private_mb"), 0),
+                fmt(m.get("max_backend_vmhwm_mb"), 0),
             )
+        )
+    if res.get("client"):
+        c = res["client"]
+        m = c.get("server_memory") or {}
+        lines.append(
+            "| client pipeline | %s | %s | - | %s | - | - | %s + %s | %s | %s | %s | %s |"
+            % (
+                fmt(c["wall_s"]),
+                fmt(c["phases_s"]["fetch_and_features"]),
+                fmt(c["phases_s"]["assign"] + c["phases_s"]["write"]),
+                fmt(c.get("client_process_cpu_s")),
+                fmt(m.get("backend_cpu_s")),
+                fmt(c["peak_rss_mb"], 0),
+                fmt(m.get("max_backend_private_mb"), 0),
+                fmt(m.get("max_total_private_mb"), 0),
+                fmt(m.get("max_backend_vmhwm_mb"), 0),
+            )
+        )
+    lines.append(
+        "\nPhase cells: sum of node execution times (wall span first start to last end)."
+        " CPU: the dbt or client process + the database's PostgreSQL backends."
+    )
+    return lines
+
+
+def _scale_notes(res):
+    """One scale's generation, incremental scenario and client-vs-dbt figures, as sentences."""
+    lines = []
+    gen = res["generate"]
+    lines.append("Generation: %s s, raw database %s MB." % (fmt(gen["wall_s"]), gen["raw_database_mb"]))
+    if res.get("incremental"):
+        inc = res["incremental"]
+        lines.append(
+            "Incremental: %d customers with a new order; changed %s; re-scored %d; incremental / full = %.1f%%,"
+            " incremental / full pinned rebuild = %.1f%%; comparison %s."
+            % (
+                inc["changes"]["customers"],
+                inc["customers_changed"],
+                inc["customers_rescored"],
+                100 * res["ratio_incremental_to_full"],
+                100 * res["ratio_incremental_to_full_pinned"],
+                json.dumps(res["comparison"]),
+            )
+        )
+    if res.get("client_vs_dbt"):
+        cv = res["client_vs_dbt"]
+        cmp_ = res["client"].get("comparison") or {}
+        lines.append(
+            "Client vs dbt: client %s s; dbt (%s) features+assignment node time %s s -> %.2fx;"
+            " whole dbt build %s s -> %.2fx; first full build with discovery -> %.2fx."
+            " CPU (process + backends) client %s s vs dbt build %s s."
+            " Dominant segments identical for %s%% of customers (%s axis disagreements)."
+            % (
+                fmt(cv["client_wall_s"]),
+                cv["dbt_basis"],
+                fmt(cv["dbt_features_plus_assignment_node_s"]),
+                cv["speedup_features_assignment"] or 0,
+                fmt(cv["dbt_build_wall_s"]),
+                cv["speedup_whole_build"],
+                cv["speedup_full_build_with_discovery"],
+                fmt(cv.get("client_cpu_s")),
+                fmt(cv.get("dbt_build_cpu_s")),
+                fmt(cmp_.get("identical_pct"), 4),
+                cmp_.get("disagreements"),
+            )
+        )
+    return lines
+
+
+def _sweep_table(res):
+    """One scale's settings sweep, when it ran."""
+    lines = []
+    if res.get("sweep"):
+        lines.append(
+            "\nSettings sweep (full rebuilds, pinned reference date, centroids reused; cells: best of"
+            " the rounds, then every round's value):\n"
         )
         lines.append(
-            "| run | wall s | features | discovery | assignment | tests | other | CPU s client + server |"
-            " client peak RSS MB | server max backend private MB | server sum private MB | server max VmHWM MB |"
+            "| variant | wall s | features | assignment | tests | dbt CPU s | server CPU s |"
+            " max backend private MB | sum private MB |"
         )
-        lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
-        for key in ("full", "incremental", "full_pinned", "assignment_alone", "dbt_run"):
-            r = res.get(key)
-            if not r:
-                continue
-            m = r.get("server_memory") or {}
+        lines.append("|---|---|---|---|---|---|---|---|---|")
+        for name, runs in res["sweep"].items():
             lines.append(
-                "| %s | %s | %s | %s | %s | %s | %s | %s + %s | %s | %s | %s | %s |"
+                "| %s | %s | %s | %s | %s | %s | %s | %s | %s |"
                 % (
-                    key,
-                    fmt(r["wall_s"]),
-                    *("%s (%s)" % (fmt(r["phases"][p]["node_s"]), fmt(r["phases"][p]["span_s"])) for p in PHASES),
-                    fmt(r.get("client_cpu_s")),
-                    fmt(m.get("backend_cpu_s")),
-                    fmt(r["client_peak_rss_mb"], 0),
-                    fmt(m.get("max_backend_private_mb"), 0),
-                    fmt(m.get("max_total_private_mb"), 0),
-                    fmt(m.get("max_backend_vmhwm_mb"), 0),
+                    name,
+                    _best(runs, lambda r: r["wall_s"]),
+                    _best(runs, lambda r: r["phases"]["features"]["node_s"]),
+                    _best(runs, lambda r: r["phases"]["assignment"]["node_s"]),
+                    _best(runs, lambda r: r["phases"]["tests"]["node_s"]),
+                    _best(runs, lambda r: r["client_cpu_s"]),
+                    _best(runs, _server_memory("backend_cpu_s")),
+                    _best(runs, _server_memory("max_backend_private_mb"), 0),
+                    _best(runs, _server_memory("max_total_private_mb"), 0),
                 )
             )
-        if res.get("client"):
-            c = res["client"]
-            m = c.get("server_memory") or {}
-            lines.append(
-                "| client pipeline | %s | %s | - | %s | - | - | %s + %s | %s | %s | %s | %s |"
-                % (
-                    fmt(c["wall_s"]),
-                    fmt(c["phases_s"]["fetch_and_features"]),
-                    fmt(c["phases_s"]["assign"] + c["phases_s"]["write"]),
-                    fmt(c.get("client_process_cpu_s")),
-                    fmt(m.get("backend_cpu_s")),
-                    fmt(c["peak_rss_mb"], 0),
-                    fmt(m.get("max_backend_private_mb"), 0),
-                    fmt(m.get("max_total_private_mb"), 0),
-                    fmt(m.get("max_backend_vmhwm_mb"), 0),
-                )
-            )
-        lines.append(
-            "\nPhase cells: sum of node execution times (wall span first start to last end)."
-            " CPU: the dbt or client process + the database's PostgreSQL backends."
-        )
-        gen = res["generate"]
-        lines.append("Generation: %s s, raw database %s MB." % (fmt(gen["wall_s"]), gen["raw_database_mb"]))
-        if res.get("incremental"):
-            inc = res["incremental"]
-            lines.append(
-                "Incremental: %d customers with a new order; changed %s; re-scored %d; incremental / full = %.1f%%,"
-                " incremental / full pinned rebuild = %.1f%%; comparison %s."
-                % (
-                    inc["changes"]["customers"],
-                    inc["customers_changed"],
-                    inc["customers_rescored"],
-                    100 * res["ratio_incremental_to_full"],
-                    100 * res["ratio_incremental_to_full_pinned"],
-                    json.dumps(res["comparison"]),
-                )
-            )
-        if res.get("client_vs_dbt"):
-            cv = res["client_vs_dbt"]
-            cmp_ = res["client"].get("comparison") or {}
-            lines.append(
-                "Client vs dbt: client %s s; dbt (%s) features+assignment node time %s s -> %.2fx;"
-                " whole dbt build %s s -> %.2fx; first full build with discovery -> %.2fx."
-                " CPU (process + backends) client %s s vs dbt build %s s."
-                " Dominant segments identical for %s%% of customers (%s axis disagreements)."
-                % (
-                    fmt(cv["client_wall_s"]),
-                    cv["dbt_basis"],
-                    fmt(cv["dbt_features_plus_assignment_node_s"]),
-                    cv["speedup_features_assignment"] or 0,
-                    fmt(cv["dbt_build_wall_s"]),
-                    cv["speedup_whole_build"],
-                    cv["speedup_full_build_with_discovery"],
-                    fmt(cv.get("client_cpu_s")),
-                    fmt(cv.get("dbt_build_cpu_s")),
-                    fmt(cmp_.get("identical_pct"), 4),
-                    cmp_.get("disagreements"),
-                )
-            )
-        if res.get("sweep"):
-            lines.append(
-                "\nSettings sweep (full rebuilds, pinned reference date, centroids reused; cells: best of"
-                " the rounds, then every round's value):\n"
-            )
-            lines.append(
-                "| variant | wall s | features | assignment | tests | dbt CPU s | server CPU s |"
-                " max backend private MB | sum private MB |"
-            )
-            lines.append("|---|---|---|---|---|---|---|---|---|")
-            for name, runs in res["sweep"].items():
-                lines.append(
-                    "| %s | %s | %s | %s | %s | %s | %s | %s | %s |"
-                    % (
-                        name,
-                        _best(runs, lambda r: r["wall_s"]),
-                        _best(runs, lambda r: r["phases"]["features"]["node_s"]),
-                        _best(runs, lambda r: r["phases"]["assignment"]["node_s"]),
-                        _best(runs, lambda r: r["phases"]["tests"]["node_s"]),
-                        _best(runs, lambda r: r["client_cpu_s"]),
-                        _best(runs, _server_memory("backend_cpu_s")),
-                        _best(runs, _server_memory("max_backend_private_mb"), 0),
-                        _best(runs, _server_memory("max_total_private_mb"), 0),
-                    )
-                )
+    return lines
+
+
+def markdown(run):
+    """The whole Markdown of a run: targets, scaling, then per scale its tables and notes."""
+    lines = targets(run) + _scaling_table(run)
+    for res in run["scales"]:
+        lines += _runs_table(res) + _scale_notes(res) + _sweep_table(res)
         top = res["full"]["nodes"][:8]
         lines.append("Slowest nodes (full build): " + ", ".join("%s %.1f s" % (n["node"], n["s"]) for n in top))
         lines.append("")

@@ -1,159 +1,31 @@
-"""The benchmark's runs (docs/benchmarks.md): per scale, generate, full build, incremental
-scenario, assignment alone, client pipeline, settings sweep; each dbt run measured."""
+"""The benchmark's scenarios (docs/benchmarks.md): per scale, generate, full build, incremental
+scenario, assignment alone, client pipeline, settings sweep; the dbt runs measured by
+:class:`.dbt_runs.DbtRuns`, the database work done by :class:`.database.BenchDatabase`."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import sys
 import time
-from pathlib import Path
-
-from psycopg.conninfo import conninfo_to_dict
-
-from shopseg.settings import PROJECT_ROOT as ROOT
 
 from .database import BenchDatabase
-from .measures import PHASES, ServerMemory, dbt_executable, log, partial_results, phase_times, run_child
-
-PROJECT_FILES = (
-    "dbt_project.yml",
-    ".dbtignore",
-    "packages.yml",
-    "dependencies.yml",
-    "package-lock.yml",
-    "selectors.yml",
-)
-PROJECT_DIRS = ("models", "macros", "seeds", "tests", "snapshots", "analyses", "python_udfs", "dbt_packages")
+from .dbt_runs import DbtRuns
+from .measures import log
 
 
 class Bench:
-    """One benchmark run: its work folder (target/bench/<run id>), the database, the dbt project copy."""
+    """One benchmark run over one or more scales."""
 
     def __init__(self, args):
         self.args = args
         self.database = BenchDatabase(args.dsn, args.database, args.db_locale)
         self.db, self.dsn, self.admin_dsn = self.database.db, self.database.dsn, self.database.admin_dsn
-        self.run_id = time.strftime("%Y%m%dT%H%M%S")
-        self.work = ROOT / "target" / "bench" / self.run_id
-        self.work.mkdir(parents=True, exist_ok=True)
-        self.memory = ServerMemory(self.admin_dsn, self.db)
-        self.project = self.freeze() if args.freeze else ROOT
-
-    def freeze(self):
-        """Copy the dbt project as it is now: every dbt run of this benchmark uses the same code,
-        whatever is edited in the working tree meanwhile."""
-        dest = self.work / "project"
-        for name in PROJECT_FILES:
-            if (ROOT / name).exists():
-                dest.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(ROOT / name, dest / name)
-        skip = shutil.ignore_patterns("__pycache__", "*.pyc", "fixtures")  # tests/fixtures: pytest's own dbt projects
-        for name in PROJECT_DIRS:
-            if (ROOT / name).is_dir():
-                shutil.copytree(ROOT / name, dest / name, ignore=skip)
-        return dest
-
-    # ---- children -----------------------------------------------------------------------
-    def dbt_env(self):
-        params = conninfo_to_dict(self.dsn)
-        env = dict(os.environ)
-        if self.args.pg_setting:
-            env["PGOPTIONS"] = " ".join("-c %s" % item for item in self.args.pg_setting)
-        env.update(
-            {
-                "PGHOST": params.get("host", "127.0.0.1"),
-                "PGPORT": str(params.get("port", "5432")),
-                "PGUSER": params.get("user", "postgres"),
-                "PGDATABASE": self.db,
-                "DBT_PROFILES_DIR": env.get("DBT_PROFILES_DIR", str(ROOT)),
-            }
+        self.runs = DbtRuns(
+            self.database, freeze=args.freeze, pg_settings=args.pg_setting, timeout_min=args.timeout_min
         )
-        if params.get("password"):
-            env["PGPASSWORD"] = params["password"]
-        return env
+        self.run_id, self.work, self.project = self.runs.run_id, self.runs.work, self.runs.project
 
-    def dbt(self, name, *args, env=None):
-        """One dbt invocation with its own target path; returns its measured figures."""
-        target = self.work / name
-        cmd = [dbt_executable(), *args, "--target-path", str(target), "--log-path", str(target / "logs")]
-        log("dbt %s (%s)" % (" ".join(args), name))
-        timeout = self.args.timeout_min * 60 if self.args.timeout_min else None
-        with self.memory:
-            wall, rss, code, cpu = run_child(
-                cmd,
-                env=env or self.dbt_env(),
-                log_file=str(self.work / (name + ".log")),
-                check=False,
-                timeout=timeout,
-                on_timeout=self.database.cancel_backends,
-                cwd=self.project,
-            )
-        manifest = json.loads((target / "manifest.json").read_text())
-        if code == -2 or not (target / "run_results.json").exists():
-            if not (target / "manifest.json").exists():
-                raise RuntimeError(
-                    "dbt %s failed before running anything (exit %d), see %s"
-                    % (name, code, self.work / (name + ".log"))
-                )
-            # stopped (timeout) or crashed: the node times dbt printed so far
-            results = partial_results(self.work / (name + ".log"), manifest)
-            log(
-                "  dbt %s stopped after %.0f s (exit %d): %d nodes had finished"
-                % (name, wall, code, len(results["results"]))
-            )
-        else:
-            results = json.loads((target / "run_results.json").read_text())
-        failures = [
-            {"node": r["unique_id"], "status": r["status"], "message": (r.get("message") or "")[:300]}
-            for r in results["results"]
-            if r.get("status") in ("error", "fail")
-        ]
-        if failures:
-            log(
-                "  dbt reported %d failures (exit %d): %s"
-                % (
-                    len(failures),
-                    code,
-                    "; ".join(
-                        "%s: %s" % (f["node"], f["message"].splitlines()[0] if f["message"] else f["status"])
-                        for f in failures
-                    ),
-                )
-            )
-        out = {
-            "command": "dbt " + " ".join(args),
-            "exit_code": code,
-            "failures": failures,
-            "completed": code != -2,
-            "nodes_finished": len(results["results"]),
-            "wall_s": wall,
-            "dbt_elapsed_s": results.get("elapsed_time"),
-            "client_peak_rss_mb": rss,
-            "client_cpu_s": round(cpu, 1),
-            "server_memory": self.memory.result(),
-        }
-        out.update(phase_times(results, manifest))
-        out["relations"] = {
-            n["name"]: n.get("relation_name")
-            for n in manifest["nodes"].values()
-            if n.get("resource_type") in ("model", "seed") and n.get("relation_name")
-        }
-        log(
-            "  %.1f s (dbt %.1f s; CPU: dbt %.1f s, server %s s): %s"
-            % (
-                wall,
-                out["dbt_elapsed_s"] or 0,
-                cpu,
-                (out["server_memory"] or {}).get("backend_cpu_s"),
-                ", ".join("%s %.1f" % (p, out["phases"][p]["node_s"]) for p in PHASES),
-            )
-        )
-        return out
-
-    # ---- steps ---------------------------------------------------------------------------
     def generate(self, scale):
         args = ["--preset", "seed"] if scale == "seed" else ["--customers", str(int(scale))]
         cmd = [
@@ -168,17 +40,16 @@ class Bench:
             *args,
         ]
         log("generate %s" % " ".join(args))
-        logf = str(self.work / ("generate_%s.log" % scale))
-        with self.memory:
-            wall, rss, _, _ = run_child(cmd, log_file=logf)
+        logf = self.runs.work / ("generate_%s.log" % scale)
+        wall, rss, _, server_memory = self.runs.child(cmd, logf.name)
         counts = self.database.raw_counts()
         size = self.database.query("select pg_database_size(current_database())")[0][0]
-        summary = Path(logf).read_text().strip().splitlines()
+        summary = logf.read_text().strip().splitlines()
         log("  %.1f s: %s" % (wall, summary[-1] if summary else counts))
         return {
             "wall_s": wall,
             "client_peak_rss_mb": rss,
-            "server_memory": self.memory.result(),
+            "server_memory": server_memory,
             "counts": counts,
             "raw_database_mb": round(size / 2**20),
             "summary": summary[-1] if summary else None,
@@ -204,7 +75,7 @@ class Bench:
         log("incremental: %d customers got a new order dated %s" % (changes["customers"], changes["ordered_at"]))
         vars_arg = "{reference_date: %s}" % ref
         # exactly the daily job (scripts/daily.sh): pinned date, tests on the rewritten rows only
-        inc = self.dbt("incremental", "build", "--vars", "{reference_date: %s, test_scope: rewritten}" % ref)
+        inc = self.runs.dbt("incremental", "build", "--vars", "{reference_date: %s, test_scope: rewritten}" % ref)
         inc["changes"] = changes
         inc["reference_date"] = ref
         inc["customers_changed"] = dict(
@@ -215,7 +86,7 @@ class Bench:
         self.database.execute(
             "create table bench.features_incremental as select * from %s" % rel["int_customer_features"]
         )
-        rebuild = self.dbt("full_pinned", "build", "--full-refresh", "--vars", vars_arg)
+        rebuild = self.runs.dbt("full_pinned", "build", "--full-refresh", "--vars", vars_arg)
         comparison = {
             "customer_profiles": self.database.compare_tables(
                 "bench.profiles_incremental", rel["customer_profiles"], "customer_id", exclude=("segmented_at",)
@@ -240,7 +111,7 @@ class Bench:
         }
 
     def client(self, reference_date, relations, name):
-        out = self.work / ("client_%s.json" % name)
+        out = self.runs.work / ("client_%s.json" % name)
         cmd = [
             sys.executable,
             "-m",
@@ -265,15 +136,14 @@ class Bench:
         if self.args.check_features:
             cmd += ["--check-features", str(self.args.check_features)]
         log("client pipeline")
-        with self.memory:
-            wall, rss, _, cpu = run_child(cmd, log_file=str(self.work / ("client_%s.log" % name)))
+        wall, rss, cpu, server_memory = self.runs.child(cmd, "client_%s.log" % name)
         result = json.loads(out.read_text())
         result.update(
             {
                 "process_wall_s": wall,
                 "client_peak_rss_mb_wait4": rss,
                 "client_process_cpu_s": round(cpu, 1),
-                "server_memory": self.memory.result(),
+                "server_memory": server_memory,
             }
         )
         c = result.get("comparison") or {}
@@ -304,7 +174,7 @@ class Bench:
             )[0][0],
         }
         res["generate"] = self.existing_data() if self.args.reuse_data else self.generate(scale)
-        res["full"] = self.dbt("full", "build", "--full-refresh")
+        res["full"] = self.runs.dbt("full", "build", "--full-refresh")
         rel = res["full"]["relations"]
         if not res["full"]["completed"]:
             log("full build stopped: no incremental scenario, no client pipeline at this scale")
@@ -319,7 +189,7 @@ class Bench:
             reference_date = res["incremental"]["reference_date"]
         # the assignment phase again, alone: the same models without tests and feature models
         # competing for the 2 cores (in a build, 4 dbt threads interleave them)
-        res["assignment_alone"] = self.dbt(
+        res["assignment_alone"] = self.runs.dbt(
             "assignment_alone",
             "run",
             "--full-refresh",
@@ -332,7 +202,7 @@ class Bench:
             # the client's job done by dbt: every model (features, discovery, assignment), no tests,
             # same pinned reference date; rediscover: true runs the discovery (same data and sample
             # seed: it reproduces the newest version, nothing is appended)
-            res["dbt_run"] = self.dbt(
+            res["dbt_run"] = self.runs.dbt(
                 "dbt_run", "run", "--full-refresh", "--vars", "{reference_date: %s, rediscover: true}" % reference_date
             )
             res["client"] = self.client(reference_date, rel, str(scale))
@@ -353,7 +223,7 @@ class Bench:
         out = {name: [] for name, _ in variants}
         for round_ in range(self.args.sweep_repeat):
             for name, settings in variants:
-                env = self.dbt_env()
+                env = self.runs.dbt_env()
                 pg = {k: v for k, v in settings.items() if k != "threads"}
                 if pg:
                     env["PGOPTIONS"] = (
@@ -361,7 +231,7 @@ class Bench:
                     ).strip()
                 extra = ["--threads", settings["threads"]] if "threads" in settings else []
                 label = "sweep_%d_%s" % (round_, re.sub(r"[^A-Za-z0-9]+", "_", name))
-                r = self.dbt(
+                r = self.runs.dbt(
                     label, "build", "--full-refresh", "--vars", "{reference_date: %s}" % reference_date, *extra, env=env
                 )
                 r.pop("relations", None)
