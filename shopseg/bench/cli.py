@@ -38,7 +38,7 @@ def parse_scales(values):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=PACKAGE_DOC.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m shopseg.bench", description=PACKAGE_DOC.split("\n\n")[0])
     parser.add_argument(
         "--scales", action="append", help="seed or a customer count; comma-separated, repeatable (default: seed)"
     )

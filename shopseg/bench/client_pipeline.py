@@ -1030,7 +1030,9 @@ def check_features(pipeline, features=f"{settings.INTERMEDIATE}.int_customer_fea
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m shopseg.bench.client_pipeline", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--dsn", default=settings.dsn())
     parser.add_argument("--reference-date", required=True, help="the dbt build's reference date (YYYY-MM-DD)")
     parser.add_argument("--raw-schema", default="raw")
