@@ -23,7 +23,18 @@ PROJECT_FILES = (
     "package-lock.yml",
     "selectors.yml",
 )
-PROJECT_DIRS = ("models", "macros", "seeds", "tests", "snapshots", "analyses", "python_udfs", "dbt_packages")
+# packages/: in-repo dbt packages (packages.yml local paths), dbt_packages/: what `dbt deps` installed
+PROJECT_DIRS = (
+    "models",
+    "macros",
+    "seeds",
+    "tests",
+    "snapshots",
+    "analyses",
+    "python_udfs",
+    "packages",
+    "dbt_packages",
+)
 
 
 class DbtRuns:

@@ -294,9 +294,15 @@ def phase_of(node):
         return "tests"
     if kind != "model":
         return "other"
+    # the named models first (int_segment_centroids_current is timed with the assignment wherever it
+    # lives), then the layer folders
     if name in DISCOVERY:
         return "discovery"
-    if name in ASSIGNMENT or path.startswith("models/marts/"):
+    if name in ASSIGNMENT:
+        return "assignment"
+    if path.startswith("models/discovery/"):
+        return "discovery"
+    if path.startswith(("models/assignment/", "models/marts/")):
         return "assignment"
     if path.startswith(("models/staging/", "models/intermediate/")):
         return "features"
