@@ -14,10 +14,11 @@ setup:  ## install packages, create .venv, start the project-local PostgreSQL, w
 demo: setup  ## generate demo data (CUSTOMERS=10000), dbt build, print a summary
 	@scripts/demo.sh $(CUSTOMERS) $(SEED)
 
-test: setup  ## sqlfluff lint, dbt build into a fresh database, pytest
+test: setup  ## ruff, sqlfluff lint, dbt build into a fresh database, pytest
 	@scripts/test.sh
 
-lint: setup  ## sqlfluff lint only
+lint: setup  ## ruff (Python) and sqlfluff (SQL; compiles against the demo database) lint only
+	@scripts/ruff.sh
 	@scripts/run.sh sqlfluff lint models analyses snapshots
 
 bench: setup  ## seed-scale benchmark: full/incremental dbt build vs a client-side Python pipeline

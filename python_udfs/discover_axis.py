@@ -1,4 +1,4 @@
-"""Numeric core of centroid discovery for one segmentation axis (SPEC sections 5-8).
+"""Numeric core of centroid discovery for one segmentation axis (docs/spec.md §5-8).
 
 This file has two lives:
 
@@ -49,7 +49,6 @@ so its last bits would otherwise depend on the number of threads.
 
 import json
 import math
-import warnings
 
 import numpy as np
 
@@ -177,8 +176,10 @@ def parse_spec(raw_spec):
             fail("every spec.features entry needs a name")
         transform_name = item.get("transform") or "none"
         if transform_name not in TRANSFORMS:
-            fail("feature %r has unknown transform %r (expected one of %s)"
-                 % (item["name"], transform_name, ", ".join(TRANSFORMS)))
+            fail(
+                "feature %r has unknown transform %r (expected one of %s)"
+                % (item["name"], transform_name, ", ".join(TRANSFORMS))
+            )
         weight = item.get("weight", 1.0)
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight <= 0:
             fail("feature %r: weight must be a positive number, got %r" % (item["name"], weight))
@@ -214,8 +215,10 @@ def parse_spec(raw_spec):
     out["definitions"] = parse_definitions(out.get("definitions"), labels, names, fail)
     gap = definition_gap(out["definitions"], labels, len(names))
     if gap is not None:
-        fail("the label definitions leave a gap: no label covers %s"
-             % ", ".join("%s=%g" % (name, value) for name, value in zip(names, gap)))
+        fail(
+            "the label definitions leave a gap: no label covers %s"
+            % ", ".join("%s=%g" % (name, value) for name, value in zip(names, gap))
+        )
     missing = out.get("missing_signals") or []
     if not isinstance(missing, list) or not all(isinstance(x, str) for x in missing):
         fail("missing_signals must be a list of signal names")
@@ -244,18 +247,24 @@ def to_matrix(rows, feature_names):
         arr = np.empty((n, p), dtype=np.float64)
         for i, row in enumerate(rows):
             if not isinstance(row, (list, tuple)) or len(row) != p:
-                raise ValueError("discover_axis: features row %d must have %d values (%s), got %r"
-                                 % (i, p, ", ".join(feature_names), row))
+                raise ValueError(
+                    "discover_axis: features row %d must have %d values (%s), got %r"
+                    % (i, p, ", ".join(feature_names), row)
+                )
             for j, value in enumerate(row):
                 if value is None:
-                    raise ValueError("discover_axis: feature %r is NULL in row %d; the SQL layer "
-                                     "must pass non-null features" % (feature_names[j], i))
+                    raise ValueError(
+                        "discover_axis: feature %r is NULL in row %d; the SQL layer "
+                        "must pass non-null features" % (feature_names[j], i)
+                    )
                 arr[i, j] = float(value)
     bad = ~np.isfinite(arr)
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        raise ValueError("discover_axis: feature %r is %s in row %d (NULL or non-finite); the SQL "
-                         "layer must pass finite features" % (feature_names[j], arr[i, j], i))
+        raise ValueError(
+            "discover_axis: feature %r is %s in row %d (NULL or non-finite); the SQL "
+            "layer must pass finite features" % (feature_names[j], arr[i, j], i)
+        )
     return arr
 
 
@@ -324,9 +333,10 @@ def contradictions(label, center_original, definitions, names):
     for j, lower, upper in definitions[label]:
         value = float(center_original[j])
         if (lower is not None and value < lower) or (upper is not None and value >= upper):
-            out.append("%s = %g is outside [%s, %s)" % (names[j], value,
-                                                        "-inf" if lower is None else "%g" % lower,
-                                                        "inf" if upper is None else "%g" % upper))
+            out.append(
+                "%s = %g is outside [%s, %s)"
+                % (names[j], value, "-inf" if lower is None else "%g" % lower, "inf" if upper is None else "%g" % upper)
+            )
     return out
 
 
@@ -377,7 +387,13 @@ def guided_lloyd(X, Zw, init, member_positions, spec):
         if step_score < score:
             break
         centers, assigned, sizes, medians, positions, score = (
-            moved, step, step_sizes, step_medians, step_positions, step_score)
+            moved,
+            step,
+            step_sizes,
+            step_medians,
+            step_positions,
+            step_score,
+        )
     return centers, assigned, sizes, medians, positions, score
 
 
@@ -460,7 +476,7 @@ def discover(X, spec):
     spec feature order; spec: dict or JSON (see ``parse_spec``). Returns the output dict."""
     # Load scikit-learn (and with it its OpenMP and BLAS runtimes) BEFORE pinning the thread
     # pools: threadpool_limits only affects libraries already loaded.
-    import sklearn.cluster  # noqa: F401
+    import sklearn.cluster
     import sklearn.metrics  # noqa: F401
     from threadpoolctl import threadpool_limits
 
@@ -493,8 +509,10 @@ def discover(X, spec):
     min_size = max(2, int(math.ceil(spec["min_cluster_share"] * n)))
     seeds = seed_groups(member_positions, min_size, spec["k_max"])
     if not seeds:
-        result["reason"] = ("no label's definition holds for at least %d sample customers (min_cluster_share=%g)"
-                            % (min_size, spec["min_cluster_share"]))
+        result["reason"] = "no label's definition holds for at least %d sample customers (min_cluster_share=%g)" % (
+            min_size,
+            spec["min_cluster_share"],
+        )
         return _checked(result)
 
     # KMeans runs in the weighted standardized space (distance = sum_j w_j (z_j - c_j)^2).
@@ -502,7 +520,8 @@ def discover(X, spec):
     Zw = np.ascontiguousarray(Z * root_w)
     with threadpool_limits(limits=1):
         centers_w, assigned, positions, medians, score = refine(
-            X, Zw, [member_positions == pos for pos in seeds], member_positions, spec, min_size)
+            X, Zw, [member_positions == pos for pos in seeds], member_positions, spec, min_size
+        )
         sil = silhouette(Zw, assigned, spec)
     k = centers_w.shape[0]
     # back to the unweighted standardized space the SQL assignment uses (0 where the weight is 0)
@@ -515,29 +534,35 @@ def discover(X, spec):
         label = labels[positions[c]]
         broken = contradictions(label, medians[c], spec["definitions"], names)
         if broken:  # cannot happen: the label was read off the median; kept as a guard
-            raise RuntimeError("discover_axis[%s]: %s contradicts its definition: %s"
-                               % (spec["axis"], label, "; ".join(broken)))
-        out_clusters.append({
-            "cluster_index": index,
-            "label": label,
-            "label_source": "definition",
-            "center": [float(v) for v in centers[c]],
-            "center_original": [float(v) for v in medians[c]],
-            "size": int((assigned == c).sum()),
-        })
-    result.update({
-        "status": "ok",
-        "k": int(k),
-        "silhouette": sil,
-        "truthfulness": score,
-        "silhouette_sample_size": int(min(n, spec["silhouette_sample_size"])),
-        "clusters": out_clusters,
-    })
+            raise RuntimeError(
+                "discover_axis[%s]: %s contradicts its definition: %s" % (spec["axis"], label, "; ".join(broken))
+            )
+        out_clusters.append(
+            {
+                "cluster_index": index,
+                "label": label,
+                "label_source": "definition",
+                "center": [float(v) for v in centers[c]],
+                "center_original": [float(v) for v in medians[c]],
+                "size": int((assigned == c).sum()),
+            }
+        )
+    result.update(
+        {
+            "status": "ok",
+            "k": int(k),
+            "silhouette": sil,
+            "truthfulness": score,
+            "silhouette_sample_size": int(min(n, spec["silhouette_sample_size"])),
+            "clusters": out_clusters,
+        }
+    )
     return _checked(result)
 
 
 def _checked(result):
     """Raise on NaN/inf anywhere in the output (JSON has no place for them)."""
+
     def walk(value, path):
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError("discover_axis[%s]: non-finite value at %s" % (result.get("axis"), path))
@@ -547,6 +572,7 @@ def _checked(result):
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 walk(item, "%s[%d]" % (path, i))
+
     walk(result, "$")
     return result
 

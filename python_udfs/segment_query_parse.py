@@ -42,10 +42,10 @@ import re
 import reprlib
 
 MAX_QUESTION_CHARS = 500
-MAX_VOCABULARY_DEPTH = 8        # {"labels": {axis: [label]}} is 3 deep; json.loads recurses per level
+MAX_VOCABULARY_DEPTH = 8  # {"labels": {axis: [label]}} is 3 deep; json.loads recurses per level
 TIER_AXIS = "ltv_tier"
 DEFAULT_TIERS = ("vip", "high", "mid", "low")
-MIN_LABEL_WORD_CHARS = 4        # a single label word shorter than this never matches on its own
+MIN_LABEL_WORD_CHARS = 4  # a single label word shorter than this never matches on its own
 RESERVED_KEYS = ("labels", "synonyms", "ltv_tiers", "definitions", "on_error", "allow_unknown_words")
 
 IDENT_RE = re.compile(r"[a-z][a-z0-9_]*\Z")  # \Z: "$" would accept a trailing newline
@@ -53,26 +53,194 @@ ARCHETYPE_RE = re.compile(r"arch_[0-9a-f]{4,32}\Z")
 WORD_RE = re.compile(r"\w+", re.UNICODE)
 APOSTROPHES_RE = re.compile(r"['\u2019\u2018`\u00b4]")
 
-STOP_WORDS = frozenset("""
-    a an the and or but also both either plus as well
-    who whom whose which what that this these those there their they them its it
-    is are was were be been being am has have had having do does did doing
-    in into on onto of for from to at by with via within over under about between per than
-    i me my we us our you your please show list find get give select fetch display
-    all any anything some every each other another same such only just very really quite
-    rather mostly usually typically generally currently now lately still ever tend tends
-    like likes liked love loves prefer prefers preferring preferred favor favour want wants
-    customer client user people person member account consumer buyer shopper segment group
-    cohort tier profile folk
-    shop shopping buy buying bought purchase purchasing purchased order ordering ordered
-    spend product item thing stuff use uses using used archetype time done
-    """.split())
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "also",
+        "both",
+        "either",
+        "plus",
+        "as",
+        "well",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "what",
+        "that",
+        "this",
+        "these",
+        "those",
+        "there",
+        "their",
+        "they",
+        "them",
+        "its",
+        "it",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "has",
+        "have",
+        "had",
+        "having",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "in",
+        "into",
+        "on",
+        "onto",
+        "of",
+        "for",
+        "from",
+        "to",
+        "at",
+        "by",
+        "with",
+        "via",
+        "within",
+        "over",
+        "under",
+        "about",
+        "between",
+        "per",
+        "than",
+        "i",
+        "me",
+        "my",
+        "we",
+        "us",
+        "our",
+        "you",
+        "your",
+        "please",
+        "show",
+        "list",
+        "find",
+        "get",
+        "give",
+        "select",
+        "fetch",
+        "display",
+        "all",
+        "any",
+        "anything",
+        "some",
+        "every",
+        "each",
+        "other",
+        "another",
+        "same",
+        "such",
+        "only",
+        "just",
+        "very",
+        "really",
+        "quite",
+        "rather",
+        "mostly",
+        "usually",
+        "typically",
+        "generally",
+        "currently",
+        "now",
+        "lately",
+        "still",
+        "ever",
+        "tend",
+        "tends",
+        "like",
+        "likes",
+        "liked",
+        "love",
+        "loves",
+        "prefer",
+        "prefers",
+        "preferring",
+        "preferred",
+        "favor",
+        "favour",
+        "want",
+        "wants",
+        "customer",
+        "client",
+        "user",
+        "people",
+        "person",
+        "member",
+        "account",
+        "consumer",
+        "buyer",
+        "shopper",
+        "segment",
+        "group",
+        "cohort",
+        "tier",
+        "profile",
+        "folk",
+        "shop",
+        "shopping",
+        "buy",
+        "buying",
+        "bought",
+        "purchase",
+        "purchasing",
+        "purchased",
+        "order",
+        "ordering",
+        "ordered",
+        "spend",
+        "product",
+        "item",
+        "thing",
+        "stuff",
+        "use",
+        "uses",
+        "using",
+        "used",
+        "archetype",
+        "time",
+        "done",
+    ]
+)
 
-NOT_FORMS = frozenset("dont doesnt didnt isnt arent wasnt werent wont cant cannot".split())
-NEGATION_WORDS = frozenset("""
-    not never no non dont doesnt didnt isnt arent wasnt werent wont cant cannot
-    without except excluding exclude nor neither
-    """.split())
+NOT_FORMS = frozenset(["dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "wont", "cant", "cannot"])
+NEGATION_WORDS = frozenset(
+    [
+        "not",
+        "never",
+        "no",
+        "non",
+        "dont",
+        "doesnt",
+        "didnt",
+        "isnt",
+        "arent",
+        "wasnt",
+        "werent",
+        "wont",
+        "cant",
+        "cannot",
+        "without",
+        "except",
+        "excluding",
+        "exclude",
+        "nor",
+        "neither",
+    ]
+)
 
 
 # --------------------------------------------------------------------------- words
@@ -186,15 +354,19 @@ def load_vocabulary(vocabulary):
     if isinstance(vocabulary, str):
         depth = _text_depth(vocabulary)
         if depth > MAX_VOCABULARY_DEPTH:
-            raise VocabularyError("vocabulary is nested %d levels deep (at most %d): expected "
-                                  "{\"labels\": {axis: [label, ...]}, \"synonyms\": [...]}" % (depth, MAX_VOCABULARY_DEPTH))
+            raise VocabularyError(
+                "vocabulary is nested %d levels deep (at most %d): expected "
+                '{"labels": {axis: [label, ...]}, "synonyms": [...]}' % (depth, MAX_VOCABULARY_DEPTH)
+            )
         try:
             vocabulary = json.loads(vocabulary)
         except (ValueError, RecursionError):
-            raise VocabularyError("vocabulary is not valid JSON")
+            raise VocabularyError("vocabulary is not valid JSON") from None
     elif _object_depth(vocabulary) > MAX_VOCABULARY_DEPTH:
-        raise VocabularyError("vocabulary is nested more than %d levels deep: expected "
-                              "{\"labels\": {axis: [label, ...]}, \"synonyms\": [...]}" % MAX_VOCABULARY_DEPTH)
+        raise VocabularyError(
+            "vocabulary is nested more than %d levels deep: expected "
+            '{"labels": {axis: [label, ...]}, "synonyms": [...]}' % MAX_VOCABULARY_DEPTH
+        )
     if not isinstance(vocabulary, dict):
         raise VocabularyError("vocabulary must be a JSON object")
     raw_labels = vocabulary.get("labels")
@@ -225,7 +397,9 @@ def load_vocabulary(vocabulary):
         axis, label, phrase = row
         known = tiers if axis == TIER_AXIS else labels.get(axis, ())
         if label not in known:
-            raise VocabularyError("synonym %s names an unknown label %s.%s" % (_show(phrase), _show(axis), _show(label)))
+            raise VocabularyError(
+                "synonym %s names an unknown label %s.%s" % (_show(phrase), _show(axis), _show(label))
+            )
         if not isinstance(phrase, str) or not phrase_key(phrase):
             raise VocabularyError("empty synonym phrase for %s.%s" % (axis, label))
         synonyms.append((axis, label, phrase))
@@ -247,7 +421,7 @@ def build_index(labels, synonyms, tiers):
         if not key:
             return
         entries = explicit.setdefault(key, [])
-        if all((a, l) != (axis, label) for a, l, _ in entries):
+        if all((a, lab) != (axis, label) for a, lab, _ in entries):
             entries.append((axis, label, source))
 
     for axis, axis_labels in labels.items():
@@ -298,7 +472,7 @@ _MODULE_CACHE = {}
 def _static_cache():
     """PL/Python's per-function static dict SD (survives calls in a session), else a module dict."""
     try:
-        return SD.setdefault("segment_query_parse", {})  # noqa: F821 (PL/Python global)
+        return SD.setdefault("segment_query_parse", {})
     except NameError:
         return _MODULE_CACHE
 
@@ -408,17 +582,18 @@ def parse(question, vocabulary):
     while i < len(tokens):
         match = None
         for n in range(min(max_len, len(tokens) - i), 0, -1):
-            entries = phrases.get(tuple(stems[i:i + n]))
+            entries = phrases.get(tuple(stems[i : i + n]))
             if entries:
                 match = (n, entries)
                 break
         if match is not None:
             n, entries = match
-            surface = " ".join(s for s, _ in tokens[i:i + n])
+            surface = " ".join(s for s, _ in tokens[i : i + n])
             negated = pending is not None
             for axis, label, source in entries:
-                understood.append({"phrase": surface, "axis": axis, "label": label,
-                                   "negated": negated, "source": source})
+                understood.append(
+                    {"phrase": surface, "axis": axis, "label": label, "negated": negated, "source": source}
+                )
                 if axis == TIER_AXIS:
                     target = tiers_neg if negated else tiers_pos
                     if label not in target:
@@ -433,8 +608,9 @@ def parse(question, vocabulary):
         surface, word = tokens[i]
         if ARCHETYPE_RE.match(word):
             negated = pending is not None
-            understood.append({"phrase": surface, "axis": "archetype_id", "label": word,
-                               "negated": negated, "source": "archetype"})
+            understood.append(
+                {"phrase": surface, "axis": "archetype_id", "label": word, "negated": negated, "source": "archetype"}
+            )
             target = arch_neg if negated else arch_pos
             if word not in target:
                 target.append(word)
@@ -445,8 +621,9 @@ def parse(question, vocabulary):
             pass
         elif word in ambiguous:
             if all(a["word"] != surface for a in unclear):
-                unclear.append({"word": surface, "candidates": [
-                    {"axis": a, "label": l} for a, l in ambiguous[word]]})
+                unclear.append(
+                    {"word": surface, "candidates": [{"axis": a, "label": lab} for a, lab in ambiguous[word]]}
+                )
         elif surface not in unknown:
             unknown.append(surface)
         i += 1
@@ -515,10 +692,13 @@ def main(question, vocabulary):
     if options["on_error"] == "raise":
         message = _describe_failure(result, options["allow_unknown_words"])
         if message is not None:
-            hint = "segment_query_filter(question) shows what was understood; docs/natural_language_queries.md lists the supported phrasings"
+            hint = (
+                "segment_query_filter(question) shows what was understood; "
+                "docs/natural_language_queries.md lists the supported phrasings"
+            )
             try:
-                error = plpy.error  # noqa: F821 (PL/Python global)
-            except NameError:
-                raise ValueError(message)
+                error = plpy.error
+            except NameError:  # outside PostgreSQL (pytest): a plain exception
+                raise ValueError(message) from None
             error(message, hint=hint, sqlstate="22023")  # invalid_parameter_value
     return json.dumps(result, sort_keys=True)

@@ -21,6 +21,6 @@ select jsonb_build_object(
         select coalesce(jsonb_agg(jsonb_build_array(axis, label, phrase) order by axis, label, phrase), '[]'::jsonb)
         from {{ ref('segment_label_synonyms').include(database=false) }}
     ),
-    -- SPEC 4: the LTV tiers are fixed by the spec, not discovered
+    -- docs/spec.md §4: the LTV tiers are fixed by the spec, not discovered
     'ltv_tiers', jsonb_build_array('vip', 'high', 'mid', 'low')
 )

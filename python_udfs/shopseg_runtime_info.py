@@ -6,8 +6,10 @@ def main():
     import numpy
     import sklearn
 
-    return json.dumps({
-        "python": sys.version.split()[0],
-        "numpy": numpy.__version__,
-        "scikit_learn": sklearn.__version__,
-    })
+    return json.dumps(
+        {
+            "python": sys.version.split()[0],
+            "numpy": numpy.__version__,
+            "scikit_learn": sklearn.__version__,
+        }
+    )

@@ -20,8 +20,16 @@ from psycopg import sql
 SCHEMA_PATTERN = r"^analytics(_|$)"
 SKIPPED_SCHEMAS = ("analytics_dbt_test__audit",)
 BUILD_STAMPS = (
-    "build_id", "built_at", "discovered_at", "segmented_at", "centroid_discovered_at", "invocation_id",
-    "dbt_updated_at", "dbt_valid_from", "dbt_valid_to", "dbt_scd_id",
+    "build_id",
+    "built_at",
+    "discovered_at",
+    "segmented_at",
+    "centroid_discovered_at",
+    "invocation_id",
+    "dbt_updated_at",
+    "dbt_valid_from",
+    "dbt_valid_to",
+    "dbt_scd_id",
 )
 
 
@@ -44,12 +52,13 @@ def fingerprint(conn: psycopg.Connection, schema: str, name: str, columns: list[
     stamps = sql.Literal(list(BUILD_STAMPS))
     kept = [
         sql.SQL("{} - {}::text[]").format(sql.Identifier(c), stamps) if t == "jsonb" else sql.Identifier(c)
-        for c, t in columns if c not in BUILD_STAMPS
+        for c, t in columns
+        if c not in BUILD_STAMPS
     ]
     row = sql.SQL("row({})::text").format(sql.SQL(", ").join(kept))
-    query = sql.SQL("select count(*), md5(coalesce(string_agg(r, E'\\n' order by r), '')) "
-                    "from (select {} as r from {}.{}) as rows").format(
-        row, sql.Identifier(schema), sql.Identifier(name))
+    query = sql.SQL(
+        "select count(*), md5(coalesce(string_agg(r, E'\\n' order by r), '')) from (select {} as r from {}.{}) as rows"
+    ).format(row, sql.Identifier(schema), sql.Identifier(name))
     count, digest = conn.execute(query).fetchone()
     return count, digest
 

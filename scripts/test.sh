@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite (what CI runs): `dbt build` into a fresh database with generated data,
-# then sqlfluff lint (its dbt templater compiles against a copy of that database) and pytest
+# The whole test suite (what CI runs): the Python linter (ruff, about a second; a finding stops
+# here), `dbt build` into a fresh database with generated data, then sqlfluff lint (its dbt templater compiles against a copy of that database) and pytest
 # against the real server, side by side. Exits non-zero on any failure.
 #
 # The database built in step 1 is the tiny shop of the pytest fixture `built_db` (same generator
@@ -19,6 +19,9 @@ WORKERS="${SHOPSEG_TEST_WORKERS:-2}"
 started=$SECONDS
 elapsed() { echo "($(( SECONDS - started )) s since the start)"; }
 admin() { run psql -X -q -d postgres -v ON_ERROR_STOP=1 "$@"; }
+
+echo "== 0/3 ruff check + ruff format --check (scripts/ruff.sh)"
+"$ROOT/scripts/ruff.sh"
 
 echo "== 1/3 dbt build into a fresh database ($TEST_DB)"
 admin -c "drop database if exists \"$TEST_DB\" with (force)" -c "drop database if exists \"$LINT_DB\" with (force)" \
@@ -57,7 +60,7 @@ echo "== sqlfluff lint (2/3) output"
 cat "$lint_log"
 admin -c "drop database if exists \"$LINT_DB\" with (force)"
 echo "== done $(elapsed): pytest exit $pytest_rc, sqlfluff exit $lint_rc"
-# the wall time for the benchmark's targets table (shopseg/bench.py)
+# the wall time for the benchmark's targets table (shopseg/bench/report.py)
 printf '{"wall_s": %d, "build_s": %d, "pytest_s": %d, "lint_s": %d, "workers": "%s", "pytest_exit": %d, "lint_exit": %d, "finished_at": "%s"}\n' \
   "$(( SECONDS - started ))" "$build_s" "$pytest_s" "$lint_s" "$WORKERS" "$pytest_rc" "$lint_rc" \
   "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$ROOT/target/ci/make_test.json"

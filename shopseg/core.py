@@ -1,5 +1,6 @@
 """python_udfs/discover_axis.py -- the numeric core of discovery, which the SQL assignment mirrors --
 as an importable module for the tools and tests that run it outside PostgreSQL."""
+
 import importlib.util
 from pathlib import Path
 

@@ -5,15 +5,17 @@
 
 tests/test_discover_core.py checks that docs/labels.md holds exactly this table.
 """
+
 from __future__ import annotations
 
 import argparse
 import csv
 import sys
 from collections import defaultdict
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from shopseg import settings
+
+ROOT = settings.PROJECT_ROOT
 SEEDS = ROOT / "seeds"
 DOC = ROOT / "docs" / "labels.md"
 BEGIN, END = "<!-- labels:begin (python -m shopseg.labels_doc --write) -->", "<!-- labels:end -->"
@@ -31,18 +33,27 @@ def condition_text(feature: str, lower: str, upper: str) -> str:
     return f"`{feature}` < {upper}"
 
 
+def seed_rows(name: str) -> list[dict]:
+    """The rows of seeds/<name>.csv."""
+    with open(SEEDS / f"{name}.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def table() -> str:
-    axes = sorted(csv.DictReader(open(SEEDS / "segment_axes.csv")), key=lambda r: int(r["axis_order"]))
-    labels = sorted(csv.DictReader(open(SEEDS / "segment_axis_labels.csv")),
-                    key=lambda r: (r["axis"], int(r["label_order"])))
+    axes = sorted(seed_rows("segment_axes"), key=lambda r: int(r["axis_order"]))
+    labels = sorted(seed_rows("segment_axis_labels"), key=lambda r: (r["axis"], int(r["label_order"])))
     conditions: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for row in csv.DictReader(open(SEEDS / "segment_label_definitions.csv")):
-        conditions[(row["axis"], row["label"])].append(condition_text(row["feature"], row["min_value"], row["max_value"]))
+    for row in seed_rows("segment_label_definitions"):
+        conditions[(row["axis"], row["label"])].append(
+            condition_text(row["feature"], row["min_value"], row["max_value"])
+        )
     signals: dict[str, list[str]] = defaultdict(list)
-    for row in csv.DictReader(open(SEEDS / "segment_axis_signals.csv")):
+    for row in seed_rows("segment_axis_signals"):
         signals[row["axis"]].append(row["signal_name"])
-    lines = ["| axis | label | definition | in numbers (all hold; first label in order wins) |",
-             "| --- | --- | --- | --- |"]
+    lines = [
+        "| axis | label | definition | in numbers (all hold; first label in order wins) |",
+        "| --- | --- | --- | --- |",
+    ]
     for axis in axes:
         name = axis["axis"]
         needs = ", ".join(signals[name]) or "orders"
@@ -50,8 +61,10 @@ def table() -> str:
         for row in (r for r in labels if r["axis"] == name):
             cell = f"**{name}** (needs: {needs})" if first else ""
             first = False
-            lines.append(f"| {cell} | `{row['label']}` | {row['description']} | "
-                         f"{' and '.join(conditions[(name, row['label'])])} |")
+            lines.append(
+                f"| {cell} | `{row['label']}` | {row['description']} | "
+                f"{' and '.join(conditions[(name, row['label'])])} |"
+            )
     return "\n".join(lines)
 
 

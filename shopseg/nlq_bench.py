@@ -3,15 +3,17 @@ of 5 repeats), e.g. on the seed-scale benchmark database:
 
     python -m shopseg.nlq_bench --dsn postgresql://postgres@127.0.0.1:55432/shopseg_bench
 """
+
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 
 import psycopg
+
+from shopseg import settings
 
 QUESTIONS = (
     "weekly shoppers who rarely return and prefer self service",
@@ -36,11 +38,11 @@ def time_question(dsn: str, schema: str, question: str) -> tuple[float, float, i
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dsn", default=os.environ.get("SHOPSEG_DSN", "postgresql://postgres@127.0.0.1:55432/shopseg"))
-    parser.add_argument("--schema", default="analytics")
+    parser.add_argument("--dsn", default=settings.dsn())
+    parser.add_argument("--schema", default=settings.target_schema())
     args = parser.parse_args(argv)
     with psycopg.connect(args.dsn) as con:
-        (customers,), = con.execute(f"select count(*) from {args.schema}_marts.customer_profiles").fetchall()
+        ((customers,),) = con.execute(f"select count(*) from {args.schema}_marts.customer_profiles").fetchall()
     print(f"{customers:,} customers; seconds (cold = new session, warm = median of 5)")
     for question in QUESTIONS:
         cold, warm, rows = time_question(args.dsn, args.schema, question)

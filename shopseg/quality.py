@@ -1,4 +1,4 @@
-"""Quality figures of a built database (SPEC 8), per axis, measured on a scratch copy.
+"""Quality figures of a built database (docs/spec.md §8), per axis, measured on a scratch copy.
 
     python -m shopseg.quality [--dsn ...] [--seeds 42,43,44] [--json out.json]
 
@@ -17,6 +17,7 @@ Discovery runs through dbt (the real Python model, inside PostgreSQL) in a scrat
 cloned from the one given (CREATE DATABASE ... TEMPLATE), one rediscovery per seed; the scratch
 database is dropped at the end, so the database pointed at never gets a stray centroid version.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,10 +34,10 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from sklearn.metrics import adjusted_rand_score
 
+from shopseg import settings
 from shopseg.core import load_core
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DSN = "postgresql://postgres@127.0.0.1:55432/shopseg"
+ROOT = settings.PROJECT_ROOT
 
 
 def scratch_copy(dsn: str) -> str:
@@ -49,8 +50,10 @@ def scratch_copy(dsn: str) -> str:
         try:
             con.execute(sql.SQL("create database {} template {}").format(sql.Identifier(name), sql.Identifier(source)))
         except psycopg.errors.ObjectInUse as exc:
-            raise SystemExit(f"cannot copy {source}: other sessions are connected to it ({exc}); "
-                             "close them (e.g. make serve) and retry") from None
+            raise SystemExit(
+                f"cannot copy {source}: other sessions are connected to it ({exc}); "
+                "close them (e.g. make serve) and retry"
+            ) from None
     return name
 
 
@@ -62,22 +65,41 @@ def drop_database(dsn: str, name: str) -> None:
 def rediscover(dsn: str, seed: int, reference_date: str) -> None:
     """Append a centroid version discovered with ``seed`` (dbt: the sample and the Python model)."""
     params = conninfo_to_dict(dsn)
-    env = dict(os.environ, PGDATABASE=params["dbname"], PGHOST=params.get("host", "127.0.0.1"),
-               PGPORT=str(params.get("port", 5432)), PGUSER=params.get("user", "postgres"),
-               DBT_PROFILES_DIR=os.environ.get("DBT_PROFILES_DIR", str(ROOT)))
+    env = dict(
+        os.environ,
+        PGDATABASE=params["dbname"],
+        PGHOST=params.get("host", "127.0.0.1"),
+        PGPORT=str(params.get("port", 5432)),
+        PGUSER=params.get("user", "postgres"),
+        DBT_PROFILES_DIR=os.environ.get("DBT_PROFILES_DIR", str(ROOT)),
+    )
     work = f"target/quality/{params['dbname']}"
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "run", "--select", "int_discovery_sample", "segment_centroids",
-         "--vars", json.dumps({"rediscover": True, "sample_seed": seed, "reference_date": reference_date}),
-         "--target-path", work, "--log-path", f"{work}/logs"],
-        cwd=ROOT, env=env, capture_output=True, text=True)
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "run",
+            "--select",
+            "int_discovery_sample",
+            "segment_centroids",
+            "--vars",
+            json.dumps({"rediscover": True, "sample_seed": seed, "reference_date": reference_date}),
+            "--target-path",
+            work,
+            "--log-path",
+            f"{work}/logs",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         raise SystemExit(f"rediscovery with seed {seed} failed:\n{done.stdout[-4000:]}")
 
 
 def newest_version(dsn: str, schema: str) -> int:
     with psycopg.connect(dsn) as con:
-        (version,), = con.execute(f"select max(centroid_version) from {schema}_marts.segment_centroids").fetchall()
+        ((version,),) = con.execute(f"select max(centroid_version) from {schema}_marts.segment_centroids").fetchall()
     return version
 
 
@@ -85,7 +107,8 @@ def load_versions(con, schema: str, by_seed: dict[int, int]) -> dict[int, dict]:
     """{seed: {axis: centroid parameters}} of the version each seed's rediscovery left newest (a
     rediscovery that reproduces the newest version exactly appends nothing: that version it is;
     on a small shop every LTV tier is sampled whole, so every seed gives the same sample)."""
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         select centroid_version, axis, min(axis_status), max(k), min(random_seed),
                array_agg(label order by cluster_index),
                -- an insufficient_data axis has one row with null centers (no arrays to stack)
@@ -94,32 +117,46 @@ def load_versions(con, schema: str, by_seed: dict[int, int]) -> dict[int, dict]:
                min(feature_names), min(feature_transforms), min(feature_mean), min(feature_std), min(feature_weights)
         from {schema}_marts.segment_centroids
         where centroid_version = any(%s)
-        group by centroid_version, axis""", (list(by_seed.values()),)).fetchall()
+        group by centroid_version, axis""",
+        (list(by_seed.values()),),
+    ).fetchall()
     out: dict[int, dict] = {}
-    for (version, axis, status, k, seed, labels, centers, originals, names, transforms, mean, std,
-         weights) in rows:
+    for version, axis, status, k, seed, labels, centers, originals, names, transforms, mean, std, weights in rows:
         out.setdefault(version, {})[axis] = {
-            "status": status, "k": k, "seed": seed, "labels": labels, "centers": centers,
-            "center_original": originals, "feature_names": names, "transforms": transforms,
-            "mean": mean, "std": std, "weights": weights}
+            "status": status,
+            "k": k,
+            "seed": seed,
+            "labels": labels,
+            "centers": centers,
+            "center_original": originals,
+            "feature_names": names,
+            "transforms": transforms,
+            "mean": mean,
+            "std": std,
+            "weights": weights,
+        }
     return out
 
 
 def load_catalog(con, schema: str) -> dict[str, dict]:
     """{axis: {labels, definitions}} from the catalog seeds of the database."""
     catalog: dict[str, dict] = {}
-    for axis, label in con.execute(f"select axis, label from {schema}_catalog.segment_axis_labels "
-                                   "order by axis, label_order"):
+    for axis, label in con.execute(
+        f"select axis, label from {schema}_catalog.segment_axis_labels order by axis, label_order"
+    ):
         catalog.setdefault(axis, {"labels": [], "definitions": {}})["labels"].append(label)
     for axis, label, feature, lower, upper in con.execute(
-            f"select axis, label, feature, min_value, max_value from {schema}_catalog.segment_label_definitions"):
+        f"select axis, label, feature, min_value, max_value from {schema}_catalog.segment_label_definitions"
+    ):
         catalog[axis]["definitions"].setdefault(label, []).append({"feature": feature, "min": lower, "max": upper})
     return catalog
 
 
 def population(con, schema: str, names: list[str]) -> tuple[list[str], np.ndarray]:
-    rows = con.execute(f"select customer_id, {', '.join(names)} from {schema}_intermediate.int_customer_features "
-                       "where has_orders order by customer_id").fetchall()
+    rows = con.execute(
+        f"select customer_id, {', '.join(names)} from {schema}_intermediate.int_customer_features "
+        "where has_orders order by customer_id"
+    ).fetchall()
     return [r[0] for r in rows], np.array([r[1:] for r in rows], dtype=float).reshape(len(rows), len(names))
 
 
@@ -153,8 +190,9 @@ def measure(dsn: str, schema: str, truth_schema: str, seeds: list[int]) -> dict:
     scratch_dsn = make_conninfo(dsn, dbname=scratch)
     try:
         with psycopg.connect(scratch_dsn) as con:
-            (reference,), = con.execute(f"select reference_date::text from "
-                                        f"{schema}_intermediate.int_reference_date_resolved").fetchall()
+            ((reference,),) = con.execute(
+                f"select reference_date::text from {schema}_intermediate.int_reference_date_resolved"
+            ).fetchall()
         by_seed = {}
         for seed in seeds:
             rediscover(scratch_dsn, seed, reference)
@@ -162,7 +200,9 @@ def measure(dsn: str, schema: str, truth_schema: str, seeds: list[int]) -> dict:
         with psycopg.connect(scratch_dsn) as con:
             versions = load_versions(con, schema, by_seed)
             catalog = load_catalog(con, schema)
-            truth_rows = con.execute(f"select customer_id::text, axis, planted_label from {truth_schema}.customer_classes")
+            truth_rows = con.execute(
+                f"select customer_id::text, axis, planted_label from {truth_schema}.customer_classes"
+            )
             truth: dict[str, dict[str, str]] = {}
             for customer_id, axis, label in truth_rows:
                 truth.setdefault(axis, {})[customer_id] = label
@@ -174,11 +214,17 @@ def measure(dsn: str, schema: str, truth_schema: str, seeds: list[int]) -> dict:
                 labels = {seed: assign(core, version[axis], X) for seed, version in zip(seeds, ordered)}
                 planted = np.array([truth.get(axis, {}).get(c) for c in ids], dtype=object)
                 known = planted != None  # noqa: E711 (element-wise)
-                spec = core.parse_spec({"axis": axis, "features": base["feature_names"],
-                                        "labels": catalog[axis]["labels"],
-                                        "definitions": catalog[axis]["definitions"]})
+                spec = core.parse_spec(
+                    {
+                        "axis": axis,
+                        "features": base["feature_names"],
+                        "labels": catalog[axis]["labels"],
+                        "definitions": catalog[axis]["definitions"],
+                    }
+                )
                 by_definition = np.array(catalog[axis]["labels"], dtype=object)[
-                    core.definition_labels(X, spec["definitions"], catalog[axis]["labels"])]
+                    core.definition_labels(X, spec["definitions"], catalog[axis]["labels"])
+                ]
                 contradictions = []
                 for seed, version in zip(seeds, ordered):
                     params = version[axis]
@@ -192,8 +238,11 @@ def measure(dsn: str, schema: str, truth_schema: str, seeds: list[int]) -> dict:
                     "k_per_seed": {str(seed): version[axis]["k"] for seed, version in zip(seeds, ordered)},
                     "labels": list(base["labels"]),
                     "contradictions": contradictions,
-                    "stability_ari": (min(float(adjusted_rand_score(labels[seeds[0]], labels[s])) for s in seeds[1:])
-                                      if len(seeds) > 1 else None),
+                    "stability_ari": (
+                        min(float(adjusted_rand_score(labels[seeds[0]], labels[s])) for s in seeds[1:])
+                        if len(seeds) > 1
+                        else None
+                    ),
                 }
                 if known.any() and base["status"] == "segmented":
                     row["recovery_ari"] = float(adjusted_rand_score(planted[known], labels[seeds[0]][known]))
@@ -211,11 +260,14 @@ def render(figures: dict) -> str:
 
     def fmt(value, width):
         return f"{value:>{width}.3f}" if isinstance(value, float) and value == value else " " * (width - 1) + "-"
+
     for axis, row in figures.items():
         ks = "/".join(str(k) for k in row["k_per_seed"].values())
-        lines.append(f"{axis:<28} {fmt(row.get('recovery_ari'), 8)} {fmt(row.get('ceiling_ari'), 8)} "
-                     f"{fmt(row.get('definitions_ari'), 6)} {fmt(row.get('stability_ari'), 9)}  {ks:<14} "
-                     f"{len(row['contradictions'])}" + ("" if row["status"] == "segmented" else "  (" + row["status"] + ")"))
+        lines.append(
+            f"{axis:<28} {fmt(row.get('recovery_ari'), 8)} {fmt(row.get('ceiling_ari'), 8)} "
+            f"{fmt(row.get('definitions_ari'), 6)} {fmt(row.get('stability_ari'), 9)}  {ks:<14} "
+            f"{len(row['contradictions'])}" + ("" if row["status"] == "segmented" else "  (" + row["status"] + ")")
+        )
     recovered = [row["recovery_ari"] for row in figures.values() if "recovery_ari" in row]
     if recovered:
         lines.append(f"{'mean':<28} {np.mean(recovered):>8.3f}")
@@ -227,8 +279,8 @@ def render(figures: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dsn", default=os.environ.get("SHOPSEG_DSN", DEFAULT_DSN))
-    parser.add_argument("--schema", default="analytics")
+    parser.add_argument("--dsn", default=settings.dsn())
+    parser.add_argument("--schema", default=settings.target_schema())
     parser.add_argument("--truth-schema", default="raw_truth")
     parser.add_argument("--seeds", default="42,43,44", help="sample seeds, the first is the reference")
     parser.add_argument("--json", help="write the figures to this file")

@@ -1,6 +1,6 @@
 {{ config(severity='error', store_failures=true, tags=['integrity']) }}
 {#-
-    Names must be true (SPEC 5): fails the build when a centroid of the version in use has a
+    Names must be true (docs/spec.md §5): fails the build when a centroid of the version in use has a
     label whose definition (seeds/segment_label_definitions.csv) its centroid in original units
     (center_original: the median of its sample members) does not satisfy, or when the catalog
     itself is broken (a label without a definition, a condition on a feature the axis does not

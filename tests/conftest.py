@@ -18,6 +18,7 @@ Each xdist worker gets its own copy as `built_db`, so tests that change built_db
 never race with another worker. Tests that share a module-scoped fixture are kept on one worker
 (pytest_collection_modifyitems below), so a module fixture's build runs once.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -35,8 +36,10 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from shopseg import settings
+
 ROOT = Path(__file__).resolve().parents[1]
-BASE_DSN = os.environ.get("SHOPSEG_TEST_DSN", "postgresql://postgres@127.0.0.1:55432/postgres")
+BASE_DSN = settings.test_dsn()
 VENV_BIN = Path(sys.executable).parent
 TINY_CUSTOMERS = int(os.environ.get("SHOPSEG_TEST_CUSTOMERS", "3000"))
 # the generator arguments of built_db (scripts/test.sh builds its template with the same ones)
@@ -78,14 +81,16 @@ def run_dbt(dbname: str, *args: str, check: bool = True, target_dir: str | None 
     """Run dbt in the project against `dbname` (own target/log dirs, so runs don't collide)."""
     params = conninfo_to_dict(dsn_for(dbname))
     env = dict(os.environ)
-    env.update({
-        "PGHOST": params.get("host", "127.0.0.1"),
-        "PGPORT": str(params.get("port", "5432")),
-        "PGUSER": params.get("user", "postgres"),
-        "PGDATABASE": dbname,
-        "DBT_PROFILES_DIR": str(ROOT),
-        "PATH": f"{VENV_BIN}:{env.get('PATH', '')}",
-    })
+    env.update(
+        {
+            "PGHOST": params.get("host", "127.0.0.1"),
+            "PGPORT": str(params.get("port", "5432")),
+            "PGUSER": params.get("user", "postgres"),
+            "PGDATABASE": dbname,
+            "DBT_PROFILES_DIR": str(ROOT),
+            "PATH": f"{VENV_BIN}:{env.get('PATH', '')}",
+        }
+    )
     if params.get("password"):
         env["PGPASSWORD"] = params["password"]
     work = target_dir or f"target/pytest/{dbname}"
@@ -127,7 +132,7 @@ def built_template() -> tuple[str, Path]:
     lock_path = ROOT / "target" / "pytest" / f"{name}.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)          # the other workers wait for the one build
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers wait for the one build
         if not (target / "built").exists():
             _admin(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
             _admin(sql.SQL("create database {}").format(sql.Identifier(name)))
@@ -144,7 +149,7 @@ def clone_database(source: str, prefix: str, source_target: Path | None = None):
     """A copy of `source` (CREATE DATABASE ... TEMPLATE), dropped afterwards. The source's last
     run_results.json is copied to the clone's dbt target dir (tests read build results there)."""
     name = f"{prefix}_{secrets.token_hex(4)}"
-    for attempt in range(20):   # a template must have no other sessions while it is copied
+    for attempt in range(20):  # a template must have no other sessions while it is copied
         try:
             _admin(sql.SQL("create database {} template {}").format(sql.Identifier(name), sql.Identifier(source)))
             break
@@ -180,7 +185,8 @@ def clone_of_built_db(built_db):
 
 # ---- pytest-xdist: keep the tests of one module-scoped fixture on one worker --------------------
 
-@pytest.hookimpl(tryfirst=True)   # before xdist's own hook turns the marks into group ids
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the marks into group ids
 def pytest_collection_modifyitems(config, items):
     """Tests that share a module- or class-scoped fixture (directly or through other fixtures) get
     one xdist_group, so with `--dist loadgroup` that fixture is set up on one worker only; the
@@ -197,8 +203,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
         module = getattr(getattr(item, "module", None), "__name__", item.nodeid.split("::")[0])
-        keys = [f"{module}::{name}" for name in item.fixturenames
-                if defs.get(name) and defs[name][-1].scope in ("module", "class", "package")]
+        keys = [
+            f"{module}::{name}"
+            for name in item.fixturenames
+            if defs.get(name) and defs[name][-1].scope in ("module", "class", "package")
+        ]
         keys_of[item] = keys
         for key in keys[1:]:
             parent[find(key)] = find(keys[0])

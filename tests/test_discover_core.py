@@ -18,10 +18,18 @@ import pytest
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
-from shopseg.core import CORE_PATH as UDF_PATH, load_core
+from shopseg.core import CORE_PATH as UDF_PATH
+from shopseg.core import load_core
 
 da = load_core()
 SEEDS = UDF_PATH.parents[1] / "seeds"
+
+
+def seed_rows(name: str) -> list[dict]:
+    """The rows of seeds/<name>.csv."""
+    with open(SEEDS / f"{name}.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
 
 # a ranked test axis: one defining feature "a" (bands), two context features
 BANDS = {"v0": (None, 1.0), "v1": (1.0, 3.0), "v2": (3.0, 6.0), "v3": (6.0, 9.0), "v4": (9.0, None)}
@@ -138,7 +146,7 @@ def test_log1p_transform_is_ln_of_one_plus_x_bitwise_and_clamps_negatives():
     assert np.array_equal(da.transform(x, ["none"]), x)
 
 
-def test_standardize_uses_population_std_and_flags_constant_features():
+def test_standardize_uses_population_std_and_flags_constant_features_four_rows():
     T = np.array([[1.0, 7.0], [2.0, 7.0], [3.0, 7.0], [6.0, 7.0]])
     Z, mean, std, weights = da.standardize(T)
     assert mean[0] == 3.0 and std[0] == np.std(T[:, 0], ddof=0)
@@ -147,7 +155,7 @@ def test_standardize_uses_population_std_and_flags_constant_features():
     assert np.all(Z[:, 1] == 0.0)
 
 
-def test_standardize_uses_population_std_and_flags_constant_features():
+def test_standardize_uses_population_std_and_flags_constant_features_three_rows():
     T = np.array([[1.0, 5.0], [3.0, 5.0], [5.0, 5.0]])
     Z, mean, std, usable = da.standardize(T)
     assert mean[0] == 3.0 and std[0] == pytest.approx(np.sqrt(8.0 / 3.0))
@@ -157,7 +165,9 @@ def test_standardize_uses_population_std_and_flags_constant_features():
 
 def test_definition_labels_take_the_first_label_whose_conditions_all_hold():
     spec = da.parse_spec(band_spec())
-    X = np.array([[0.5, 0, 0], [1.0, 0, 0], [2.99, 0, 0], [3.0, 0, 0], [8.0, 0, 0], [9.0, 0, 0], [1e9, 0, 0], [-5, 0, 0]])
+    X = np.array(
+        [[0.5, 0, 0], [1.0, 0, 0], [2.99, 0, 0], [3.0, 0, 0], [8.0, 0, 0], [9.0, 0, 0], [1e9, 0, 0], [-5, 0, 0]]
+    )
     assert da.definition_labels(X, spec["definitions"], spec["labels"]).tolist() == [0, 1, 1, 2, 3, 4, 4, 0]
     overlapping = dict(BANDS, v1=(0.0, 3.0))  # v0 and v1 overlap on [0, 1): v0 comes first
     spec = da.parse_spec(band_spec(bands=overlapping))
@@ -167,14 +177,17 @@ def test_definition_labels_take_the_first_label_whose_conditions_all_hold():
 def test_contradictions_name_the_feature_value_and_bounds():
     spec = da.parse_spec(band_spec())
     assert da.contradictions("v2", [4.0, 0, 0], spec["definitions"], spec["feature_names"]) == []
-    assert da.contradictions("v2", [6.0, 0, 0], spec["definitions"], spec["feature_names"]) == ["a = 6 is outside [3, 6)"]
-    assert da.contradictions("v0", [1.0, 0, 0], spec["definitions"], spec["feature_names"]) == ["a = 1 is outside [-inf, 1)"]
+    assert da.contradictions("v2", [6.0, 0, 0], spec["definitions"], spec["feature_names"]) == [
+        "a = 6 is outside [3, 6)"
+    ]
+    assert da.contradictions("v0", [1.0, 0, 0], spec["definitions"], spec["feature_names"]) == [
+        "a = 1 is outside [-inf, 1)"
+    ]
 
 
 @pytest.mark.parametrize(
     "bands, gap",
-    [({"lo": (None, 1.0), "hi": (2.0, None)}, "a=1, b=0"),
-     ({"lo": (0.0, 1.0), "hi": (1.0, None)}, "a=-1, b=0")],
+    [({"lo": (None, 1.0), "hi": (2.0, None)}, "a=1, b=0"), ({"lo": (0.0, 1.0), "hi": (1.0, None)}, "a=-1, b=0")],
 )
 def test_a_catalog_with_a_gap_between_definitions_is_rejected(bands, gap):
     """A point between definitions could only get a contradicting name: refused at parse time."""
@@ -192,18 +205,21 @@ def test_a_gap_in_a_multi_feature_catalog_is_found():
 def test_the_shipped_catalog_covers_every_point_of_every_axis():
     """seeds/segment_label_definitions.csv: every label defined, no gaps (parse_spec proves it)."""
     features, labels, definitions = defaultdict(list), defaultdict(list), defaultdict(lambda: defaultdict(list))
-    for row in csv.DictReader(open(SEEDS / "segment_axis_features.csv")):
-        features[row["axis"]].append({"name": row["feature"], "transform": row["transform"],
-                                      "weight": float(row["weight"])})
-    for row in sorted(csv.DictReader(open(SEEDS / "segment_axis_labels.csv")), key=lambda r: int(r["label_order"])):
+    for row in seed_rows("segment_axis_features"):
+        features[row["axis"]].append(
+            {"name": row["feature"], "transform": row["transform"], "weight": float(row["weight"])}
+        )
+    for row in sorted(seed_rows("segment_axis_labels"), key=lambda r: int(r["label_order"])):
         labels[row["axis"]].append(row["label"])
-    for row in csv.DictReader(open(SEEDS / "segment_label_definitions.csv")):
-        definitions[row["axis"]][row["label"]].append({"feature": row["feature"], "min": row["min_value"],
-                                                       "max": row["max_value"]})
+    for row in seed_rows("segment_label_definitions"):
+        definitions[row["axis"]][row["label"]].append(
+            {"feature": row["feature"], "min": row["min_value"], "max": row["max_value"]}
+        )
     assert len(features) == 13
     for axis in features:
-        parsed = da.parse_spec({"axis": axis, "features": features[axis], "labels": labels[axis],
-                                "definitions": definitions[axis]})
+        parsed = da.parse_spec(
+            {"axis": axis, "features": features[axis], "labels": labels[axis], "definitions": definitions[axis]}
+        )
         assert set(parsed["definitions"]) == set(labels[axis])
 
 
@@ -282,8 +298,9 @@ def test_too_few_rows_is_insufficient_data():
 
 
 def test_k_is_capped_by_k_max_keeping_the_most_populated_definitions():
-    X, _ = blobs([[0.0, 0, 0], [2.0, 0, 0], [4.5, 0, 0], [7.5, 0, 0], [12.0, 0, 0]],
-                 per_blob=[300, 50, 300, 300, 100], scale=0.2)
+    X, _ = blobs(
+        [[0.0, 0, 0], [2.0, 0, 0], [4.5, 0, 0], [7.5, 0, 0], [12.0, 0, 0]], per_blob=[300, 50, 300, 300, 100], scale=0.2
+    )
     out = da.discover(X, band_spec(k_max=3))
     check_truthful(out, band_spec(k_max=3))
     assert out["k"] <= 3 and "v1" not in labels_of(out)
@@ -303,10 +320,13 @@ def test_determinism_identical_json_in_process_and_in_a_fresh_interpreter():
     spec = band_spec()
     first = da.main(X.tolist(), json.dumps(spec))
     assert first == da.main(X.tolist(), json.dumps(spec))
-    code = ("import json, sys; from shopseg.core import load_core; da = load_core(); "
-            "X, spec = json.load(sys.stdin); print(da.main(X, json.dumps(spec)), end='')")
-    done = subprocess.run([sys.executable, "-c", code], input=json.dumps([X.tolist(), spec]),
-                          capture_output=True, text=True, check=True)
+    code = (
+        "import json, sys; from shopseg.core import load_core; da = load_core(); "
+        "X, spec = json.load(sys.stdin); print(da.main(X, json.dumps(spec)), end='')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=json.dumps([X.tolist(), spec]), capture_output=True, text=True, check=True
+    )
     assert done.stdout == first
 
 
@@ -334,8 +354,9 @@ def test_assign_equals_sklearn_predict():
     X, _ = blobs(THREE_BLOBS + [[10.0, 10.0, 10.0]], scale=2.5, seed=6)
     X = np.column_stack([X, np.full(len(X), 2.0)])  # a weight-0 feature
     X[:, 0] = np.repeat([0.5, 2.0, 4.5, 12.0], 200)[: len(X)] + X[:, 0] * 0.05
-    spec = band_spec(names=("a", "b", "c", "d"), transforms=["none", "log1p", "none", "none"],
-                     weights=[1.0, 0.05, 0.05, 1.0])
+    spec = band_spec(
+        names=("a", "b", "c", "d"), transforms=["none", "log1p", "none", "none"], weights=[1.0, 0.05, 0.05, 1.0]
+    )
     out = da.discover(X, spec)
     assert out["weights"][3] == 0.0 and out["k"] >= 3
     rng = np.random.default_rng(7)
@@ -385,8 +406,22 @@ def test_main_round_trips_json_for_string_and_dict_specs():
     out = json.loads(text)
     assert da.main(X.tolist(), spec) == text
     assert out == da.discover(X, spec)
-    assert set(out) >= {"axis", "status", "reason", "k", "silhouette", "truthfulness", "definition_shares",
-                        "sample_size", "feature_names", "transforms", "mean", "std", "weights", "clusters"}
+    assert set(out) >= {
+        "axis",
+        "status",
+        "reason",
+        "k",
+        "silhouette",
+        "truthfulness",
+        "definition_shares",
+        "sample_size",
+        "feature_names",
+        "transforms",
+        "mean",
+        "std",
+        "weights",
+        "clusters",
+    }
     assert set(out["clusters"][0]) >= {"cluster_index", "label", "center", "center_original", "size"}
     assert out["axis"] == "test_axis" and out["feature_names"] == ["a", "b", "c"]
 
@@ -403,15 +438,20 @@ def test_main_rejects_null_features_naming_the_feature():
 
 @pytest.mark.parametrize(
     "change, message",
-    [({"features": [{"name": "a", "transform": "sqrt"}]}, "transform"),
-     ({"features": [{"name": "a", "weight": 0}]}, "weight must be a positive number"),
-     ({"definitions": {"v0": [{"feature": "a", "max": 1}]}}, "label 'v1' has no definition"),
-     ({"definitions": {**band_spec()["definitions"], "zz": [{"feature": "a", "max": 1}]}}, "not in the vocabulary"),
-     ({"definitions": {**band_spec()["definitions"], "v0": [{"feature": "q", "max": 1}]}}, "not one of the axis features"),
-     ({"definitions": {**band_spec()["definitions"], "v0": [{"feature": "a", "min": 2, "max": 1}]}}, "min < max"),
-     ({"definitions": {**band_spec()["definitions"], "v0": [{"feature": "a"}]}}, "neither a lower nor an upper"),
-     ({"min_cluster_share": 0.9}, "min_cluster_share"),
-     ({"k_max": 0}, "k_max")],
+    [
+        ({"features": [{"name": "a", "transform": "sqrt"}]}, "transform"),
+        ({"features": [{"name": "a", "weight": 0}]}, "weight must be a positive number"),
+        ({"definitions": {"v0": [{"feature": "a", "max": 1}]}}, "label 'v1' has no definition"),
+        ({"definitions": {**band_spec()["definitions"], "zz": [{"feature": "a", "max": 1}]}}, "not in the vocabulary"),
+        (
+            {"definitions": {**band_spec()["definitions"], "v0": [{"feature": "q", "max": 1}]}},
+            "not one of the axis features",
+        ),
+        ({"definitions": {**band_spec()["definitions"], "v0": [{"feature": "a", "min": 2, "max": 1}]}}, "min < max"),
+        ({"definitions": {**band_spec()["definitions"], "v0": [{"feature": "a"}]}}, "neither a lower nor an upper"),
+        ({"min_cluster_share": 0.9}, "min_cluster_share"),
+        ({"k_max": 0}, "k_max"),
+    ],
 )
 def test_bad_spec_is_rejected_clearly(change, message):
     with pytest.raises(ValueError, match=message):
@@ -424,4 +464,4 @@ def test_docs_label_table_is_rendered_from_the_seeds():
 
     text = labels_doc.DOC.read_text()
     start = text.index(labels_doc.BEGIN) + len(labels_doc.BEGIN)
-    assert text[start:text.index(labels_doc.END)].strip() == labels_doc.table().strip()
+    assert text[start : text.index(labels_doc.END)].strip() == labels_doc.table().strip()

@@ -1,8 +1,8 @@
 """Drift and data identity (issue 22), on tiny generated shops in a real PostgreSQL.
 
 One module database (a copy of the session's built shop) goes through the life of a deployment;
-each step builds only the subgraph the drift needs (`dbt run --select +segment_drift`: features, sample, centroids, assignment, drift mart)
-and the drift test:
+each step builds only the subgraph the drift needs (`dbt run --select +segment_drift`: features,
+sample, centroids, assignment, drift mart) and the drift test:
 
 1. 1% of the buyers place a new order (daily build, reference date pinned): identity unchanged,
    nothing drifts, no rediscovery, the test passes;
@@ -16,17 +16,19 @@ and the drift test:
    drifted axes;
 4. `make demo`'s reset: run-operation shopseg_reset_centroid_history drops the history.
 """
+
 from __future__ import annotations
 
 import re
 
 import psycopg
 import pytest
-
 from conftest import clone_database, dsn_for, generate, query, run_dbt
-from shopseg.report import fetch_drift, render_drift
 
-MARTS = "analytics_marts"
+from shopseg.report.data import fetch_drift
+from shopseg.report.html import render_drift
+from shopseg.settings import DEFAULT_SCHEMA, INTERMEDIATE, MARTS, TEST_AUDIT
+
 SUBGRAPH = ("--select", "+segment_drift")
 # Every dbt call passes one of a few fixed var sets, each with its own target dir: dbt re-parses the
 # whole project whenever the vars differ from its saved manifest's (~10-20 s on the shared machine).
@@ -40,8 +42,7 @@ STATE: dict[str, str] = {}
 def dbt(dbname: str, var_set: str, *args: str, check: bool = True):
     extra = VAR_SETS[var_set]
     variables = "{reference_date: '%s'%s}" % (STATE["reference_date"], ", " + extra if extra else "")
-    return run_dbt(dbname, *args, "--vars", variables, check=check,
-                   target_dir=f"target/pytest/{dbname}_{var_set}")
+    return run_dbt(dbname, *args, "--vars", variables, check=check, target_dir=f"target/pytest/{dbname}_{var_set}")
 
 
 def build(dbname: str, *args: str, var_set: str = "pinned", check: bool = True):
@@ -53,20 +54,37 @@ def drift_test(dbname: str, *args: str, var_set: str = "pinned"):
 
 
 def latest(dbname: str) -> dict[str, dict]:
-    rows = query(dbname, f"""
+    rows = query(
+        dbname,
+        f"""
         select axis, compared_version, centroid_version, rediscovered, rediscover_reason, identity_matches,
                identity_differences, mean_shift, spread_shift, segment_share_psi, drifted, worst_feature
         from {MARTS}.segment_drift
-        where build_id = (select build_id from {MARTS}.segment_drift order by built_at desc limit 1)""")
-    keys = ("compared_version", "centroid_version", "rediscovered", "rediscover_reason", "identity_matches",
-            "identity_differences", "mean_shift", "spread_shift", "segment_share_psi", "drifted", "worst_feature")
+        where build_id = (select build_id from {MARTS}.segment_drift order by built_at desc limit 1)""",
+    )
+    keys = (
+        "compared_version",
+        "centroid_version",
+        "rediscovered",
+        "rediscover_reason",
+        "identity_matches",
+        "identity_differences",
+        "mean_shift",
+        "spread_shift",
+        "segment_share_psi",
+        "drifted",
+        "worst_feature",
+    )
     return {r[0]: dict(zip(keys, r[1:])) for r in rows}
 
 
 def versions(dbname: str) -> list[tuple]:
-    return query(dbname, f"""
+    return query(
+        dbname,
+        f"""
         select centroid_version, min(rediscover_reason), min(source_schema), min(data_customers)
-        from {MARTS}.segment_centroids group by 1 order by 1""")
+        from {MARTS}.segment_centroids group by 1 order by 1""",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -76,17 +94,22 @@ def drift_db(built_db):
     with clone_database(built_db, "shopseg_drift") as name:
         # the reference date of the build, pinned from here on as the daily job does, so every
         # call shares the var set "pinned"
-        (STATE["reference_date"],), = query(name, f"select reference_date::text from {MARTS}.segment_centroids limit 1")
-        (STATE["customers"],), = query(name, "select count(distinct customer_id) from raw.customers")
+        ((STATE["reference_date"],),) = query(
+            name, f"select reference_date::text from {MARTS}.segment_centroids limit 1"
+        )
+        ((STATE["customers"],),) = query(name, "select count(distinct customer_id) from raw.customers")
         yield name
 
 
 def test_first_build_records_identity_and_an_empty_comparison(drift_db):
-    (version, reason, schema, customers), = versions(drift_db)
+    ((version, reason, schema, customers),) = versions(drift_db)
     assert (version, reason, schema, customers) == (1, "first", "raw", STATE["customers"])
-    (sketch, tiers, fingerprint), = query(drift_db, f"""
+    ((sketch, tiers, fingerprint),) = query(
+        drift_db,
+        f"""
         select cardinality(sample_key_sketch), sample_tier_sizes, sample_fingerprint
-        from {MARTS}.segment_centroids limit 1""")
+        from {MARTS}.segment_centroids limit 1""",
+    )
     assert sketch == 64 and sum(tiers.values()) > 0 and len(fingerprint) == 32
     rows = latest(drift_db)
     assert len(rows) == 13
@@ -97,7 +120,8 @@ def test_one_percent_new_orders_does_not_trigger(drift_db):
     ref = STATE["reference_date"]
     with psycopg.connect(dsn_for(drift_db), autocommit=True) as con:
         # 1% of the buyers repeat their last order the day after the reference date
-        (added,) = con.execute(f"""
+        (added,) = (
+            con.execute(f"""
             with last_orders as (
                 select distinct on (customer_id) * from raw.orders
                 where cancelled_at is null order by customer_id, created_at desc
@@ -110,6 +134,7 @@ def test_one_percent_new_orders_does_not_trigger(drift_db):
                    date '{ref}' + interval '1 day 3 hours', currency, subtotal, discount_amount,
                    shipping_amount, tax_amount, total, discount_code, sales_channel, null
             from chosen""").rowcount,
+        )
     assert added >= 8
     build(drift_db)
     rows = latest(drift_db)
@@ -135,24 +160,28 @@ def test_a_price_shift_warns_naming_the_axis_and_can_rediscover(drift_db, tmp_pa
     drifted = {a for a, r in rows.items() if r["drifted"]}
     assert "purchase_value" in drifted and rows["purchase_value"]["mean_shift"] > 0.25, rows["purchase_value"]
     assert rows["purchase_value"]["identity_matches"] is True and not rows["purchase_value"]["rediscovered"]
-    assert re.search(r"shopseg: drift from centroid version 1 on [^\n]*purchase_value", done.stdout), done.stdout[-3000:]
+    assert re.search(r"shopseg: drift from centroid version 1 on [^\n]*purchase_value", done.stdout), done.stdout[
+        -3000:
+    ]
     assert [v[0] for v in versions(drift_db)] == [1], "drift alone does not rediscover by default"
 
     warned = drift_test(drift_db, "--store-failures")
     assert warned.returncode == 0 and "WARN" in warned.stdout, warned.stdout[-2000:]
-    messages = [m for m, in query(drift_db, "select message from analytics_dbt_test__audit.assert_centroids_fit_the_data")]
+    messages = [m for (m,) in query(drift_db, f"select message from {TEST_AUDIT}.assert_centroids_fit_the_data")]
     assert {m.split()[1] for m in messages} == drifted
     message = next(m for m in messages if m.startswith("axis purchase_value "))
     assert "make monthly" in message and "dbt build --vars '{rediscover: true}'" in message, message
 
-    failed = drift_test(drift_db, var_set="strict")   # drift_severity: error, before the build rediscovers
-    assert failed.returncode != 0 and "Failure in test assert_centroids_fit_the_data" in failed.stdout, failed.stdout[-2000:]
+    failed = drift_test(drift_db, var_set="strict")  # drift_severity: error, before the build rediscovers
+    assert failed.returncode != 0 and "Failure in test assert_centroids_fit_the_data" in failed.stdout, failed.stdout[
+        -2000:
+    ]
 
     with psycopg.connect(dsn_for(drift_db)) as con:
-        html = render_drift(fetch_drift(con, "analytics"))
+        html = render_drift(fetch_drift(con, DEFAULT_SCHEMA))
     assert re.search(r'data-axis="purchase_value">.*?data-metric="drifted" data-value="1"', html), html
 
-    build(drift_db, var_set="strict")   # rediscover_on_drift: true
+    build(drift_db, var_set="strict")  # rediscover_on_drift: true
     assert versions(drift_db)[-1][:2] == (2, "drift")
     rows = latest(drift_db)
     assert rows["purchase_value"]["rediscovered"] and rows["purchase_value"]["rediscover_reason"] == "drift"
@@ -167,7 +196,7 @@ def test_another_shop_stops_or_is_rediscovered(drift_db):
     on_identity_change: fail the build stops before the assignment; by default it rediscovers."""
     before = versions(drift_db)
     generate(drift_db, "--customers", "900", "--seed", "77", "--no-tickets")
-    stopped = build(drift_db, "--full-refresh", var_set="strict", check=False)   # as make demo builds new data
+    stopped = build(drift_db, "--full-refresh", var_set="strict", check=False)  # as make demo builds new data
     assert stopped.returncode != 0
     assert f"the data is not what centroid version {before[-1][0]} was fitted on" in stopped.stdout
     assert "0 of 64 sampled customers found" in stopped.stdout and "make monthly" in stopped.stdout
@@ -184,7 +213,7 @@ def test_another_shop_stops_or_is_rediscovered(drift_db):
     # the support axes lost their source: named as drifted from the old version
     line = re.search(r"shopseg: drift from centroid version \d+ on ([^\n]*)", done.stdout)
     assert line and "communication_preference" in line.group(1) and "problem_complexity_profile" in line.group(1)
-    assigned = query(drift_db, "select distinct centroid_version from analytics_intermediate.int_customer_assignments_wide")
+    assigned = query(drift_db, f"select distinct centroid_version from {INTERMEDIATE}.int_customer_assignments_wide")
     assert assigned == [(version,)]
 
 
@@ -194,7 +223,10 @@ def test_demo_reset_starts_the_history_over(drift_db):
     assert query(drift_db, f"select count(*) from {MARTS}.segment_centroids")[0][0] > 0
     done = dbt(drift_db, "pinned", "run-operation", "shopseg_reset_centroid_history")
     assert "dropped" in done.stdout and "segment_centroids" in done.stdout
-    left = query(drift_db, """
+    left = query(
+        drift_db,
+        """
         select table_name from information_schema.tables
-        where table_name in ('segment_centroids', 'segment_drift', 'customer_segments_snapshot')""")
+        where table_name in ('segment_centroids', 'segment_drift', 'customer_segments_snapshot')""",
+    )
     assert left == []

@@ -13,6 +13,7 @@ dbt runs: `dbt deps`, one `dbt build` for every model but py_missing_module, the
 `dbt run`s (failing rebuild; second incremental batch with the failing preflight and
 on_schema_change: fail; preflight after dropping plpython3u).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,11 +40,12 @@ PACKAGE = ROOT / "packages" / "dbt_plpython"
 FIXTURE = PACKAGE / "integration_tests"
 UDF_FILE = FIXTURE / "functions" / "plpython_runtime_info.py"
 DSN = os.environ.get("SHOPSEG_TEST_DSN", "postgresql://postgres@127.0.0.1:55432/postgres")
-SCHEMA = "pym"            # the profile's schema: models and functions land here
-RAW_SCHEMA = "pym_raw"    # the fixture's source schema ("{{ target.schema }}_raw")
+SCHEMA = "pym"  # the profile's schema: models and functions land here
+RAW_SCHEMA = "pym_raw"  # the fixture's source schema ("{{ target.schema }}_raw")
 DBT_TIMEOUT = 300
 
-PROFILE = """\
+PROFILE = (
+    """\
 dbt_plpython_integration_tests:
   target: test
   outputs:
@@ -57,7 +59,9 @@ dbt_plpython_integration_tests:
       schema: %s
       threads: 2
       connect_timeout: 10
-""" % SCHEMA
+"""
+    % SCHEMA
+)
 
 
 def _dbt_executable() -> str | None:
@@ -75,31 +79,30 @@ class DbtProject:
         self.conninfo = make_conninfo(DSN, dbname=dbname)
         self.conn = None
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("DBT_")}
-        self.env.update({
-            "PYM_TEST_HOST": conninfo.get("host") or "localhost",
-            "PYM_TEST_PORT": str(conninfo.get("port") or 5432),
-            "PYM_TEST_USER": conninfo.get("user") or getpass.getuser(),
-            "PYM_TEST_PASSWORD": conninfo.get("password") or "",
-            "PYM_TEST_DBNAME": dbname,
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "DBT_VERSION_CHECK": "false",
-            "DBT_USE_COLORS": "false",
-            "DBT_PARTIAL_PARSE": "false",
-        })
+        self.env.update(
+            {
+                "PYM_TEST_HOST": conninfo.get("host") or "localhost",
+                "PYM_TEST_PORT": str(conninfo.get("port") or 5432),
+                "PYM_TEST_USER": conninfo.get("user") or getpass.getuser(),
+                "PYM_TEST_PASSWORD": conninfo.get("password") or "",
+                "PYM_TEST_DBNAME": dbname,
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+                "DBT_VERSION_CHECK": "false",
+                "DBT_USE_COLORS": "false",
+                "DBT_PARTIAL_PARSE": "false",
+            }
+        )
         self.deps: subprocess.CompletedProcess | None = None
         self.build: subprocess.CompletedProcess | None = None
 
     def dbt(self, *args: str, vars: dict | None = None) -> subprocess.CompletedProcess:
-        cmd = [self.dbt_bin, *args,
-               "--project-dir", str(FIXTURE),
-               "--log-path", str(self.tmp / "logs")]
+        cmd = [self.dbt_bin, *args, "--project-dir", str(FIXTURE), "--log-path", str(self.tmp / "logs")]
         if args[0] != "deps":  # deps takes neither a profile nor a target path
             cmd += ["--profiles-dir", str(self.tmp), "--target-path", str(self.tmp / "target")]
         if vars:
             cmd += ["--vars", json.dumps(vars)]
         # cwd = tmp: the project's relative paths (packages.yml's ../) must resolve from the project dir
-        return subprocess.run(cmd, cwd=self.tmp, env=self.env, capture_output=True, text=True,
-                              timeout=DBT_TIMEOUT)
+        return subprocess.run(cmd, cwd=self.tmp, env=self.env, capture_output=True, text=True, timeout=DBT_TIMEOUT)
 
     def query(self, query, params=None) -> list[tuple]:
         with self.conn.cursor() as cur:
@@ -111,18 +114,29 @@ class DbtProject:
             cur.execute(query, params)
 
     def table(self, name: str, order_by: str) -> list[tuple]:
-        return self.query(sql.SQL("select * from {}.{} order by {}").format(
-            sql.Identifier(SCHEMA), sql.Identifier(name), sql.SQL(order_by)))
+        return self.query(
+            sql.SQL("select * from {}.{} order by {}").format(
+                sql.Identifier(SCHEMA), sql.Identifier(name), sql.SQL(order_by)
+            )
+        )
 
     def columns(self, name: str) -> list[tuple[str, str]]:
         """(column name, type as information_schema spells it; arrays as <udt_name>)."""
-        return [(c, udt if dtype == "ARRAY" else dtype) for c, dtype, udt in self.query(
-            "select column_name, data_type, udt_name from information_schema.columns "
-            "where table_schema = %s and table_name = %s order by ordinal_position", (SCHEMA, name))]
+        return [
+            (c, udt if dtype == "ARRAY" else dtype)
+            for c, dtype, udt in self.query(
+                "select column_name, data_type, udt_name from information_schema.columns "
+                "where table_schema = %s and table_name = %s order by ordinal_position",
+                (SCHEMA, name),
+            )
+        ]
 
     def relkind(self, name: str) -> str | None:
-        rows = self.query("select c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-                          "where n.nspname = %s and c.relname = %s", (SCHEMA, name))
+        rows = self.query(
+            "select c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            "where n.nspname = %s and c.relname = %s",
+            (SCHEMA, name),
+        )
         return rows[0][0] if rows else None
 
     def oid(self, name: str) -> int | None:
@@ -131,11 +145,15 @@ class DbtProject:
 
     def leftovers(self) -> list[str]:
         """Intermediate / backup / scratch relations the materializations must not leave behind."""
-        return [r[0] for r in self.query(
-            "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-            "where n.nspname = %s and (c.relname like '%%\\_\\_dbt\\_tmp%%' "
-            "or c.relname like '%%\\_\\_dbt\\_backup%%' or c.relname like '%%\\_\\_dbt\\_py\\_incr%%')",
-            (SCHEMA,))]
+        return [
+            r[0]
+            for r in self.query(
+                "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+                "where n.nspname = %s and (c.relname like '%%\\_\\_dbt\\_tmp%%' "
+                "or c.relname like '%%\\_\\_dbt\\_backup%%' or c.relname like '%%\\_\\_dbt\\_py\\_incr%%')",
+                (SCHEMA,),
+            )
+        ]
 
 
 def _output(result: subprocess.CompletedProcess) -> str:
@@ -170,8 +188,9 @@ def project(tmp_path_factory):
         # the package, installed the way any project installs it (packages.yml: local ../)
         proj.deps = proj.dbt("deps")
         # every model (but the one whose preflight must fail) and the UDF
-        proj.build = proj.dbt("build", "--select", "resource_type:model", "resource_type:function",
-                              "--exclude", "py_missing_module")
+        proj.build = proj.dbt(
+            "build", "--select", "resource_type:model", "resource_type:function", "--exclude", "py_missing_module"
+        )
         yield proj
     finally:
         if proj.conn is not None:
@@ -214,26 +233,82 @@ def test_all_column_types_round_trip(project):
         ("cfg_bigint_arr", "_int8"),
         ("cfg_text_arr", "_text"),
     ]
-    utc = dt.timezone.utc
+    utc = dt.UTC
     rows = project.table("py_types", "np_i")
     assert rows == [
-        (1, 1.5, "plain", True, dt.datetime(2024, 1, 2, 3, 4, 5), dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=utc),
-         dt.date(2024, 2, 29), {"a": 1, "b": [1, 2]}, [1.0, 2.5], [0.5, 1.5], decimal.Decimal("1.10"),
-         7, 0.125, False, 1, [1, 2**53 + 1], ["a", "b,c"]),
-        (-2, -0.25, "O'Reilly \"quoted\" \\ back", False, dt.datetime(1999, 12, 31, 23, 59, 59, 123456),
-         dt.datetime(2024, 7, 1, 10, 0, tzinfo=utc), dt.date(1970, 1, 1), [1, "x", None], [None, 3.0], [2.5, 3.5],
-         decimal.Decimal("-2.5"), 8, 0.25, True, 2, [None], ['q"uote', None]),
-        (2**40, 1e10, "ünïcödé ✓", True, dt.datetime(2030, 6, 1), dt.datetime(2000, 1, 1, tzinfo=utc),
-         dt.date(2099, 12, 31), {"nested": {"k": None, "t": True}}, [], [4.5, 5.5],
-         decimal.Decimal("123456789.123456789"), 9, 0.5, False, 3, [-3], []),
+        (
+            1,
+            1.5,
+            "plain",
+            True,
+            dt.datetime(2024, 1, 2, 3, 4, 5),
+            dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=utc),
+            dt.date(2024, 2, 29),
+            {"a": 1, "b": [1, 2]},
+            [1.0, 2.5],
+            [0.5, 1.5],
+            decimal.Decimal("1.10"),
+            7,
+            0.125,
+            False,
+            1,
+            [1, 2**53 + 1],
+            ["a", "b,c"],
+        ),
+        (
+            -2,
+            -0.25,
+            'O\'Reilly "quoted" \\ back',
+            False,
+            dt.datetime(1999, 12, 31, 23, 59, 59, 123456),
+            dt.datetime(2024, 7, 1, 10, 0, tzinfo=utc),
+            dt.date(1970, 1, 1),
+            [1, "x", None],
+            [None, 3.0],
+            [2.5, 3.5],
+            decimal.Decimal("-2.5"),
+            8,
+            0.25,
+            True,
+            2,
+            [None],
+            ['q"uote', None],
+        ),
+        (
+            2**40,
+            1e10,
+            "ünïcödé ✓",
+            True,
+            dt.datetime(2030, 6, 1),
+            dt.datetime(2000, 1, 1, tzinfo=utc),
+            dt.date(2099, 12, 31),
+            {"nested": {"k": None, "t": True}},
+            [],
+            [4.5, 5.5],
+            decimal.Decimal("123456789.123456789"),
+            9,
+            0.5,
+            False,
+            3,
+            [-3],
+            [],
+        ),
     ]
 
 
 def test_nan_and_none_become_null(project):
     assert project.columns("py_nulls") == [
-        ("id", "bigint"), ("f", "double precision"), ("np_f", "double precision"), ("i", "bigint"),
-        ("s", "text"), ("b", "boolean"), ("ts", "timestamp without time zone"), ("j", "jsonb"),
-        ("arr", "_float8"), ("all_none", "text"), ("nan_only", "text"),
+        ("id", "bigint"),
+        ("f", "double precision"),
+        ("np_f", "double precision"),
+        ("i", "bigint"),
+        ("s", "text"),
+        ("b", "boolean"),
+        ("ts", "timestamp without time zone"),
+        ("j", "jsonb"),
+        ("arr", "_float8"),
+        ("all_none", "text"),
+        ("nan_only", "text"),
     ]
     assert project.table("py_nulls", "id") == [
         (1, 1.0, None, None, "x", None, None, {"k": 1}, None, None, None),
@@ -241,13 +316,17 @@ def test_nan_and_none_become_null(project):
         (3, None, None, None, None, None, None, None, None, None, None),
     ]
     # NULL, not the float NaN (NaN = NaN is true in PostgreSQL)
-    assert project.query('select count(*) from pym.py_nulls where f = \'NaN\' or np_f = \'NaN\'') == [(0,)]
+    assert project.query("select count(*) from pym.py_nulls where f = 'NaN' or np_f = 'NaN'") == [(0,)]
 
 
 def test_empty_result_creates_empty_table_with_configured_columns(project):
     assert project.relkind("py_empty") == "r"
     assert project.columns("py_empty") == [
-        ("id", "bigint"), ("label", "text"), ("seen_at", "timestamp with time zone"), ("score", "_float8")]
+        ("id", "bigint"),
+        ("label", "text"),
+        ("seen_at", "timestamp with time zone"),
+        ("score", "_float8"),
+    ]
     assert project.query("select count(*) from pym.py_empty") == [(0,)]
     # dbt.ref of an empty relation still knows its columns
     assert project.columns("py_empty_ref") == [("id", "bigint"), ("label", "text")]
@@ -275,10 +354,16 @@ def test_quoted_identifiers(project):
     assert project.relkind("py_Idents") == "r"
     assert project.relkind("py_idents") is None
     assert project.columns("py_Idents") == [
-        ("MixedCase", "bigint"), ("with space", "text"), ("select", "boolean"),
-        ('quote"d', "double precision"), ("lower_one", "text")]
-    assert project.query('select "MixedCase", "with space", "select", "quote""d", lower_one '
-                         'from pym."py_Idents" order by "MixedCase"') == [(1, "a", True, 0.5, "x"), (2, "b", False, 1.5, "y")]
+        ("MixedCase", "bigint"),
+        ("with space", "text"),
+        ("select", "boolean"),
+        ('quote"d', "double precision"),
+        ("lower_one", "text"),
+    ]
+    rows = project.query(
+        'select "MixedCase", "with space", "select", "quote""d", lower_one from pym."py_Idents" order by "MixedCase"'
+    )
+    assert rows == [(1, "a", True, 0.5, "x"), (2, "b", False, 1.5, "y")]
 
 
 def test_existing_view_is_replaced_by_python_table(project):
@@ -318,9 +403,15 @@ def second_batch(project):
     """Rows of the incremental models after the build, then after a run with batch 2. The same
     run (one dbt call less) includes the two models that must fail: py_missing_module (preflight)
     and py_incr_schema_fail (on_schema_change: fail); dbt still runs the others."""
-    names = {"py_incr_append": "id", "py_incr_merge": '"Key Id"', "py_incr_merge2": "k1, k2",
-             "py_incr_schema": "id", "py_incr_schema_ignore": "id", "py_incr_schema_sync": "id",
-             "py_incr_schema_fail": "id"}
+    names = {
+        "py_incr_append": "id",
+        "py_incr_merge": '"Key Id"',
+        "py_incr_merge2": "k1, k2",
+        "py_incr_schema": "id",
+        "py_incr_schema_ignore": "id",
+        "py_incr_schema_sync": "id",
+        "py_incr_schema_fail": "id",
+    }
     before = {name: project.table(name, order) for name, order in names.items()}
     result = project.dbt("run", "--select", *names, "py_missing_module", vars={"batch": 2})
     after = {name: project.table(name, order) for name, order in names.items()}
@@ -341,8 +432,12 @@ def test_incremental_appends(project, second_batch):
     # batch 2 has only NaN/None for score and tags: they arrive as NULL in the existing columns
     assert after["py_incr_append"] == first + [(3, 2, True, None, None), (4, 2, True, None, None)]
     assert project.columns("py_incr_append") == [
-        ("id", "bigint"), ("batch", "bigint"), ("was_incremental", "boolean"),
-        ("score", "double precision"), ("tags", "_float8")]
+        ("id", "bigint"),
+        ("batch", "bigint"),
+        ("was_incremental", "boolean"),
+        ("score", "double precision"),
+        ("tags", "_float8"),
+    ]
     assert project.leftovers() == []
 
 
@@ -383,8 +478,10 @@ def test_failing_checks_stop_before_writing(project, second_batch):
     assert result.returncode != 0, out[-4000:]
     assert re.search(r"Done\. PASS=6 WARN=0 ERROR=2 SKIP=0", out), out[-3000:]
     assert "Failure in model py_missing_module (models/py_missing_module.py)" in out, out[-4000:]
-    assert "the database server's Python cannot import dbt_plpython_no_such_module " \
-           "(Debian/Ubuntu package python3-dbt_plpython_no_such_module)" in out, out[-4000:]
+    assert (
+        "the database server's Python cannot import dbt_plpython_no_such_module "
+        "(Debian/Ubuntu package python3-dbt_plpython_no_such_module)" in out
+    ), out[-4000:]
     assert project.relkind("py_missing_module") is None
     assert "py_incr_schema_fail (on_schema_change: fail)" in out, out[-4000:]
     assert "new ['note'], missing ['dropped_later']" in out, out[-4000:]
@@ -447,7 +544,9 @@ def test_udf_deployed_by_functions_resource(project):
     server = project.query(
         "select lanname, provolatile, format_type(prorettype, null) from pg_proc p "
         "join pg_language l on l.oid = p.prolang join pg_namespace n on n.oid = p.pronamespace "
-        "where n.nspname = %s and p.proname = 'plpython_runtime_info'", (SCHEMA,))
+        "where n.nspname = %s and p.proname = 'plpython_runtime_info'",
+        (SCHEMA,),
+    )
     assert server == [("plpython3u", "s", "jsonb")]
 
 
@@ -459,8 +558,11 @@ def test_udf_file_imports_and_runs_locally():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     info = json.loads(module.main())
-    assert info == {"python": platform.python_version(), "numpy": numpy.__version__,
-                    "scikit_learn": sklearn.__version__}
+    assert info == {
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "scikit_learn": sklearn.__version__,
+    }
 
 
 def test_preflight_recreates_dropped_plpython(project):

@@ -1,4 +1,4 @@
-"""Reliability (SPEC 10, docs/bad_input.md "Failures"): a failed build leaves the previous
+"""Reliability (docs/spec.md §10, docs/bad_input.md "Failures"): a failed build leaves the previous
 outputs in place and consistent, readers never see a rebuild in progress, and running things
 twice changes nothing the second time. Real PostgreSQL, tiny generated shops.
 
@@ -7,6 +7,7 @@ Failures are injected without test-only code in the models:
   * assignment / profile write: a statement trigger that raises on INSERT into the model's table,
     i.e. a write failing halfway through the model's transaction (disk full, timeout, ...).
 """
+
 from __future__ import annotations
 
 import os
@@ -16,33 +17,43 @@ import time
 
 import psycopg
 import pytest
-
 from conftest import ROOT, VENV_BIN, dsn_for, fresh_database, generate, query, run_dbt
 
-MARTS = "analytics_marts"
-INTER = "analytics_intermediate"
+from shopseg.settings import INTERMEDIATE as INTER
+from shopseg.settings import MARTS
+
 CUSTOMERS = "400"
 
 
 # --------------------------------------------------------------------------- helpers
 
+
 def outputs(dbname: str, timestamps: bool = True) -> dict:
     """Everything a reader of the published outputs can see, in a comparable form."""
     stamp = ", segmented_at" if timestamps else ""
     found = {
-        "profiles": query(dbname, f"""
+        "profiles": query(
+            dbname,
+            f"""
             select customer_id, segmentation_status, archetype_id, dominant_segments::text,
                    fuzzy_memberships::text, ltv, ltv_tier, order_count, centroid_version{stamp}
-            from {MARTS}.customer_profiles order by customer_id"""),
-        "memberships": query(dbname, f"""
+            from {MARTS}.customer_profiles order by customer_id""",
+        ),
+        "memberships": query(
+            dbname,
+            f"""
             select count(*), md5(string_agg(
                 concat_ws('|', customer_id, axis, label, cluster_index, membership, distance,
                           is_dominant, centroid_version), ',' order by customer_id, axis, label))
-            from {MARTS}.customer_segment_memberships"""),
-        "centroids": query(dbname, f"""
+            from {MARTS}.customer_segment_memberships""",
+        ),
+        "centroids": query(
+            dbname,
+            f"""
             select centroid_version, axis, cluster_index, label, k, center::text,
                    feature_mean::text, feature_std::text{", discovered_at" if timestamps else ""}
-            from {MARTS}.segment_centroids order by centroid_version, axis, cluster_index"""),
+            from {MARTS}.segment_centroids order by centroid_version, axis, cluster_index""",
+        ),
         "archetypes": query(dbname, f"select * from {MARTS}.archetypes order by archetype_id"),
         "api_profiles": query(dbname, f"select count(*) from {MARTS}.api_customer_profile"),
         "api_archetypes": query(dbname, f"select count(*) from {MARTS}.api_top_archetypes"),
@@ -56,27 +67,36 @@ def centroid_versions(dbname: str) -> list[int]:
 
 def assert_consistent(dbname: str) -> int:
     """Profiles, centroids and archetypes agree; returns the centroid version in use."""
-    versions = query(dbname, f"""
+    versions = query(
+        dbname,
+        f"""
         select distinct centroid_version from {MARTS}.customer_profiles
-        where segmentation_status = 'segmented'""")
+        where segmentation_status = 'segmented'""",
+    )
     assert len(versions) == 1, f"profiles mix centroid versions {versions}"
     version = versions[0][0]
     assert version in centroid_versions(dbname)
-    unknown_labels = query(dbname, f"""
+    unknown_labels = query(
+        dbname,
+        f"""
         select p.customer_id, d.key, d.value
         from {MARTS}.customer_profiles p, jsonb_each_text(p.dominant_segments) d
         where not exists (
             select 1 from {MARTS}.segment_centroids c
             where c.centroid_version = p.centroid_version and c.axis = d.key and c.label = d.value)
-        limit 3""")
+        limit 3""",
+    )
     assert unknown_labels == [], unknown_labels
-    archetype_mismatch = query(dbname, f"""
+    archetype_mismatch = query(
+        dbname,
+        f"""
         with expected as (
             select archetype_id, count(*)::int as n from {MARTS}.customer_profiles
             where segmentation_status = 'segmented' group by 1)
         select coalesce(e.archetype_id, a.archetype_id), e.n, a.customer_count
         from expected e full join {MARTS}.archetypes a on a.archetype_id = e.archetype_id
-        where e.n is distinct from a.customer_count limit 3""")
+        where e.n is distinct from a.customer_count limit 3""",
+    )
     assert archetype_mismatch == [], archetype_mismatch
     return version
 
@@ -109,13 +129,15 @@ def rel_db():
 
 # --------------------------------------------------------------------------- atomicity
 
+
 def test_failed_discovery_leaves_previous_outputs(rel_db):
     before = outputs(rel_db)
     assert_consistent(rel_db)
     done = run_dbt(rel_db, "build", "--vars", "{rediscover: true, min_cluster_share: 0.9}", check=False)
     assert done.returncode != 0
-    assert "segment_centroids" in done.stdout and "min_cluster_share must be a number in [0, 0.5)" in done.stdout, \
+    assert "segment_centroids" in done.stdout and "min_cluster_share must be a number in [0, 0.5)" in done.stdout, (
         done.stdout[-3000:]
+    )
     assert outputs(rel_db) == before
     assert_consistent(rel_db)
 
@@ -126,7 +148,9 @@ def test_failed_assignment_leaves_previous_outputs(rel_db):
     relation = f"{INTER}.int_customer_assignments_wide"
     inject_insert_failure(rel_db, relation)
     try:
-        done = run_dbt(rel_db, "build", "--vars", "{rediscover: true, sample_seed: 101, sample_quota_mid: 100}", check=False)
+        done = run_dbt(
+            rel_db, "build", "--vars", "{rediscover: true, sample_seed: 101, sample_quota_mid: 100}", check=False
+        )
     finally:
         remove_insert_failure(rel_db, relation)
     assert done.returncode != 0
@@ -137,7 +161,7 @@ def test_failed_assignment_leaves_previous_outputs(rel_db):
     # ... but nothing published was touched, and it all still uses the previous version
     for key in ("profiles", "memberships", "archetypes", "api_profiles", "api_archetypes"):
         assert after[key] == before[key], key
-    assert after["centroids"][:len(before["centroids"])] == before["centroids"]
+    assert after["centroids"][: len(before["centroids"])] == before["centroids"]
     assert assert_consistent(rel_db) == version
 
 
@@ -150,7 +174,9 @@ def test_failed_profile_write_is_all_or_nothing(rel_db):
     relation = f"{MARTS}.customer_profiles"
     inject_insert_failure(rel_db, relation)
     try:
-        done = run_dbt(rel_db, "build", "--vars", "{rediscover: true, sample_seed: 102, sample_quota_mid: 100}", check=False)
+        done = run_dbt(
+            rel_db, "build", "--vars", "{rediscover: true, sample_seed: 102, sample_quota_mid: 100}", check=False
+        )
     finally:
         remove_insert_failure(rel_db, relation)
     assert done.returncode != 0 and "injected failure while writing" in done.stdout
@@ -163,10 +189,13 @@ def test_failed_profile_write_is_all_or_nothing(rel_db):
     run_dbt(rel_db, "build")
     healed = assert_consistent(rel_db)
     assert healed == max(centroid_versions(rel_db)) and healed > version
-    (ahead,) = query(rel_db, f"""
+    (ahead,) = query(
+        rel_db,
+        f"""
         select count(*) from {MARTS}.customer_segment_memberships m
         join {MARTS}.customer_profiles p using (customer_id)
-        where m.centroid_version is distinct from p.centroid_version""")[0]
+        where m.centroid_version is distinct from p.centroid_version""",
+    )[0]
     assert ahead == 0
 
 
@@ -174,12 +203,12 @@ def test_failed_profile_write_is_all_or_nothing(rel_db):
 
 READERS = {
     "customer_profiles": f"select count(*), count(distinct centroid_version), min(centroid_version) "
-                         f"from {MARTS}.customer_profiles",
+    f"from {MARTS}.customer_profiles",
     "customer_segment_memberships": f"select count(*), count(distinct centroid_version), min(centroid_version) "
-                                    f"from {MARTS}.customer_segment_memberships",
+    f"from {MARTS}.customer_segment_memberships",
     "archetypes": f"select count(*), 1, 0 from {MARTS}.archetypes",
     "api_customer_profile": f"select count(*), count(distinct profile->>'centroid_version'), 0 "
-                            f"from {MARTS}.api_customer_profile",
+    f"from {MARTS}.api_customer_profile",
     "api_top_archetypes": f"select count(*), 1, 0 from {MARTS}.api_top_archetypes",
 }
 
@@ -213,7 +242,9 @@ def test_readers_never_see_a_rebuild_in_progress(rel_db):
         t.start()
     try:
         time.sleep(0.3)
-        run_dbt(rel_db, "build", "--full-refresh", "--vars", "{rediscover: true, sample_seed: 103, sample_quota_mid: 100}")
+        run_dbt(
+            rel_db, "build", "--full-refresh", "--vars", "{rediscover: true, sample_seed: 103, sample_quota_mid: 100}"
+        )
         time.sleep(0.3)
     finally:
         stop.set()
@@ -236,6 +267,7 @@ def test_readers_never_see_a_rebuild_in_progress(rel_db):
 
 # --------------------------------------------------------------------------- idempotence
 
+
 def test_second_build_changes_nothing(rel_db):
     run_dbt(rel_db, "build")
     first = outputs(rel_db)
@@ -255,17 +287,37 @@ def test_demo_twice_changes_nothing():
     same data, same centroid version, same outputs (only the run timestamps move)."""
     with fresh_database("shopseg_demo2") as name:
         env = dict(os.environ)
-        env.update({"PGHOST": "127.0.0.1", "PGDATABASE": name, "DBT_PROFILES_DIR": str(ROOT),
-                    "DBT_TARGET_PATH": f"target/pytest/{name}", "DBT_LOG_PATH": f"target/pytest/{name}/logs",
-                    "PATH": f"{VENV_BIN}:{env.get('PATH', '')}"})
+        env.update(
+            {
+                "PGHOST": "127.0.0.1",
+                "PGDATABASE": name,
+                "DBT_PROFILES_DIR": str(ROOT),
+                "DBT_TARGET_PATH": f"target/pytest/{name}",
+                "DBT_LOG_PATH": f"target/pytest/{name}/logs",
+                "PATH": f"{VENV_BIN}:{env.get('PATH', '')}",
+            }
+        )
         from psycopg.conninfo import conninfo_to_dict
+
         params = conninfo_to_dict(dsn_for(name))
-        env.update({"PGHOST": params.get("host", "127.0.0.1"), "PGPORT": str(params.get("port", "5432")),
-                    "PGUSER": params.get("user", "postgres"), "SHOPSEG_DSN": dsn_for(name)})
+        env.update(
+            {
+                "PGHOST": params.get("host", "127.0.0.1"),
+                "PGPORT": str(params.get("port", "5432")),
+                "PGUSER": params.get("user", "postgres"),
+                "SHOPSEG_DSN": dsn_for(name),
+            }
+        )
         results = []
         for _ in range(2):
-            done = subprocess.run(["bash", "scripts/demo.sh", CUSTOMERS, "7"], cwd=ROOT, env=env,
-                                  capture_output=True, text=True, timeout=1800)
+            done = subprocess.run(
+                ["bash", "scripts/demo.sh", CUSTOMERS, "7"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=1800,
+            )
             assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
             results.append(outputs(name, timestamps=False))
         assert results[1] == results[0]

@@ -5,14 +5,17 @@
   (read independently: segment sizes from customer_segment_memberships, not from the profiles
   the report reads), every <img> must be a real PNG, every segmented axis has its figure, and
   migration says "not available yet" (a single centroid version).
-* a private history schema in built_db with a planted segment snapshot (dropped afterwards):
-  migration by snapshot dates and by centroid versions shows exactly the planted moves.
+* a target schema in built_db with only `_marts` and `_catalog` (views over built_db's, and a
+  planted segment_migrations; dropped afterwards): the report renders from them alone and its
+  migration shows exactly the planted moves.
 * a clone of built_db after a rediscovery with another sample seed: migration between the two
   centroid versions comes from the marts view segment_migrations and matches it.
 """
+
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import re
 import secrets
@@ -23,15 +26,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from conftest import BASE_DSN, ROOT, dsn_for, query, run_dbt
 from psycopg import sql
 
-from conftest import BASE_DSN, ROOT, dsn_for, query, run_dbt
+from shopseg.settings import MARTS
 
-MARTS = "analytics_marts"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 # ---- helpers ---------------------------------------------------------------------------------
+
 
 class Page(HTMLParser):
     """Collects <img src>, elements with data-metric (+ the enclosing data-axis/-label/-archetype
@@ -51,8 +55,7 @@ class Page(HTMLParser):
         if tag == "tr":
             self._row = {k: v for k, v in attrs.items() if k in ("data-axis", "data-label", "data-archetype")}
         if "data-metric" in attrs:
-            self._open.append({"name": attrs["data-metric"], "value": attrs.get("data-value"),
-                               "text": "", **self._row})
+            self._open.append({"name": attrs["data-metric"], "value": attrs.get("data-value"), "text": "", **self._row})
 
     def handle_data(self, data):
         for item in self._open:
@@ -65,8 +68,9 @@ class Page(HTMLParser):
             self.metrics.append(self._open.pop())
 
     def one(self, name: str, **where) -> dict:
-        found = [m for m in self.metrics
-                 if m["name"] == name and all(m.get(f"data-{k}") == v for k, v in where.items())]
+        found = [
+            m for m in self.metrics if m["name"] == name and all(m.get(f"data-{k}") == v for k, v in where.items())
+        ]
         assert len(found) == 1, f"{name} {where}: {len(found)} elements"
         return found[0]
 
@@ -100,6 +104,7 @@ def clone_of(source: str):
 
 # ---- the report of the built database --------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def report(built_db, tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
@@ -121,13 +126,20 @@ def test_every_image_is_a_png_in_the_folder(report):
 
 def test_run_counts_match_the_database(report):
     page, db = report["page"], report["db"]
-    (customers, segmented, awaiting, version), = query(db, f"""
+    ((customers, segmented, awaiting, version),) = query(
+        db,
+        f"""
         select count(*), count(*) filter (where segmentation_status = 'segmented'),
                count(*) filter (where segmentation_status = 'awaiting_first_purchase'),
-               max(centroid_version) from {MARTS}.customer_profiles""")
-    (archetypes,), = query(db, f"select count(*) from {MARTS}.archetypes")
-    for name, value in [("customers", customers), ("segmented", segmented), ("awaiting", awaiting),
-                        ("archetypes_total", archetypes)]:
+               max(centroid_version) from {MARTS}.customer_profiles""",
+    )
+    ((archetypes,),) = query(db, f"select count(*) from {MARTS}.archetypes")
+    for name, value in [
+        ("customers", customers),
+        ("segmented", segmented),
+        ("awaiting", awaiting),
+        ("archetypes_total", archetypes),
+    ]:
         m = page.one(name)
         assert int(m["value"]) == value and m["text"] == f"{value:,}", name
     assert page.one("centroid_version")["text"] == str(version)
@@ -145,13 +157,19 @@ def test_build_time_comes_from_run_results(report):
 
 def test_segment_sizes_match_the_memberships(report):
     page, db = report["page"], report["db"]
-    (segmented,), = query(db, f"""select count(*) from {MARTS}.customer_profiles
-                                  where segmentation_status = 'segmented'""")
-    sizes = query(db, f"""
+    ((segmented,),) = query(
+        db,
+        f"""select count(*) from {MARTS}.customer_profiles
+                                  where segmentation_status = 'segmented'""",
+    )
+    sizes = query(
+        db,
+        f"""
         select m.axis, m.label, count(*) from {MARTS}.customer_segment_memberships as m
         join {MARTS}.segment_centroids as c
           on c.centroid_version = m.centroid_version and c.axis = m.axis and c.label = m.label
-        where m.is_dominant and c.axis_status = 'segmented' group by 1, 2""")
+        where m.is_dominant and c.axis_status = 'segmented' group by 1, 2""",
+    )
     assert sizes
     for axis, label, n in sizes:
         count = page.one("segment_customers", axis=axis, label=label)
@@ -159,13 +177,16 @@ def test_segment_sizes_match_the_memberships(report):
         assert count["text"] == f"{n:,}" and int(count["value"]) == n, (axis, label)
         assert share["text"] == pct(n / segmented, 1), (axis, label)
     shown = {(m["data-axis"], m["data-label"]) for m in page.metrics if m["name"] == "segment_customers"}
-    assert shown == {(a, lab) for a, lab, _ in sizes}   # no segment missing, none invented
+    assert shown == {(a, lab) for a, lab, _ in sizes}  # no segment missing, none invented
 
 
 def test_top_archetypes_match_the_mart(report):
     page, db = report["page"], report["db"]
-    rows = query(db, f"""select archetype_id, customer_count, share, avg_ltv from {MARTS}.archetypes
-                         order by archetype_rank limit 10""")
+    rows = query(
+        db,
+        f"""select archetype_id, customer_count, share, avg_ltv from {MARTS}.archetypes
+                         order by archetype_rank limit 10""",
+    )
     assert rows
     for archetype_id, n, share, avg_ltv in rows:
         assert page.one("archetype_customers", archetype=archetype_id)["text"] == f"{n:,}"
@@ -173,20 +194,24 @@ def test_top_archetypes_match_the_mart(report):
         assert shown["text"] == pct(share, 2) and float(shown["value"]) == pytest.approx(share, rel=1e-12)
         assert page.one("archetype_avg_ltv", archetype=archetype_id)["text"] == f"{avg_ltv:,.2f}"
     top_id = rows[0][0]
-    assert report["html"].index(top_id) < report["html"].index(rows[-1][0])   # rank order
+    assert report["html"].index(top_id) < report["html"].index(rows[-1][0])  # rank order
 
 
 def test_every_segmented_axis_has_its_figure(report):
     page, db = report["page"], report["db"]
-    axes = query(db, f"""select axis, axis_status, min(insufficient_reason) from {MARTS}.segment_centroids
+    axes = query(
+        db,
+        f"""select axis, axis_status, min(insufficient_reason) from {MARTS}.segment_centroids
                          where centroid_version = (select max(centroid_version) from {MARTS}.segment_centroids)
-                         group by 1, 2""")
+                         group by 1, 2""",
+    )
     assert len(axes) == 13
     for axis, status, reason in axes:
         if status == "segmented":
             assert f"img/axis_{axis}.png" in page.images, axis
         else:
             assert f"img/axis_{axis}.png" not in page.images and f'id="axis-{axis}"' in report["html"]
+            assert f"Not segmented: {html.escape(reason or 'insufficient data')}." in report["html"], axis
     assert "img/landscape.png" in page.images and "img/archetypes.png" in page.images
 
 
@@ -196,71 +221,124 @@ def test_migration_is_not_available_with_one_version(report):
     assert not [src for src in report["page"].images if "migration" in src]
 
 
-# ---- migration from a planted snapshot (private history schema) ------------------------------
+# ---- the report reads the marts only: a target schema with nothing but _marts and _catalog ----
 
-@pytest.mark.parametrize("basis", ["snapshot dates", "centroid versions"])
-def test_migration_from_a_snapshot(built_db, tmp_path, basis):
-    history = f"report_t_{secrets.token_hex(3)}"
+
+@pytest.fixture
+def marts_only(built_db):
+    """A target schema `<prefix>` of built_db holding only `<prefix>_marts` and `<prefix>_catalog`:
+    a view over every relation of analytics_marts / analytics_catalog, except segment_migrations,
+    which is a table the test fills. Dropped afterwards."""
+    prefix = f"report_t_{secrets.token_hex(3)}"
+    with psycopg.connect(dsn_for(built_db), autocommit=True) as con:
+        for layer in ("marts", "catalog"):
+            source, target = f"analytics_{layer}", f"{prefix}_{layer}"
+            con.execute(sql.SQL("create schema {}").format(sql.Identifier(target)))
+            names = [
+                r[0]
+                for r in con.execute(
+                    "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+                    "where n.nspname = %s and c.relkind in ('r', 'v', 'm', 'p') and c.relname <> 'segment_migrations'",
+                    (source,),
+                ).fetchall()
+            ]
+            for name in names:
+                con.execute(
+                    sql.SQL("create view {} as select * from {}").format(
+                        sql.Identifier(target, name), sql.Identifier(source, name)
+                    )
+                )
+        con.execute(
+            sql.SQL("create table {} as select * from {} limit 0").format(
+                sql.Identifier(f"{prefix}_marts", "segment_migrations"), sql.Identifier(MARTS, "segment_migrations")
+            )
+        )
+        try:
+            yield prefix, con
+        finally:
+            for layer in ("marts", "catalog"):
+                con.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(f"{prefix}_{layer}")))
+
+
+def test_migration_shows_the_planted_mart_rows(built_db, marts_only, tmp_path):
+    """Every migration figure comes from segment_migrations (planted: 30 of 200 customers move on
+    purchase_frequency, nobody on the other axes), and the whole page renders from the marts and
+    the catalog alone."""
+    prefix, con = marts_only
     moved, kept = 30, 170
-    labels = [r[0] for r in query(built_db, f"""
+    first_labels = dict(
+        con.execute(f"""
+        select axis, min(label) from {MARTS}.segment_centroids
+        where axis_status = 'segmented'
+          and centroid_version = (select max(centroid_version) from {MARTS}.segment_centroids)
+        group by axis""").fetchall()
+    )
+    frequency = [
+        r[0]
+        for r in con.execute(f"""
         select label from {MARTS}.segment_centroids where axis = 'purchase_frequency'
         and centroid_version = (select max(centroid_version) from {MARTS}.segment_centroids)
-        order by cluster_index""")]
-    assert len(labels) >= 2
-    versions = (1, 1) if basis == "snapshot dates" else (1, 2)
-    with psycopg.connect(dsn_for(built_db), autocommit=True) as con:
-        con.execute(sql.SQL("create schema {}").format(sql.Identifier(history)))
-        try:
-            con.execute(sql.SQL("""
-                create table {snap} as
-                with picked as (
-                    select customer_id, dominant_segments, row_number() over (order by customer_id) as i
-                    from {marts}.customer_profiles where segmentation_status = 'segmented'
-                    order by customer_id limit %(total)s
-                ),
-                before as (
-                    select customer_id, i, dominant_segments as now_segments,
-                        case when i <= %(moved)s then dominant_segments || jsonb_build_object(
-                            'purchase_frequency', case when dominant_segments ->> 'purchase_frequency' = %(l0)s
-                                                       then %(l1)s else %(l0)s end)
-                        else dominant_segments end as dominant_segments
-                    from picked
-                )
-                select customer_id, dominant_segments, %(v0)s::integer as centroid_version,
-                    timestamp '2025-10-01 02:00' as dbt_valid_from,
-                    case when i <= %(moved)s then timestamp '2025-11-01 02:00' end as dbt_valid_to
-                from before
-                union all
-                select customer_id, now_segments, %(v1)s, timestamp '2025-11-01 02:00', null
-                from before where i <= %(moved)s
-                """).format(snap=sql.Identifier(history, "customer_segments_snapshot"),
-                            marts=sql.Identifier(MARTS)),
-                {"total": moved + kept, "moved": moved, "l0": labels[0], "l1": labels[1],
-                 "v0": versions[0], "v1": versions[1]})
-            page, text = render(built_db, tmp_path, "--history-schema", history)
-        finally:
-            con.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(history)))
+        order by cluster_index""").fetchall()
+    ]
+    assert len(frequency) >= 2 and len(first_labels) > 1
+    rows = [(axis, label, label, kept) for axis, label in first_labels.items()]
+    rows.append(("purchase_frequency", frequency[1], frequency[0], moved))
+    with con.cursor() as cur:
+        cur.executemany(
+            sql.SQL(
+                "insert into {} (from_version, to_version, axis, from_label, to_label, changed, customers) "
+                "values (1, 2, %s, %s, %s, %s, %s)"
+            ).format(sql.Identifier(f"{prefix}_marts", "segment_migrations")),
+            [(axis, f, t, f != t, n) for axis, f, t, n in rows],
+        )
+    page, text = render(built_db, tmp_path, "--schema", prefix)
     assert page.one("migration_customers")["text"] == f"{moved + kept:,}"
     assert page.one("migration_changed", axis="purchase_frequency")["text"] == f"{moved:,}"
-    assert all(m["text"] == "0" for m in page.metrics if m["name"] == "migration_changed"
-               and m["data-axis"] != "purchase_frequency")
+    assert all(
+        m["text"] == "0"
+        for m in page.metrics
+        if m["name"] == "migration_changed" and m["data-axis"] != "purchase_frequency"
+    )
     assert {src for src in page.images if "migration" in src} == {
-        "img/migration_summary.png", "img/migration_purchase_frequency.png"}
-    assert basis in text
+        "img/migration_summary.png",
+        "img/migration_purchase_frequency.png",
+    }
+    assert "version 1 → version 2" in text
+    # the run figures came through the views too: the marts alone carry them
+    ((customers,),) = con.execute(f"select count(*) from {MARTS}.customer_profiles").fetchall()
+    assert page.one("customers")["text"] == f"{customers:,}"
+    ((reference_date,),) = con.execute(
+        f"select reference_date from {MARTS}.segment_drift order by built_at desc, build_id desc limit 1"
+    ).fetchall()
+    assert page.one("reference_date")["text"] == str(reference_date)
     for src in page.images:
         assert (tmp_path / src).read_bytes().startswith(PNG_MAGIC)
 
 
 # ---- migration between two real centroid versions (segment_migrations view) ------------------
 
+
 def test_migration_between_centroid_versions(built_db, tmp_path):
     with clone_of(built_db) as db:
         # a new sample and centroid version, everyone re-scored, the snapshot's second state
-        run_dbt(db, "build", "--select", "int_discovery_sample+", "--vars", "{rediscover: true, sample_seed: 7, sample_quota_mid: 300}",
-                "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
-        rows = query(db, f"""select axis, sum(customers) filter (where changed), sum(customers),
+        run_dbt(
+            db,
+            "build",
+            "--select",
+            "int_discovery_sample+",
+            "--vars",
+            "{rediscover: true, sample_seed: 7, sample_quota_mid: 300}",
+            "--exclude-resource-type",
+            "test",
+            "--exclude-resource-type",
+            "unit_test",
+        )
+        rows = query(
+            db,
+            f"""select axis, sum(customers) filter (where changed), sum(customers),
                              min(from_version), min(to_version)
-                             from {MARTS}.segment_migrations group by axis""")
+                             from {MARTS}.segment_migrations group by axis""",
+        )
         page, text = render(db, tmp_path)
     assert rows and {r[3] for r in rows} == {1} and {r[4] for r in rows} == {2}
     assert page.one("migration_customers")["text"] == f"{max(r[2] for r in rows):,}"

@@ -12,6 +12,7 @@ and the four segment_query_* functions with the project's own dbt (`dbt build --
 target and logs in a pytest tmp dir), runs the SQL side against a Python reference, and drops
 the database afterwards.
 """
+
 from __future__ import annotations
 
 import ast
@@ -35,11 +36,13 @@ from pathlib import Path
 
 import pytest
 
+from shopseg import settings
+
 ROOT = Path(__file__).resolve().parents[1]
 UDF_PATH = ROOT / "python_udfs" / "segment_query_parse.py"
 LABELS_CSV = ROOT / "seeds" / "segment_axis_labels.csv"
 SYNONYMS_CSV = ROOT / "seeds" / "segment_label_synonyms.csv"
-DSN = os.environ.get("SHOPSEG_TEST_DSN", "postgresql://postgres@127.0.0.1:55432/postgres")
+DSN = settings.test_dsn()
 N_CUSTOMERS = 120_000
 DBT_TIMEOUT = 240
 ISSUE_QUESTIONS = [
@@ -69,8 +72,12 @@ def seed_vocabulary() -> dict:
         definitions.setdefault(row["axis"], {})[row["label"]] = row["description"]
     with SYNONYMS_CSV.open() as fh:
         synonyms = [[r["axis"], r["label"], r["phrase"]] for r in csv.DictReader(fh)]
-    return {"labels": labels, "synonyms": synonyms, "ltv_tiers": ["vip", "high", "mid", "low"],
-            "definitions": definitions}
+    return {
+        "labels": labels,
+        "synonyms": synonyms,
+        "ltv_tiers": ["vip", "high", "mid", "low"],
+        "definitions": definitions,
+    }
 
 
 VOCAB = seed_vocabulary()
@@ -92,7 +99,7 @@ def test_issue_examples():
     assert r["ok"] and r["error"] is None and r["complete"]
     assert r["filters"]["dominant_segments"] == {
         "purchase_frequency": ["weekly_shopper"],
-        "return_behavior": ["non_returner", "low_returner"],   # "rarely return": OR within the axis
+        "return_behavior": ["non_returner", "low_returner"],  # "rarely return": OR within the axis
         "communication_preference": ["self_service"],
     }
     assert r["containment"] == {"purchase_frequency": "weekly_shopper", "communication_preference": "self_service"}
@@ -107,7 +114,9 @@ def test_issue_examples():
     assert r["ok"] and r["complete"]
     assert r["filters"]["ltv_tiers"] == ["high"]
     assert r["filters"]["dominant_segments"] == {
-        "price_sensitivity": ["deal_driven"], "category_exploration": ["explorer"]}
+        "price_sensitivity": ["deal_driven"],
+        "category_exploration": ["explorer"],
+    }
     assert r["filters"]["archetype_id"] is None
 
 
@@ -138,12 +147,14 @@ def test_every_synonym_reaches_its_label():
 
 def test_plain_phrasings_from_synonyms():
     assert parse("customers who rarely return")["filters"]["dominant_segments"] == {
-        "return_behavior": ["non_returner", "low_returner"]}
+        "return_behavior": ["non_returner", "low_returner"]
+    }
     assert parse("VIP")["filters"]["ltv_tiers"] == ["vip"]
     assert parse("vips")["filters"]["ltv_tiers"] == ["vip"]
     assert parse("mid ltv tier customers")["filters"]["ltv_tiers"] == ["mid"]
     assert parse("customers using the help center")["filters"]["dominant_segments"] == {
-        "communication_preference": ["self_service"]}
+        "communication_preference": ["self_service"]
+    }
     assert parse("bargain hunters")["filters"]["dominant_segments"] == {"value_sophistication": ["bargain_hunter"]}
     assert parse("bargains")["filters"]["dominant_segments"] == {"price_sensitivity": ["deal_driven"]}
 
@@ -152,9 +163,11 @@ def test_negation_applies_to_the_next_term_only():
     r = parse("weekly shoppers who are not deal driven and prefer chat")
     assert r["ok"]
     assert r["filters"]["dominant_segments"] == {
-        "purchase_frequency": ["weekly_shopper"], "communication_preference": ["chat_preferred"]}
+        "purchase_frequency": ["weekly_shopper"],
+        "communication_preference": ["chat_preferred"],
+    }
     assert r["filters"]["exclude"] == {"price_sensitivity": ["deal_driven"]}
-    assert "!($.\"price_sensitivity\" == \"deal_driven\")" in r["jsonpath"]
+    assert '!($."price_sensitivity" == "deal_driven")' in r["jsonpath"]
     r = parse("customers who don't prefer phone")
     assert r["filters"]["exclude"] == {"communication_preference": ["phone_preferred"]}
     assert r["filters"]["dominant_segments"] == {}
@@ -209,11 +222,15 @@ def test_ambiguous_words_are_reported_with_candidates():
     assert not r["ok"] and r["error"]
     assert r["ambiguous"][0]["word"] == "frequent"
     assert {(c["axis"], c["label"]) for c in r["ambiguous"][0]["candidates"]} == {
-        ("purchase_frequency", "frequent_shopper"), ("return_behavior", "frequent_returner")}
+        ("purchase_frequency", "frequent_shopper"),
+        ("return_behavior", "frequent_returner"),
+    }
     r = parse("high customers who churn")
     assert r["ok"] and not r["complete"]
     assert {(c["axis"], c["label"]) for c in r["ambiguous"][0]["candidates"]} == {
-        ("purchase_value", "high_value"), ("ltv_tier", "high")}
+        ("purchase_value", "high_value"),
+        ("ltv_tier", "high"),
+    }
     # "contact" belongs to no_contact only through a negation: never a match on its own
     assert parse("customers who contact support")["unknown_words"] == ["contact", "support"]
 
@@ -230,19 +247,22 @@ def test_several_tiers_or_and_archetype():
     assert not r["ok"] and "more than one archetype" in r["error"]
 
 
-@pytest.mark.parametrize("question, message", [
-    (None, "question is empty"),
-    ("", "question is empty"),
-    ("   \t\n ", "question is empty"),
-    ("x" * 501, "too long"),
-    (" ".join(["weekly"] * 120), "too long"),
-    (42, "must be text"),
-    (["weekly", "shoppers"], "must be text"),
-    ({"q": "weekly"}, "must be text"),
-    (b"\xff\xfe", "UTF-8"),
-    ("?!*%$ ... ---", "no segment"),
-    ("customers who are nice", "no segment"),
-])
+@pytest.mark.parametrize(
+    "question, message",
+    [
+        (None, "question is empty"),
+        ("", "question is empty"),
+        ("   \t\n ", "question is empty"),
+        ("x" * 501, "too long"),
+        (" ".join(["weekly"] * 120), "too long"),
+        (42, "must be text"),
+        (["weekly", "shoppers"], "must be text"),
+        ({"q": "weekly"}, "must be text"),
+        (b"\xff\xfe", "UTF-8"),
+        ("?!*%$ ... ---", "no segment"),
+        ("customers who are nice", "no segment"),
+    ],
+)
 def test_bad_questions_give_a_clear_error(question, message):
     r = parse(question)
     assert r["ok"] is False and message in r["error"], r
@@ -258,12 +278,12 @@ def test_length_limit_is_inclusive():
 
 HOSTILE = [
     "weekly shoppers'; drop table analytics_marts.customer_profiles; --",
-    "weekly\" || true || \"",
+    'weekly" || true || "',
     "chat') or 1=1 --",
-    "$.\"purchase_frequency\" == \"weekly_shopper\" || true",
+    '$."purchase_frequency" == "weekly_shopper" || true',
     "VIP $$; select pg_sleep(10); $$",
     "vip \x00 \\x27 %s {{ ref('x') }} /* */ ; ; ",
-    "weekly_shopper\"}, \"ok\": true, \"x\": {\"",
+    'weekly_shopper"}, "ok": true, "x": {"',
 ]
 CLAUSE_RE = re.compile(r'\$\."([a-z][a-z0-9_]*)" == "([a-z][a-z0-9_]*)"')
 
@@ -305,20 +325,23 @@ def test_the_parser_is_driven_by_the_vocabulary_not_by_sentences():
     assert parse("huge", {"size": ["tiny", "huge"]})["filters"]["dominant_segments"] == {"size": ["huge"]}
 
 
-@pytest.mark.parametrize("vocabulary, message", [
-    (None, "JSON object"),
-    ("not json", "not valid JSON"),
-    ([["a", "b"]], "JSON object"),
-    ({"labels": {}}, "no axes"),
-    ({"labels": {"Bad Axis": ["x"]}}, "invalid axis"),
-    ({"labels": {"a": ["ok", 'x" || true || "']}}, "invalid label"),
-    ({"labels": {"a": []}}, "no labels"),
-    ({"labels": {"a": ["x\n"]}}, "invalid label"),
-    ({"labels": {"a\n": ["x"]}}, "invalid axis"),
-    ({"labels": {"a": ["x"]}, "synonyms": [["a", "y", "why"]]}, "unknown label"),
-    ({"labels": {"a": ["x"]}, "synonyms": [["a", "x", "  ;; "]]}, "empty synonym"),
-    ({"labels": {"a": ["x"]}, "ltv_tiers": ["v i p"]}, "ltv_tiers"),
-])
+@pytest.mark.parametrize(
+    "vocabulary, message",
+    [
+        (None, "JSON object"),
+        ("not json", "not valid JSON"),
+        ([["a", "b"]], "JSON object"),
+        ({"labels": {}}, "no axes"),
+        ({"labels": {"Bad Axis": ["x"]}}, "invalid axis"),
+        ({"labels": {"a": ["ok", 'x" || true || "']}}, "invalid label"),
+        ({"labels": {"a": []}}, "no labels"),
+        ({"labels": {"a": ["x\n"]}}, "invalid label"),
+        ({"labels": {"a\n": ["x"]}}, "invalid axis"),
+        ({"labels": {"a": ["x"]}, "synonyms": [["a", "y", "why"]]}, "unknown label"),
+        ({"labels": {"a": ["x"]}, "synonyms": [["a", "x", "  ;; "]]}, "empty synonym"),
+        ({"labels": {"a": ["x"]}, "ltv_tiers": ["v i p"]}, "ltv_tiers"),
+    ],
+)
 def test_invalid_vocabulary_is_an_error(vocabulary, message):
     r = parse("x", vocabulary) if vocabulary is not None else sqp.parse("x", None)
     assert r["ok"] is False and "invalid vocabulary" in r["error"] and message in r["error"], r
@@ -331,12 +354,15 @@ def nested(depth, leaf="x"):
     return value
 
 
-@pytest.mark.parametrize("vocabulary", [
-    "[" * 100_000 + "]" * 100_000,                                         # JSON text, any type
-    '{"labels": {"a": ' + "[" * 5_000 + '"x"' + "]" * 5_000 + "}}",       # deep labels
-    {"labels": {"a": ["x"]}, "synonyms": [nested(5_000)]},                  # deep Python value
-    {"labels": {"a": [nested(5_000)]}},
-])
+@pytest.mark.parametrize(
+    "vocabulary",
+    [
+        "[" * 100_000 + "]" * 100_000,  # JSON text, any type
+        '{"labels": {"a": ' + "[" * 5_000 + '"x"' + "]" * 5_000 + "}}",  # deep labels
+        {"labels": {"a": ["x"]}, "synonyms": [nested(5_000)]},  # deep Python value
+        {"labels": {"a": [nested(5_000)]}},
+    ],
+)
 def test_deeply_nested_vocabulary_is_a_clear_error(vocabulary):
     """Issue 17 case 10: a deeply nested vocabulary used to raise a bare RecursionError."""
     r = sqp.parse("weekly shoppers", vocabulary)
@@ -441,7 +467,9 @@ def synthetic_profiles(n: int, seed: int = 20240611):
         segments = {axis: labels[bisect.bisect(cum, draw())] for axis, labels, cum in cumulative}
         seg_json = json.dumps(segments)
         # few archetypes on purpose: the archetype is a hash of 4 axes (hundreds of customers each)
-        key = "|".join(segments[a] for a in ("purchase_frequency", "return_behavior", "loyalty_trajectory", "price_sensitivity"))
+        key = "|".join(
+            segments[a] for a in ("purchase_frequency", "return_behavior", "loyalty_trajectory", "price_sensitivity")
+        )
         archetype = "arch_" + hashlib.md5(key.encode()).hexdigest()[:10]
         u = rng.random()
         tier = "vip" if u < 0.05 else "high" if u < 0.20 else "mid" if u < 0.80 else "low"
@@ -485,21 +513,32 @@ class Db:
     def dbt(self, *args):
         info = conninfo_to_dict(DSN)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_", "PG", "SHOPSEG_"))}
-        env.update({
-            "NLQ_TEST_HOST": info.get("host") or "localhost",
-            "NLQ_TEST_PORT": str(info.get("port") or 5432),
-            "NLQ_TEST_USER": info.get("user") or getpass.getuser(),
-            "NLQ_TEST_PASSWORD": info.get("password") or "",
-            "NLQ_TEST_DBNAME": self.dbname,
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "DBT_VERSION_CHECK": "false",
-            "DBT_USE_COLORS": "false",
-            "DBT_PARTIAL_PARSE": "false",
-        })
+        env.update(
+            {
+                "NLQ_TEST_HOST": info.get("host") or "localhost",
+                "NLQ_TEST_PORT": str(info.get("port") or 5432),
+                "NLQ_TEST_USER": info.get("user") or getpass.getuser(),
+                "NLQ_TEST_PASSWORD": info.get("password") or "",
+                "NLQ_TEST_DBNAME": self.dbname,
+                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+                "DBT_VERSION_CHECK": "false",
+                "DBT_USE_COLORS": "false",
+                "DBT_PARTIAL_PARSE": "false",
+            }
+        )
         dbt_bin = Path(sys.executable).with_name("dbt")
-        cmd = [str(dbt_bin) if dbt_bin.exists() else shutil.which("dbt"), *args,
-               "--project-dir", str(ROOT), "--profiles-dir", str(self.tmp),
-               "--target-path", str(self.tmp / "target"), "--log-path", str(self.tmp / "logs")]
+        cmd = [
+            str(dbt_bin) if dbt_bin.exists() else shutil.which("dbt"),
+            *args,
+            "--project-dir",
+            str(ROOT),
+            "--profiles-dir",
+            str(self.tmp),
+            "--target-path",
+            str(self.tmp / "target"),
+            "--log-path",
+            str(self.tmp / "logs"),
+        ]
         return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=DBT_TIMEOUT)
 
 
@@ -522,16 +561,24 @@ def db(tmp_path_factory):
         handle.conn = psycopg.connect(handle.conninfo, autocommit=True)
         handle.query("create extension plpython3u")
         handle.query(FIXTURE_DDL)
-        with handle.conn.cursor() as cur:
-            with cur.copy("copy analytics_marts.customer_profiles (customer_id, segmentation_status, archetype_id,"
-                          " dominant_segments, ltv, ltv_tier, order_count) from stdin") as copy:
-                for row in synthetic_profiles(N_CUSTOMERS):
-                    copy.write_row(row)
+        with (
+            handle.conn.cursor() as cur,
+            cur.copy(
+                "copy analytics_marts.customer_profiles (customer_id, segmentation_status, archetype_id,"
+                " dominant_segments, ltv, ltv_tier, order_count) from stdin"
+            ) as copy,
+        ):
+            for row in synthetic_profiles(N_CUSTOMERS):
+                copy.write_row(row)
         handle.query(FIXTURE_INDEXES)
         handle.build = handle.dbt("build", "--select", *SELECT, "--exclude-resource-type", "test")
-        handle.rows = [(cid, st, arch, segs, tier) for cid, st, arch, segs, tier in handle.query(
-            "select customer_id, segmentation_status, archetype_id, dominant_segments, ltv_tier "
-            "from analytics_marts.customer_profiles")]
+        handle.rows = [
+            (cid, st, arch, segs, tier)
+            for cid, st, arch, segs, tier in handle.query(
+                "select customer_id, segmentation_status, archetype_id, dominant_segments, ltv_tier "
+                "from analytics_marts.customer_profiles"
+            )
+        ]
         yield handle
     finally:
         if handle.conn is not None:
@@ -555,7 +602,8 @@ def test_dbt_deploys_the_functions(deployed):
     rows = deployed.query(
         "select p.proname, l.lanname, p.provolatile, p.prosecdef, p.proretset "
         "from pg_proc p join pg_namespace n on n.oid = p.pronamespace join pg_language l on l.oid = p.prolang "
-        "where n.nspname = 'analytics_udf' order by p.proname")
+        "where n.nspname = 'analytics_udf' order by p.proname"
+    )
     assert rows == [
         ("segment_query_customers", "sql", "s", False, True),
         ("segment_query_filter", "sql", "s", False, False),
@@ -563,9 +611,11 @@ def test_dbt_deploys_the_functions(deployed):
         ("segment_query_vocabulary", "sql", "s", False, False),
     ]
     # no function body names the database (a restore under another name keeps working)
-    for (body,) in deployed.query("select prosrc from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
-                                  "where n.nspname = 'analytics_udf' and p.prolang <> (select oid from pg_language "
-                                  "where lanname = 'plpython3u')"):
+    for (body,) in deployed.query(
+        "select prosrc from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
+        "where n.nspname = 'analytics_udf' and p.prolang <> (select oid from pg_language "
+        "where lanname = 'plpython3u')"
+    ):
         assert deployed.dbname not in body
 
 
@@ -594,8 +644,12 @@ def test_sql_filter_equals_the_pure_parser(deployed, question):
 def test_customers_match_a_python_reference(deployed, question):
     filters = parse(question)["filters"]
     expected = sorted(r[0] for r in deployed.rows if reference_match(r, filters))
-    got = [r[0] for r in deployed.query(
-        "select customer_id from analytics_udf.segment_query_customers(%s) order by customer_id", (question,))]
+    got = [
+        r[0]
+        for r in deployed.query(
+            "select customer_id from analytics_udf.segment_query_customers(%s) order by customer_id", (question,)
+        )
+    ]
     assert got == expected
     assert got, "the synthetic data should give every test question some customers"
 
@@ -603,9 +657,11 @@ def test_customers_match_a_python_reference(deployed, question):
 def test_archetype_question(deployed):
     archetype, n = deployed.query(
         "select archetype_id, count(*) from analytics_marts.customer_profiles where archetype_id is not null "
-        "group by 1 order by 2 desc, 1 limit 1")[0]
-    got = deployed.one("select count(*) from analytics_udf.segment_query_customers(%s)",
-                       (f"customers of archetype {archetype}",))
+        "group by 1 order by 2 desc, 1 limit 1"
+    )[0]
+    got = deployed.one(
+        "select count(*) from analytics_udf.segment_query_customers(%s)", (f"customers of archetype {archetype}",)
+    )
     assert got == n > 1
     question = f"weekly shoppers except {archetype}"
     filters = parse(question)["filters"]
@@ -617,19 +673,29 @@ def test_the_gin_index_serves_the_query(deployed):
     with deployed.conn.transaction():
         deployed.query("set local enable_seqscan = off")
         for question in ISSUE_QUESTIONS:
-            plan = "\n".join(r[0] for r in deployed.query(
-                "explain select * from analytics_udf.segment_query_customers(%s)", (question,)))
+            plan = "\n".join(
+                r[0]
+                for r in deployed.query("explain select * from analytics_udf.segment_query_customers(%s)", (question,))
+            )
             assert "Bitmap Index Scan on customer_profiles_segments_gin" in plan, plan
-            assert "Function Scan" not in plan, plan   # the SQL function is inlined
+            assert "Function Scan" not in plan, plan  # the SQL function is inlined
         # the documented containment pattern (single label per axis)
-        plan = "\n".join(r[0] for r in deployed.query(
-            "explain select p.customer_id from analytics_marts.customer_profiles p "
-            "where p.dominant_segments @> (select analytics_udf.segment_query_filter(%s) -> 'containment')",
-            (ISSUE_QUESTIONS[2],)))
+        plan = "\n".join(
+            r[0]
+            for r in deployed.query(
+                "explain select p.customer_id from analytics_marts.customer_profiles p "
+                "where p.dominant_segments @> (select analytics_udf.segment_query_filter(%s) -> 'containment')",
+                (ISSUE_QUESTIONS[2],),
+            )
+        )
         assert "Bitmap Index Scan on customer_profiles_segments_gin" in plan, plan
     # with default planner settings a selective question still picks the index
-    plan = "\n".join(r[0] for r in deployed.query(
-        "explain select * from analytics_udf.segment_query_customers(%s)", (ISSUE_QUESTIONS[0],)))
+    plan = "\n".join(
+        r[0]
+        for r in deployed.query(
+            "explain select * from analytics_udf.segment_query_customers(%s)", (ISSUE_QUESTIONS[0],)
+        )
+    )
     assert "Bitmap Index Scan on customer_profiles_segments_gin" in plan, plan
 
 
@@ -641,19 +707,24 @@ def test_containment_pattern_matches_the_function(deployed):
         "with q as materialized (select analytics_udf.segment_query_filter(%s) as f) "
         "select count(*) from analytics_marts.customer_profiles p, q "
         "where p.dominant_segments @> (q.f -> 'containment') and (q.f -> 'filters' -> 'ltv_tiers') ? p.ltv_tier",
-        (question,))
+        (question,),
+    )
     assert via_containment == deployed.one(
-        "select count(*) from analytics_udf.segment_query_customers(%s)", (question,))
+        "select count(*) from analytics_udf.segment_query_customers(%s)", (question,)
+    )
 
 
-@pytest.mark.parametrize("question, message", [
-    ("", "segment query: question is empty"),
-    (None, "segment query: question is empty"),
-    ("y" * 501, "question is too long"),
-    ("customers who are nice", "no segment, LTV tier or archetype recognised"),
-    ("weekly shoppers in germany", "words not understood: germany"),
-    ("frequent customers", "segment query:"),
-])
+@pytest.mark.parametrize(
+    "question, message",
+    [
+        ("", "segment query: question is empty"),
+        (None, "segment query: question is empty"),
+        ("y" * 501, "question is too long"),
+        ("customers who are nice", "no segment, LTV tier or archetype recognised"),
+        ("weekly shoppers in germany", "words not understood: germany"),
+        ("frequent customers", "segment query:"),
+    ],
+)
 def test_customers_function_raises_a_clear_error(deployed, question, message):
     with pytest.raises(psycopg.errors.InvalidParameterValue) as excinfo:
         deployed.query("select * from analytics_udf.segment_query_customers(%s)", (question,))
@@ -662,15 +733,17 @@ def test_customers_function_raises_a_clear_error(deployed, question, message):
 
 
 def test_unknown_words_can_be_allowed(deployed):
-    n = deployed.one("select count(*) from analytics_udf.segment_query_customers(%s, allow_unknown_words => true)",
-                     ("weekly shoppers in germany",))
+    n = deployed.one(
+        "select count(*) from analytics_udf.segment_query_customers(%s, allow_unknown_words => true)",
+        ("weekly shoppers in germany",),
+    )
     assert n == deployed.one("select count(*) from analytics_udf.segment_query_customers('weekly shoppers')") > 0
 
 
 def test_hostile_input_is_only_ever_a_value(deployed):
     before = deployed.one("select count(*) from analytics_marts.customer_profiles")
     for question in HOSTILE:
-        question = question.replace("\x00", "")   # PostgreSQL text cannot hold NUL
+        question = question.replace("\x00", "")  # PostgreSQL text cannot hold NUL
         result = deployed.one("select analytics_udf.segment_query_filter(%s)", (question,))
         assert result == json.loads(json.dumps(parse(question)))
         try:
@@ -689,29 +762,34 @@ def test_non_text_and_bad_vocabulary_in_sql(deployed):
         deployed.query("select analytics_udf.segment_query_parse('weekly', '[1, 2]'::jsonb)")
     # issue 17: a deeply nested vocabulary is the same clear error, not a RecursionError
     with pytest.raises(psycopg.errors.InvalidParameterValue, match="vocabulary is nested 3000 levels deep"):
-        deployed.query("select analytics_udf.segment_query_parse('weekly', %s::jsonb)",
-                       ("[" * 3000 + "]" * 3000,))
+        deployed.query("select analytics_udf.segment_query_parse('weekly', %s::jsonb)", ("[" * 3000 + "]" * 3000,))
 
 
 def test_a_read_only_role_can_call_it(deployed):
     role = f"nlq_ro_{secrets.token_hex(4)}"
-    with deployed.conn.transaction(force_rollback=True):   # CREATE ROLE is transactional: nothing remains
+    with deployed.conn.transaction(force_rollback=True):  # CREATE ROLE is transactional: nothing remains
         deployed.query(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
         for schema in ("analytics_udf", "analytics_catalog", "analytics_marts"):
-            deployed.query(sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(schema), sql.Identifier(role)))
-        for table in ("analytics_catalog.segment_axis_labels", "analytics_catalog.segment_label_synonyms",
-                      "analytics_marts.customer_profiles"):
-            deployed.query(sql.SQL("grant select on {} to {}").format(
-                sql.Identifier(*table.split(".")), sql.Identifier(role)))
+            deployed.query(
+                sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(schema), sql.Identifier(role))
+            )
+        for table in (
+            "analytics_catalog.segment_axis_labels",
+            "analytics_catalog.segment_label_synonyms",
+            "analytics_marts.customer_profiles",
+        ):
+            deployed.query(
+                sql.SQL("grant select on {} to {}").format(sql.Identifier(*table.split(".")), sql.Identifier(role))
+            )
         # explicit: the project revokes EXECUTE from PUBLIC (macros/access/function_privileges.sql)
-        deployed.query(sql.SQL("grant execute on all functions in schema analytics_udf to {}").format(
-            sql.Identifier(role)))
+        deployed.query(
+            sql.SQL("grant execute on all functions in schema analytics_udf to {}").format(sql.Identifier(role))
+        )
         deployed.query(sql.SQL("set local role {}").format(sql.Identifier(role)))
         n = deployed.one("select count(*) from analytics_udf.segment_query_customers(%s)", (ISSUE_QUESTIONS[1],))
         assert n > 0
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            with deployed.conn.transaction():
-                deployed.query("delete from analytics_marts.customer_profiles")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), deployed.conn.transaction():
+            deployed.query("delete from analytics_marts.customer_profiles")
 
 
 def test_issue_questions_answer_at_seed_scale(deployed):
@@ -719,7 +797,7 @@ def test_issue_questions_answer_at_seed_scale(deployed):
     not asserted: speed is measured by `python -m shopseg.nlq_bench`, docs/natural_language_queries.md)."""
     timings = {}
     for question in ISSUE_QUESTIONS:
-        with psycopg.connect(deployed.conninfo, autocommit=True) as fresh:   # cold: PL/Python not loaded yet
+        with psycopg.connect(deployed.conninfo, autocommit=True) as fresh:  # cold: PL/Python not loaded yet
             start = time.perf_counter()
             fresh.execute("select * from analytics_udf.segment_query_customers(%s)", (question,)).fetchall()
             cold = time.perf_counter() - start
@@ -732,8 +810,9 @@ def test_issue_questions_answer_at_seed_scale(deployed):
     print("\nsegment_query_customers over %d customers (cold, warm median) in s:" % N_CUSTOMERS)
     for question, (cold, warm) in timings.items():
         print("  %-60s %.3f  %.3f" % (question, cold, warm))
-    counts = [deployed.one("select count(*) from analytics_udf.segment_query_customers(%s)", (q,))
-              for q in ISSUE_QUESTIONS]
+    counts = [
+        deployed.one("select count(*) from analytics_udf.segment_query_customers(%s)", (q,)) for q in ISSUE_QUESTIONS
+    ]
     assert all(n > 0 for n in counts), counts
 
 

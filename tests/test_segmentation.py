@@ -1,6 +1,7 @@
 """End-to-end properties of the segmentation on a tiny generated shop (real PostgreSQL):
 parity of the SQL assignment with scikit-learn, memberships, index support, determinism,
 incremental builds equal to full rebuilds, and rediscovery on unchanged data."""
+
 from __future__ import annotations
 
 import json
@@ -8,61 +9,74 @@ import json
 import numpy as np
 import psycopg
 import pytest
+from conftest import TINY_CUSTOMERS, dsn_for, fresh_database, generate, query, run_dbt
 from sklearn.cluster import KMeans
 
-from conftest import TINY_CUSTOMERS, dsn_for, fresh_database, generate, query, run_dbt
 from shopseg.core import load_core
-
-MARTS = "analytics_marts"
-INTER = "analytics_intermediate"
-CATALOG = "analytics_catalog"
+from shopseg.settings import CATALOG, MARTS, TEST_AUDIT
+from shopseg.settings import INTERMEDIATE as INTER
 
 
 def profiles(dbname: str) -> dict[str, tuple]:
     """customer_id -> every profile column except segmented_at (the run's timestamp)."""
-    rows = query(dbname, f"""
+    rows = query(
+        dbname,
+        f"""
         select customer_id, segmentation_status, archetype_id, dominant_segments::text,
                fuzzy_memberships::text, ltv, ltv_tier, order_count, centroid_version, scoring_hash
-        from {MARTS}.customer_profiles""")
+        from {MARTS}.customer_profiles""",
+    )
     return {r[0]: r[1:] for r in rows}
 
 
 def centroids(dbname: str) -> list[tuple]:
-    return query(dbname, f"""
+    return query(
+        dbname,
+        f"""
         select centroid_version, axis, axis_status, cluster_index, label, k, silhouette,
                center, center_original, feature_mean, feature_std, feature_weights, cluster_size
-        from {MARTS}.segment_centroids order by centroid_version, axis, cluster_index""")
+        from {MARTS}.segment_centroids order by centroid_version, axis, cluster_index""",
+    )
 
 
 def test_sql_assignment_equals_sklearn_predict(built_db):
     core = load_core()
-    axes = query(built_db, f"""
+    axes = query(
+        built_db,
+        f"""
         select axis, k, centers, feature_mean, feature_std, feature_weights
-        from {INTER}.int_segment_centroids_current where axis_status = 'segmented'""")
-    catalog = query(built_db, f"select axis, feature, transform from {CATALOG}.segment_axis_features order by axis, feature_order")
+        from {INTER}.int_segment_centroids_current where axis_status = 'segmented'""",
+    )
+    catalog = query(
+        built_db, f"select axis, feature, transform from {CATALOG}.segment_axis_features order by axis, feature_order"
+    )
     assert len(axes) >= 10, "expected most axes to be segmented on generated data"
     checked = 0
     for axis, k, centers, mean, std, weights in axes:
         names = [f for a, f, _ in catalog if a == axis]
         transforms = [t for a, _, t in catalog if a == axis]
-        rows = query(built_db, f"""
-            select {', '.join('f.' + n for n in names)}, a.dominant_index - 1
+        rows = query(
+            built_db,
+            f"""
+            select {", ".join("f." + n for n in names)}, a.dominant_index - 1
             from {INTER}.int_customer_features f
             join {INTER}.int_customer_segment_assignments a
               on a.customer_id = f.customer_id and a.axis = %s
-            where f.has_orders order by f.customer_id""", (axis,))
+            where f.has_orders order by f.customer_id""",
+            (axis,),
+        )
         raw = np.array([r[:-1] for r in rows], dtype=float)
         sql_index = np.array([r[-1] for r in rows])
         z = (core.transform(raw, transforms) - np.array(mean)) / np.array(std)
         w = np.array(weights)
         used = w > 0
-        scale = np.sqrt(w[used])   # weighted distance = Euclidean distance in sqrt(w)-scaled space
+        scale = np.sqrt(w[used])  # weighted distance = Euclidean distance in sqrt(w)-scaled space
         if k == 1:
             assert set(sql_index) == {0}, axis
             checked += len(rows)
             continue
         km = KMeans(n_clusters=k, n_init=1, random_state=0)
-        km.fit(np.ascontiguousarray(np.array(centers)[:, used] * scale))          # shape only
+        km.fit(np.ascontiguousarray(np.array(centers)[:, used] * scale))  # shape only
         km.cluster_centers_ = np.ascontiguousarray(np.array(centers)[:, used] * scale)
         predicted = km.predict(np.ascontiguousarray(z[:, used] * scale))
         mismatches = int((predicted != sql_index).sum())
@@ -72,7 +86,9 @@ def test_sql_assignment_equals_sklearn_predict(built_db):
 
 
 def test_memberships_sum_to_one_and_dominant_is_top(built_db):
-    bad = query(built_db, f"""
+    bad = query(
+        built_db,
+        f"""
         select customer_id, axis, sum(membership), count(*) filter (where is_dominant),
                bool_or(is_dominant and membership < (
                    select max(m2.membership) from {MARTS}.customer_segment_memberships m2
@@ -83,16 +99,20 @@ def test_memberships_sum_to_one_and_dominant_is_top(built_db):
             or bool_or(is_dominant and membership < (
                    select max(m2.membership) from {MARTS}.customer_segment_memberships m2
                    where m2.customer_id = m.customer_id and m2.axis = m.axis))
-        limit 5""")
+        limit 5""",
+    )
     assert bad == []
 
 
 def test_every_customer_has_a_profile_with_13_axes(built_db):
-    (customers,), = query(built_db, "select count(distinct customer_id) from raw.customers")
-    rows = query(built_db, f"""
+    ((customers,),) = query(built_db, "select count(distinct customer_id) from raw.customers")
+    rows = query(
+        built_db,
+        f"""
         select segmentation_status, count(*),
                count(*) filter (where (select count(*) from jsonb_object_keys(dominant_segments)) = 13)
-        from {MARTS}.customer_profiles group by 1""")
+        from {MARTS}.customer_profiles group by 1""",
+    )
     by_status = {s: (n, full) for s, n, full in rows}
     assert sum(n for n, _ in by_status.values()) == customers
     assert by_status["segmented"][0] == by_status["segmented"][1]
@@ -102,23 +122,33 @@ def test_every_customer_has_a_profile_with_13_axes(built_db):
 def test_seed_query_uses_the_gin_index(built_db):
     with psycopg.connect(dsn_for(built_db)) as con:
         con.execute("set enable_seqscan = off")
-        plan = "\n".join(r[0] for r in con.execute(
-            f"explain select count(*) from {MARTS}.customer_profiles "
-            "where dominant_segments ? 'communication_preference'"))
+        plan = "\n".join(
+            r[0]
+            for r in con.execute(
+                f"explain select count(*) from {MARTS}.customer_profiles "
+                "where dominant_segments ? 'communication_preference'"
+            )
+        )
     assert "Bitmap Index Scan" in plan and "dominant_segments" in plan, plan
 
 
 def test_api_views_answer_in_the_old_shape(built_db):
-    (profile,), = query(built_db, f"""
+    ((profile,),) = query(
+        built_db,
+        f"""
         select profile from {MARTS}.api_customer_profile p
         join {MARTS}.customer_profiles c using (customer_id)
-        where c.segmentation_status = 'segmented' limit 1""")
+        where c.segmentation_status = 'segmented' limit 1""",
+    )
     assert set(profile["archetype"]) == {"archetype_id", "dominant_segments"}
     assert len(profile["archetype"]["dominant_segments"]) == 13
-    (awaiting,), = query(built_db, f"""
+    ((awaiting,),) = query(
+        built_db,
+        f"""
         select profile from {MARTS}.api_customer_profile p
         join {MARTS}.customer_profiles c using (customer_id)
-        where c.segmentation_status = 'awaiting_first_purchase' limit 1""")
+        where c.segmentation_status = 'awaiting_first_purchase' limit 1""",
+    )
     assert awaiting["archetype"] is None and awaiting["fuzzy_memberships"] is None
     top = query(built_db, f"select archetype from {MARTS}.api_top_archetypes order by archetype_rank limit 3")
     assert top and top[0][0]["rank"] == 1 and len(top[0][0]["dominant_segments"]) == 13
@@ -128,7 +158,7 @@ def test_two_builds_on_the_same_data_are_identical(built_db):
     with fresh_database("shopseg_det") as other:
         generate(other, "--customers", str(TINY_CUSTOMERS), "--seed", "11")
         run_dbt(other, "build")
-        assert centroids(other) == centroids(built_db)   # bit-identical floats
+        assert centroids(other) == centroids(built_db)  # bit-identical floats
         assert profiles(other) == profiles(built_db)
 
 
@@ -141,7 +171,9 @@ def lifecycle_db():
 
 
 def reference_date(dbname: str) -> str:
-    (ref,), = query(dbname, f"select reference_date::text from {MARTS}.segment_centroids order by centroid_version desc limit 1")
+    ((ref,),) = query(
+        dbname, f"select reference_date::text from {MARTS}.segment_centroids order by centroid_version desc limit 1"
+    )
     return ref
 
 
@@ -150,16 +182,21 @@ def test_rediscovery_on_unchanged_data_keeps_every_label(lifecycle_db):
     and every label stays. Same data, another sample seed: a new version is appended; names come
     from the label definitions, so customers keep their labels but for boundary moves."""
     before = {c: p[2] for c, p in profiles(lifecycle_db).items()}
-    (old_version,), = query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids")
+    ((old_version,),) = query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids")
     pinned = "reference_date: '%s'" % reference_date(lifecycle_db)
     run_dbt(lifecycle_db, "build", "--vars", "{rediscover: true, %s}" % pinned)
     assert query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids") == [(old_version,)]
     assert {c: p[2] for c, p in profiles(lifecycle_db).items()} == before
 
-    run_dbt(lifecycle_db, "build", "--vars", "{rediscover: true, sample_seed: 4242, sample_quota_mid: 300, %s}" % pinned)
-    (new_version,), = query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids")
+    run_dbt(
+        lifecycle_db, "build", "--vars", "{rediscover: true, sample_seed: 4242, sample_quota_mid: 300, %s}" % pinned
+    )
+    ((new_version,),) = query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids")
     assert new_version == old_version + 1
-    versions = query(lifecycle_db, f"select distinct centroid_version from {MARTS}.customer_profiles where centroid_version is not null")
+    versions = query(
+        lifecycle_db,
+        f"select distinct centroid_version from {MARTS}.customer_profiles where centroid_version is not null",
+    )
     assert versions == [(new_version,)]
     after = {c: p[2] for c, p in profiles(lifecycle_db).items()}
     kept = moved = 0
@@ -172,7 +209,9 @@ def test_rediscovery_on_unchanged_data_keeps_every_label(lifecycle_db):
     # measured: about 96% of customer-axis labels kept on this 1,500-customer shop (a new seed moves
     # boundary customers; names themselves stay continuous)
     assert kept / (kept + moved) >= 0.9, f"{moved} of {kept + moved} customer-axis labels changed"
-    (changed,), = query(lifecycle_db, f"select coalesce(sum(customers), 0) from {MARTS}.segment_migrations where changed")
+    ((changed,),) = query(
+        lifecycle_db, f"select coalesce(sum(customers), 0) from {MARTS}.segment_migrations where changed"
+    )
     assert changed == moved
     # later tests run on the default seed again: go back to a version discovered with it
     run_dbt(lifecycle_db, "build", "--vars", "{rediscover: true, %s}" % pinned)
@@ -181,7 +220,7 @@ def test_rediscovery_on_unchanged_data_keeps_every_label(lifecycle_db):
 def test_incremental_build_equals_full_rebuild(lifecycle_db):
     ref = reference_date(lifecycle_db)
     pinned = "{reference_date: '%s'}" % ref
-    run_dbt(lifecycle_db, "build", "--vars", pinned)          # pinned state, nothing new yet
+    run_dbt(lifecycle_db, "build", "--vars", pinned)  # pinned state, nothing new yet
     with psycopg.connect(dsn_for(lifecycle_db), autocommit=True) as con:
         # new orders (with lines) for 20 existing buyers, one awaiting customer's first order,
         # a brand-new customer with an order, and a new ticket
@@ -198,10 +237,12 @@ def test_incremental_build_equals_full_rebuild(lifecycle_db):
                    customer_id, date '{ref}' + interval '1 day 3 hours', 'USD', 80, 8, 5, 6, 83, 'SAVE10', 'web', null
             from targets""")
         con.execute("""
-            insert into raw.customers values ((select max(customer_id) + 1 from raw.customers), now() - interval '2 days', 'new@example.com', 'US')""")
+            insert into raw.customers values ((select max(customer_id) + 1 from raw.customers),
+                now() - interval '2 days', 'new@example.com', 'US')""")
         con.execute(f"""
             insert into raw.orders values ((select max(order_id) + 1 from raw.orders),
-                (select max(customer_id) from raw.customers), date '{ref}' + interval '1 day', 'USD', 40, 0, 5, 3, 48, null, 'web', null)""")
+                (select max(customer_id) from raw.customers), date '{ref}' + interval '1 day',
+                'USD', 40, 0, 5, 3, 48, null, 'web', null)""")
         con.execute("""
             insert into raw.order_lines
             select (select max(order_line_id) from raw.order_lines) + row_number() over (order by o.order_id),
@@ -214,8 +255,8 @@ def test_incremental_build_equals_full_rebuild(lifecycle_db):
                    null, 'chat', 'how_to', 3, 10, 60, false, false, 5
             from raw.customers order by customer_id desc offset 5 limit 1""")
     run_dbt(lifecycle_db, "build", "--vars", pinned)
-    (changed,), = query(lifecycle_db, f"select count(*) from {INTER}.int_customers_changed")
-    (total,), = query(lifecycle_db, "select count(*) from raw.customers")
+    ((changed,),) = query(lifecycle_db, f"select count(*) from {INTER}.int_customers_changed")
+    ((total,),) = query(lifecycle_db, "select count(*) from raw.customers")
     assert 20 <= changed <= 30, f"incremental build re-computed {changed} of {total} customers"
     incremental = profiles(lifecycle_db)
     incremental_members = query(lifecycle_db, f"select * from {MARTS}.customer_segment_memberships order by 1, 2, 3")
@@ -224,12 +265,17 @@ def test_incremental_build_equals_full_rebuild(lifecycle_db):
     assert incremental.keys() == full.keys()
     different = [c for c in full if incremental[c] != full[c]]
     assert different == [], f"{len(different)} customers differ: " + "; ".join(
-        f"{c}: {a!r} vs {b!r}" for c in different[:2]
-        for a, b in zip(incremental[c], full[c]) if a != b)
-    assert incremental_members == query(lifecycle_db, f"select * from {MARTS}.customer_segment_memberships order by 1, 2, 3")
-    (status,), = query(lifecycle_db, f"""
+        f"{c}: {a!r} vs {b!r}" for c in different[:2] for a, b in zip(incremental[c], full[c]) if a != b
+    )
+    assert incremental_members == query(
+        lifecycle_db, f"select * from {MARTS}.customer_segment_memberships order by 1, 2, 3"
+    )
+    ((status,),) = query(
+        lifecycle_db,
+        f"""
         select segmentation_status from {MARTS}.customer_profiles
-        where customer_id = (select max(customer_id)::text from raw.customers)""")
+        where customer_id = (select max(customer_id)::text from raw.customers)""",
+    )
     assert status == "segmented"
 
 
@@ -237,12 +283,15 @@ def test_membership_test_catches_broken_profiles(built_db):
     """The generic test fuzzy_memberships_valid fails, naming customer, axis and rule, on
     memberships that do not sum to 1, on a dominant label without the top score and on an
     empty axis object (the profiles are restored afterwards)."""
-    rows = query(built_db, f"""
+    rows = query(
+        built_db,
+        f"""
         select customer_id, fuzzy_memberships::text, dominant_segments ->> 'purchase_value'
         from {MARTS}.customer_profiles
         where segmentation_status = 'segmented'
           and (select count(*) from jsonb_object_keys(fuzzy_memberships -> 'purchase_value')) >= 2
-        order by customer_id limit 3""")
+        order by customer_id limit 3""",
+    )
     assert len(rows) == 3
     (sum_bad, *_), (top_bad, _, top_label), (empty_bad, *_) = rows
     table = f"{MARTS}.customer_profiles"
@@ -266,13 +315,21 @@ def test_membership_test_catches_broken_profiles(built_db):
         for statement in statements:
             con.execute(statement, (json.dumps(scores),) if "%s" in statement else None)
     try:
-        done = run_dbt(built_db, "test", "--store-failures", "--select",
-                       "customer_profiles,test_name:fuzzy_memberships_valid",
-                       check=False)
+        done = run_dbt(
+            built_db,
+            "test",
+            "--store-failures",
+            "--select",
+            "customer_profiles,test_name:fuzzy_memberships_valid",
+            check=False,
+        )
         assert done.returncode != 0, done.stdout[-3000:]
-        (audit,), = query(built_db, """
+        ((audit,),) = query(
+            built_db,
+            f"""
             select format('%I.%I', table_schema, table_name) from information_schema.tables
-            where table_schema = 'analytics_dbt_test__audit' and table_name like 'fuzzy_memberships_valid%'""")
+            where table_schema = '{TEST_AUDIT}' and table_name like 'fuzzy_memberships_valid%'""",
+        )
         found = set(query(built_db, f"select customer_id, axis, problem from {audit}"))
         required = {
             (sum_bad, "purchase_value", "memberships do not sum to 1"),
@@ -285,8 +342,9 @@ def test_membership_test_catches_broken_profiles(built_db):
     finally:
         with psycopg.connect(dsn_for(built_db), autocommit=True) as con:
             for customer_id, original, _ in rows:
-                con.execute(f"update {table} set fuzzy_memberships = %s::jsonb where customer_id = %s",
-                            (original, customer_id))
+                con.execute(
+                    f"update {table} set fuzzy_memberships = %s::jsonb where customer_id = %s", (original, customer_id)
+                )
 
 
 def test_an_axis_missing_from_the_centroids_fails_the_axis_test(built_db):
@@ -299,23 +357,37 @@ def test_an_axis_missing_from_the_centroids_fails_the_axis_test(built_db):
     with psycopg.connect(dsn_for(built_db), autocommit=True) as con:
         con.execute(f"delete from {INTER}.int_segment_centroids_current where axis = %s", (axis,))
     try:
-        done = run_dbt(built_db, "build", "--store-failures", "--full-refresh",
-                       "--select", "int_customer_assignments_wide+", check=False)
+        done = run_dbt(
+            built_db,
+            "build",
+            "--store-failures",
+            "--full-refresh",
+            "--select",
+            "int_customer_assignments_wide+",
+            check=False,
+        )
         assert done.returncode != 0, done.stdout[-3000:]
         assert "segmented_profiles_have_axes" in done.stdout
-        (audit,), = query(built_db, """
+        ((audit,),) = query(
+            built_db,
+            f"""
             select format('%I.%I', table_schema, table_name) from information_schema.tables
-            where table_schema = 'analytics_dbt_test__audit'
-              and table_name like 'segmented_profiles_have_axes%'""")
+            where table_schema = '{TEST_AUDIT}'
+              and table_name like 'segmented_profiles_have_axes%'""",
+        )
         found = query(built_db, f"select customer_id, axis, problem from {audit}")
         segmented = {c for c, row in before.items() if row[0] == "segmented"}
         assert {c for c, *_ in found} == segmented
         assert {(a, p) for _, a, p in found} == {(axis, "missing axis")}
-        (keyed,), = query(built_db, f"""
+        ((keyed,),) = query(
+            built_db,
+            f"""
             select count(*) from {MARTS}.customer_profiles
-            where dominant_segments ? %s or fuzzy_memberships ? %s""", (axis, axis))
+            where dominant_segments ? %s or fuzzy_memberships ? %s""",
+            (axis, axis),
+        )
         assert keyed == 0
-        axes = {a for a, in query(built_db, f"select distinct axis from {INTER}.int_customer_segment_assignments")}
+        axes = {a for (a,) in query(built_db, f"select distinct axis from {INTER}.int_customer_segment_assignments")}
         assert len(axes) == 12 and axis not in axes
         after = profiles(built_db)
         for customer_id in segmented:
@@ -339,8 +411,9 @@ def test_an_axis_name_that_cannot_name_columns_stops_the_build(built_db):
         with psycopg.connect(dsn_for(built_db), autocommit=True) as con:
             con.execute(f"update {table} set axis = 'product_knowledge' where axis = 'Product Knowledge'")
     assert done.returncode != 0
-    assert "Axis name 'Product Knowledge' in the segment_axes seed must be a lowercase identifier" in done.stdout, \
+    assert "Axis name 'Product Knowledge' in the segment_axes seed must be a lowercase identifier" in done.stdout, (
         done.stdout[-3000:]
+    )
 
 
 def test_a_mislabelled_centroid_fails_the_contradiction_test(built_db):
@@ -348,29 +421,45 @@ def test_a_mislabelled_centroid_fails_the_contradiction_test(built_db):
     purchase_frequency segment to a name its median contradicts fails
     assert_labels_match_definitions, naming the label, the feature and the bounds (restored)."""
     table = f"{MARTS}.segment_centroids"
-    (version, index, label), = query(built_db, f"""
+    ((version, index, label),) = query(
+        built_db,
+        f"""
         select centroid_version, cluster_index, label from {table}
         where axis = 'purchase_frequency' and axis_status = 'segmented'
           and centroid_version = (select max(centroid_version) from {table})
-        order by cluster_index desc limit 1""")
+        order by cluster_index desc limit 1""",
+    )
     assert label != "one_time_buyer"
     with psycopg.connect(dsn_for(built_db), autocommit=True) as con:
-        con.execute(f"update {table} set label = 'one_time_buyer_x' where label = 'one_time_buyer' "
-                    "and axis = 'purchase_frequency' and centroid_version = %s", (version,))
-        con.execute(f"update {table} set label = 'one_time_buyer' where axis = 'purchase_frequency' "
-                    "and centroid_version = %s and cluster_index = %s", (version, index))
+        con.execute(
+            f"update {table} set label = 'one_time_buyer_x' where label = 'one_time_buyer' "
+            "and axis = 'purchase_frequency' and centroid_version = %s",
+            (version,),
+        )
+        con.execute(
+            f"update {table} set label = 'one_time_buyer' where axis = 'purchase_frequency' "
+            "and centroid_version = %s and cluster_index = %s",
+            (version, index),
+        )
     try:
         done = run_dbt(built_db, "test", "--select", "assert_labels_match_definitions", check=False)
         assert done.returncode != 0, done.stdout[-3000:]
-        failures = query(built_db, "select axis, label, feature, problem from "
-                                   "analytics_dbt_test__audit.assert_labels_match_definitions")
+        failures = query(
+            built_db, f"select axis, label, feature, problem from {TEST_AUDIT}.assert_labels_match_definitions"
+        )
         assert ("purchase_frequency", "one_time_buyer", "total_orders") in {f[:3] for f in failures}
         problem = next(p for a, lab, f, p in failures if f == "total_orders")
         assert "the one_time_buyer centroid has total_orders = " in problem and "[-inf, 1.5)" in problem
     finally:
         with psycopg.connect(dsn_for(built_db), autocommit=True) as con:
-            con.execute(f"update {table} set label = %s where axis = 'purchase_frequency' "
-                        "and centroid_version = %s and cluster_index = %s", (label, version, index))
-            con.execute(f"update {table} set label = 'one_time_buyer' where label = 'one_time_buyer_x' "
-                        "and axis = 'purchase_frequency' and centroid_version = %s", (version,))
+            con.execute(
+                f"update {table} set label = %s where axis = 'purchase_frequency' "
+                "and centroid_version = %s and cluster_index = %s",
+                (label, version, index),
+            )
+            con.execute(
+                f"update {table} set label = 'one_time_buyer' where label = 'one_time_buyer_x' "
+                "and axis = 'purchase_frequency' and centroid_version = %s",
+                (version,),
+            )
     assert run_dbt(built_db, "test", "--select", "assert_labels_match_definitions").returncode == 0

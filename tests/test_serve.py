@@ -7,6 +7,7 @@ session's `built_db` as a throw-away login role that is only a member of the BI 
 inputs (SQL-injection text, 1 MB strings, unknown ids, unicode, NUL) must get clear errors, and
 the project's relations must be byte-for-byte the same afterwards.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,19 +24,19 @@ import anyio
 import httpx
 import psycopg
 import pytest
+from conftest import BASE_DSN, ROOT, dsn_for, query
 from mcp import Client, StdioServerParameters
 from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from conftest import BASE_DSN, ROOT, dsn_for, query
 from shopseg.serve.role import ensure_login_role
 from shopseg.serve.settings import ServeConfigError, ServeSettings, open_checked_pool
+from shopseg.settings import CATALOG, MARTS, UDF
 
-MARTS, UDF, CATALOG = "analytics_marts", "analytics_udf", "analytics_catalog"
-BI_ROLE = "shopseg_bi"   # built_db is built with the default var bi_role
+BI_ROLE = "shopseg_bi"  # built_db is built with the default var bi_role
 AXES = 13
 MEGABYTE = "x" * (1024 * 1024)
-INJECTION = "weekly shoppers'; drop table analytics_marts.customer_profiles; --"
+INJECTION = f"weekly shoppers'; drop table {MARTS}.customer_profiles; --"
 TOOLS = {"get_customer_profile", "get_top_archetypes", "query_segments", "get_customer_segments", "describe_axes"}
 
 
@@ -44,15 +45,16 @@ def fingerprint(dbname: str) -> dict:
     """What must not change: the content of the served tables and the set of project relations."""
     checks = {
         "profiles": f"select count(*), md5(string_agg(p::text, '|' order by p.customer_id)) "
-                    f"from {MARTS}.customer_profiles as p",
-        "archetypes": f"select count(*), md5(string_agg(a::text, '|' order by a.archetype_id)) from {MARTS}.archetypes as a",
-        "centroids": f"select count(*), md5(string_agg(c::text, '|' order by c.centroid_version, c.axis, c.cluster_index)) "
-                     f"from {MARTS}.segment_centroids as c",
+        f"from {MARTS}.customer_profiles as p",
+        "archetypes": f"select count(*), md5(string_agg(a::text, '|' order by a.archetype_id)) "
+        f"from {MARTS}.archetypes as a",
+        "centroids": "select count(*), md5(string_agg(c::text, '|' "
+        f"order by c.centroid_version, c.axis, c.cluster_index)) from {MARTS}.segment_centroids as c",
         "labels": f"select count(*), md5(string_agg(l::text, '|' order by l.axis, l.label)) "
-                  f"from {CATALOG}.segment_axis_labels as l",
+        f"from {CATALOG}.segment_axis_labels as l",
         "relations": "select count(*), md5(string_agg(n.nspname || '.' || c.relname || ':' || c.relkind::text, ',' "
-                     "order by n.nspname, c.relname)) from pg_class as c join pg_namespace as n on n.oid = c.relnamespace "
-                     "where n.nspname like 'analytics%' or n.nspname = 'raw'",
+        "order by n.nspname, c.relname)) from pg_class as c join pg_namespace as n on n.oid = c.relnamespace "
+        "where n.nspname like 'analytics%' or n.nspname = 'raw'",
     }
     return {name: query(dbname, statement)[0] for name, statement in checks.items()}
 
@@ -69,7 +71,7 @@ def serve_user(built_db):
     user, password = f"shopseg_api_t{secrets.token_hex(3)}", secrets.token_hex(16)
     with psycopg.connect(BASE_DSN, autocommit=True) as con:
         assert "created" in ensure_login_role(con, user, BI_ROLE)
-        assert "ready" in ensure_login_role(con, user, BI_ROLE)   # idempotent
+        assert "ready" in ensure_login_role(con, user, BI_ROLE)  # idempotent
         con.execute(sql.SQL("alter role {} password {}").format(sql.Identifier(user), sql.Literal(password)))
     try:
         yield user, password
@@ -98,7 +100,8 @@ def free_port() -> int:
 
 @contextmanager
 def server_process(args: list[str], env: dict, ready_url: str | None, log_name: str):
-    log = open(ROOT / "target" / f"{log_name}.log", "w+") if (ROOT / "target").is_dir() else subprocess.DEVNULL
+    # closed in the finally below: the log outlives this statement across the yield
+    log = open(ROOT / "target" / f"{log_name}.log", "w+") if (ROOT / "target").is_dir() else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         if ready_url:
@@ -138,10 +141,13 @@ def api(built_db, serve_user, baseline):
     port = free_port()
     env = serve_env(built_db, *serve_user)
     base = f"http://127.0.0.1:{port}"
-    with server_process(["-m", "shopseg.serve.api", "--port", str(port), "--no-access-log"], env,
-                        f"{base}/health", "test_serve_api"):
-        with httpx.Client(base_url=base, timeout=30) as client:
-            yield client
+    with (
+        server_process(
+            ["-m", "shopseg.serve.api", "--port", str(port), "--no-access-log"], env, f"{base}/health", "test_serve_api"
+        ),
+        httpx.Client(base_url=base, timeout=30) as client,
+    ):
+        yield client
 
 
 def raw_get(client: httpx.Client, target: str) -> tuple[int, bytes]:
@@ -157,10 +163,16 @@ def raw_get(client: httpx.Client, target: str) -> tuple[int, bytes]:
 
 
 def ids(dbname: str) -> dict:
-    (segmented,) = query(dbname, f"select customer_id from {MARTS}.customer_profiles "
-                                 "where segmentation_status = 'segmented' order by ltv desc, customer_id limit 1")[0]
-    (awaiting,) = query(dbname, f"select customer_id from {MARTS}.customer_profiles "
-                                "where segmentation_status = 'awaiting_first_purchase' order by customer_id limit 1")[0]
+    (segmented,) = query(
+        dbname,
+        f"select customer_id from {MARTS}.customer_profiles "
+        "where segmentation_status = 'segmented' order by ltv desc, customer_id limit 1",
+    )[0]
+    (awaiting,) = query(
+        dbname,
+        f"select customer_id from {MARTS}.customer_profiles "
+        "where segmentation_status = 'awaiting_first_purchase' order by customer_id limit 1",
+    )[0]
     return {"segmented": segmented, "awaiting": awaiting}
 
 
@@ -169,8 +181,11 @@ def test_health_reports_the_build_and_the_role(api, built_db, serve_user):
     body = api.get("/health").json()
     assert body["status"] == "ok"
     assert body["role"] == BI_ROLE and body["login_role"] == serve_user[0]
-    (version, customers, awaiting) = query(built_db, f"select max(centroid_version), count(*), count(*) filter "
-                                                     f"(where segmentation_status <> 'segmented') from {MARTS}.customer_profiles")[0]
+    (version, customers, awaiting) = query(
+        built_db,
+        f"select max(centroid_version), count(*), count(*) filter "
+        f"(where segmentation_status <> 'segmented') from {MARTS}.customer_profiles",
+    )[0]
     assert body["centroid_version"] == version
     assert (body["customers"], body["awaiting_customers"]) == (customers, awaiting)
     assert body["built_at"] and body["built_at"][:4].isdigit()
@@ -178,8 +193,13 @@ def test_health_reports_the_build_and_the_role(api, built_db, serve_user):
 
 def test_openapi_documents_the_endpoints(api):
     paths = api.get("/openapi.json").json()["paths"]
-    assert {"/api/mcp/customer/{customer_id}", "/api/mcp/archetypes/top", "/api/mcp/query/natural-language",
-            "/api/customers/{customer_id}/segments", "/health"} <= set(paths)
+    assert {
+        "/api/mcp/customer/{customer_id}",
+        "/api/mcp/archetypes/top",
+        "/api/mcp/query/natural-language",
+        "/api/customers/{customer_id}/segments",
+        "/health",
+    } <= set(paths)
     assert "422" in paths["/api/mcp/query/natural-language"]["get"]["responses"]
     assert api.get("/docs").status_code == 200
 
@@ -189,8 +209,9 @@ def test_customer_profile_is_the_mart_row(api, built_db):
         response = api.get(f"/api/mcp/customer/{quote(customer_id, safe='')}")
         assert response.status_code == 200, response.text
         body = response.json()
-        (expected,) = query(built_db, f"select profile from {MARTS}.api_customer_profile where customer_id = %s",
-                            (customer_id,))[0]
+        (expected,) = query(
+            built_db, f"select profile from {MARTS}.api_customer_profile where customer_id = %s", (customer_id,)
+        )[0]
         assert body == expected
         if status == "segmented":
             assert body["archetype"]["archetype_id"].startswith("arch_")
@@ -210,8 +231,11 @@ def test_customer_segments_cover_all_axes(api, built_db):
         assert sum(s["membership"] for s in segments) == pytest.approx(1.0, abs=1e-6)
         dominant = [s["label"] for s in segments if s["is_dominant"]]
         assert dominant == [body["dominant_segments"][axis]]
-    expected = query(built_db, f"select count(*) from {MARTS}.customer_segment_memberships where customer_id = %s",
-                     (customers["segmented"],))[0][0]
+    expected = query(
+        built_db,
+        f"select count(*) from {MARTS}.customer_segment_memberships where customer_id = %s",
+        (customers["segmented"],),
+    )[0][0]
     assert sum(len(s) for s in body["memberships"].values()) == expected
     awaiting = api.get(f"/api/customers/{quote(customers['awaiting'], safe='')}/segments").json()
     assert awaiting["segmentation_status"] == "awaiting_first_purchase"
@@ -220,7 +244,9 @@ def test_customer_segments_cover_all_axes(api, built_db):
 
 def test_top_archetypes_in_rank_order(api, built_db):
     body = api.get("/api/mcp/archetypes/top", params={"limit": 5}).json()
-    expected = [r[0] for r in query(built_db, f"select archetype_id from {MARTS}.archetypes order by archetype_rank limit 5")]
+    expected = [
+        r[0] for r in query(built_db, f"select archetype_id from {MARTS}.archetypes order by archetype_rank limit 5")
+    ]
     assert [a["archetype_id"] for a in body["archetypes"]] == expected
     assert [a["rank"] for a in body["archetypes"]] == list(range(1, len(expected) + 1))
     assert all(len(a["dominant_segments"]) == AXES for a in body["archetypes"])
@@ -231,8 +257,11 @@ def test_top_archetypes_in_rank_order(api, built_db):
 def test_segment_query_matches_the_sql_function(api, built_db):
     question = "weekly shoppers who rarely return"
     body = api.get("/api/mcp/query/natural-language", params={"query": question, "limit": 3}).json()
-    rows = query(built_db, f"select customer_id, dominant_segments from {UDF}.segment_query_customers(%s) "
-                           "order by ltv desc, customer_id", (question,))
+    rows = query(
+        built_db,
+        f"select customer_id, dominant_segments from {UDF}.segment_query_customers(%s) order by ltv desc, customer_id",
+        (question,),
+    )
     assert body["total"] == len(rows) and body["returned"] == min(3, len(rows))
     assert [c["customer_id"] for c in body["customers"]] == [r[0] for r in rows[:3]]
     for customer in body["customers"]:
@@ -243,8 +272,10 @@ def test_segment_query_matches_the_sql_function(api, built_db):
 
 @pytest.mark.parametrize("customer_id", ["no-such-customer", "客户-ü-🙂", "1' or '1'='1", "1; drop table x; --"])
 def test_unknown_customer_is_404(api, customer_id):
-    for path in (f"/api/mcp/customer/{quote(customer_id, safe='')}",
-                 f"/api/customers/{quote(customer_id, safe='')}/segments"):
+    for path in (
+        f"/api/mcp/customer/{quote(customer_id, safe='')}",
+        f"/api/customers/{quote(customer_id, safe='')}/segments",
+    ):
         response = api.get(path)
         assert response.status_code == 404, response.text
         assert response.json()["detail"] == f"unknown customer: {customer_id!r}"
@@ -278,8 +309,11 @@ def test_bad_query_parameters_are_422(api, built_db):
     assert {"drop", "table"} <= set(injected["interpretation"]["unknown_words"])
     # the injection text, with unknown words allowed, is just "weekly shoppers"
     allowed = api.get(endpoint, params={"query": INJECTION, "allow_unknown_words": "true", "limit": 1}).json()
-    weekly = query(built_db, f"select count(*) from {MARTS}.customer_profiles "
-                                       "where dominant_segments ->> 'purchase_frequency' = 'weekly_shopper'")[0][0]
+    weekly = query(
+        built_db,
+        f"select count(*) from {MARTS}.customer_profiles "
+        "where dominant_segments ->> 'purchase_frequency' = 'weekly_shopper'",
+    )[0][0]
     assert allowed["total"] == weekly
     status, body = raw_get(api, f"{endpoint}?query={MEGABYTE}")
     assert status == 422 and b"at most 500 characters" in body and len(body) < 1000
@@ -296,8 +330,12 @@ def test_serving_role_can_only_read(built_db, serve_user):
         for statement in settings.session_setup():
             con.execute(statement)
         assert con.execute(f"select count(*) from {MARTS}.customer_profiles").fetchone()[0] > 0
-        for statement in (f"delete from {MARTS}.customer_profiles", f"create table {MARTS}.x (i int)",
-                          "create table public.x (i int)", "select * from raw.customers limit 1"):
+        for statement in (
+            f"delete from {MARTS}.customer_profiles",
+            f"create table {MARTS}.x (i int)",
+            "create table public.x (i int)",
+            "select * from raw.customers limit 1",
+        ):
             with pytest.raises((errors.InsufficientPrivilege, errors.ReadOnlySqlTransaction)):
                 con.execute(statement)
 
@@ -339,8 +377,12 @@ async def mcp_scenario(client: Client, customers: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def mcp_results(built_db, serve_user, baseline):
-    params = StdioServerParameters(command=sys.executable, args=["-m", "shopseg.serve.mcp_server"],
-                                   env=serve_env(built_db, *serve_user), cwd=str(ROOT))
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "shopseg.serve.mcp_server"],
+        env=serve_env(built_db, *serve_user),
+        cwd=str(ROOT),
+    )
     customers = ids(built_db)
 
     async def main():
@@ -361,14 +403,22 @@ def test_mcp_lists_the_read_only_tools(mcp_results):
 
 def test_mcp_tools_return_what_http_returns(mcp_results, api, built_db):
     customers = ids(built_db)
-    assert mcp_results["profile"]["data"] == api.get(f"/api/mcp/customer/{quote(customers['segmented'], safe='')}").json()
+    assert (
+        mcp_results["profile"]["data"] == api.get(f"/api/mcp/customer/{quote(customers['segmented'], safe='')}").json()
+    )
     assert mcp_results["awaiting"]["data"]["archetype"] is None
     assert mcp_results["awaiting"]["data"]["segmentation_status"] == "awaiting_first_purchase"
-    assert mcp_results["segments"]["data"] == api.get(
-        f"/api/customers/{quote(customers['segmented'], safe='')}/segments").json()
+    assert (
+        mcp_results["segments"]["data"]
+        == api.get(f"/api/customers/{quote(customers['segmented'], safe='')}/segments").json()
+    )
     assert mcp_results["top"]["data"] == api.get("/api/mcp/archetypes/top", params={"limit": 3}).json()
-    assert mcp_results["query"]["data"] == api.get(
-        "/api/mcp/query/natural-language", params={"query": "weekly shoppers who rarely return", "limit": 2}).json()
+    assert (
+        mcp_results["query"]["data"]
+        == api.get(
+            "/api/mcp/query/natural-language", params={"query": "weekly shoppers who rarely return", "limit": 2}
+        ).json()
+    )
 
 
 def test_mcp_describe_axes_is_the_catalog(mcp_results, built_db):
@@ -378,9 +428,15 @@ def test_mcp_describe_axes_is_the_catalog(mcp_results, built_db):
     labels = query(built_db, f"select axis, label, description from {CATALOG}.segment_axis_labels")
     served = {(a["axis"], lab["label"], lab["description"]) for a in data["axes"] for lab in a["labels"]}
     assert served == set(labels)
-    in_use = {(r[0], r[1]) for r in query(built_db, f"select axis, label from {MARTS}.segment_centroids "
-                                                    f"where centroid_version = (select max(centroid_version) "
-                                                    f"from {MARTS}.segment_centroids)")}
+    in_use = {
+        (r[0], r[1])
+        for r in query(
+            built_db,
+            f"select axis, label from {MARTS}.segment_centroids "
+            f"where centroid_version = (select max(centroid_version) "
+            f"from {MARTS}.segment_centroids)",
+        )
+    }
     flagged = {(a["axis"], lab["label"]) for a in data["axes"] for lab in a["labels"] if lab["in_current_centroids"]}
     assert flagged == in_use & {(a, lab) for a, lab, _ in labels}
     weekly = next(lab for a in data["axes"] for lab in a["labels"] if lab["label"] == "weekly_shopper")
@@ -400,7 +456,7 @@ def test_mcp_hostile_inputs_get_clear_errors(mcp_results):
     assert "greater than or equal to 1" in hostile["bad_limit"]["text"]
     assert "drop_table" in hostile["unknown_tool"]["text"]
     for result in hostile.values():
-        assert len(result["text"]) < 5000   # a 1 MB input is never echoed back
+        assert len(result["text"]) < 5000  # a 1 MB input is never echoed back
 
 
 def test_mcp_over_streamable_http(built_db, serve_user):
@@ -409,11 +465,13 @@ def test_mcp_over_streamable_http(built_db, serve_user):
     args = ["-m", "shopseg.serve.mcp_server", "--transport", "streamable-http", "--port", str(port)]
     url = f"http://127.0.0.1:{port}/mcp"
     with server_process(args, env, url, "test_serve_mcp_http"):
+
         async def main():
             async with Client(url, read_timeout_seconds=60) as client:
                 names = {t.name for t in (await client.list_tools()).tools}
                 result = await client.call_tool("get_top_archetypes", {"limit": 1})
                 return names, result
+
         names, result = anyio.run(main)
     assert names == TOOLS
     assert not result.is_error and json.loads(result.content[0].text)["count"] == 1

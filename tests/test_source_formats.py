@@ -11,21 +11,25 @@
 
 Two full builds in all (one per shop); the error cases reuse those databases.
 """
+
 from __future__ import annotations
 
 import json
 
 import psycopg
 import pytest
-
 from conftest import dsn_for, fresh_database, generate, query, run_dbt
 
-INTER = "analytics_intermediate"
-STG = "analytics_staging"
-MARTS = "analytics_marts"
-AUDIT = "analytics_dbt_test__audit"
-FORMAT_VARS = {"source_format": ["shopify_fivetran", "zendesk_fivetran"],
-               "raw_schema": "shopify", "helpdesk_schema": "zendesk"}
+from shopseg.settings import INTERMEDIATE as INTER
+from shopseg.settings import MARTS
+from shopseg.settings import STAGING as STG
+from shopseg.settings import TEST_AUDIT as AUDIT
+
+FORMAT_VARS = {
+    "source_format": ["shopify_fivetran", "zendesk_fivetran"],
+    "raw_schema": "shopify",
+    "helpdesk_schema": "zendesk",
+}
 # the axes an orders-only export carries (orders, their dates and amounts)
 ORDER_AXES = ("purchase_frequency", "purchase_value", "customer_maturity", "purchase_cadence")
 
@@ -43,8 +47,9 @@ def fivetran_shop():
     """A tiny shop generated in the contract (raw) and in Fivetran's Shopify and Zendesk shapes,
     built from the Fivetran tables."""
     with fresh_database("shopseg_fmt") as name:
-        generate(name, "--customers", "1500", "--seed", "5",
-                 "--format", "shopify_fivetran", "--format", "zendesk_fivetran")
+        generate(
+            name, "--customers", "1500", "--seed", "5", "--format", "shopify_fivetran", "--format", "zendesk_fivetran"
+        )
         run_dbt(name, "build", "--vars", json.dumps(FORMAT_VARS))
         yield name
 
@@ -55,8 +60,14 @@ def test_fivetran_formats_build_segments(fivetran_shop):
     segmented = one(db, f"select count(*) from {MARTS}.customer_profiles where segmentation_status = 'segmented'")
     assert segmented > 0.8 * one(db, "select count(distinct customer_id) from raw.orders where cancelled_at is null")
     # the support axes have signal from the Zendesk tickets
-    labels = {r[0] for r in query(db, f"""select distinct dominant_segments ->> 'communication_preference'
-        from {MARTS}.customer_profiles where segmentation_status = 'segmented'""")}
+    labels = {
+        r[0]
+        for r in query(
+            db,
+            f"""select distinct dominant_segments ->> 'communication_preference'
+        from {MARTS}.customer_profiles where segmentation_status = 'segmented'""",
+        )
+    }
     assert len(labels - {"insufficient_data", None}) >= 2
 
 
@@ -69,31 +80,47 @@ def test_fivetran_staging_equals_contract(fivetran_shop):
     assert one(db, "select count(*) from shopify.transaction where kind = 'refund' and status <> 'success'") > 0
     assert one(db, "select count(*) from zendesk.ticket where _fivetran_deleted") > 0
     pairs = {
-        "customers": ("select customer_id::text, created_at from raw.customers",
-                      f"select customer_id, customer_created_at from {STG}.stg_shop__customers"),
-        "orders": ("""select order_id::text, customer_id::text, created_at, currency, subtotal, discount_amount,
+        "customers": (
+            "select customer_id::text, created_at from raw.customers",
+            f"select customer_id, customer_created_at from {STG}.stg_shop__customers",
+        ),
+        "orders": (
+            """select order_id::text, customer_id::text, created_at, currency, subtotal, discount_amount,
                              shipping_amount, tax_amount, total, discount_code, sales_channel, cancelled_at
                       from raw.orders""",
-                   f"""select order_id, customer_id, ordered_at, currency, subtotal, discount_amount,
+            f"""select order_id, customer_id, ordered_at, currency, subtotal, discount_amount,
                               shipping_amount, tax_amount, order_total, discount_code, sales_channel, cancelled_at
-                       from {STG}.stg_shop__orders"""),
-        "order_lines": ("""select order_line_id::text, order_id::text, product_id::text, quantity, unit_price,
+                       from {STG}.stg_shop__orders""",
+        ),
+        "order_lines": (
+            """select order_line_id::text, order_id::text, product_id::text, quantity, unit_price,
                                   discount_amount from raw.order_lines""",
-                        f"""select order_line_id, order_id, product_id, quantity, unit_price, line_discount_amount
-                            from {STG}.stg_shop__order_lines"""),
-        "products": ("select product_id::text, title, category, list_price from raw.products",
-                     f"select product_id, product_title, category, list_price from {STG}.stg_shop__products"),
+            f"""select order_line_id, order_id, product_id, quantity, unit_price, line_discount_amount
+                            from {STG}.stg_shop__order_lines""",
+        ),
+        "products": (
+            "select product_id::text, title, category, list_price from raw.products",
+            f"select product_id, product_title, category, list_price from {STG}.stg_shop__products",
+        ),
         # features read refunds per order (money and items): the per-order sums are equal
-        "refunds": ("select order_id::text, count(*), sum(amount), sum(quantity) from raw.refunds group by 1",
-                    f"""select order_id, count(*), sum(refund_amount), sum(refund_quantity)
-                        from {STG}.stg_shop__refunds group by 1"""),
+        "refunds": (
+            "select order_id::text, count(*), sum(amount), sum(quantity) from raw.refunds group by 1",
+            f"""select order_id, count(*), sum(refund_amount), sum(refund_quantity)
+                        from {STG}.stg_shop__refunds group by 1""",
+        ),
     }
     for table, (contract, staged) in pairs.items():
         assert except_count(db, contract, staged) == 0, table
         assert except_count(db, staged, contract) == 0, table
     # deleted products are kept: lines of a discontinued product keep its category
-    assert one(db, f"""select count(*) from {STG}.stg_shop__products
-                       where product_id in (select id::text from shopify.product where _fivetran_deleted)""") > 0
+    assert (
+        one(
+            db,
+            f"""select count(*) from {STG}.stg_shop__products
+                       where product_id in (select id::text from shopify.product where _fivetran_deleted)""",
+        )
+        > 0
+    )
 
 
 def test_zendesk_requester_link(fivetran_shop):
@@ -115,29 +142,56 @@ def test_zendesk_requester_link(fivetran_shop):
     assert except_count(db, staged_unlinked, unlinkable) == 0
     # every other contract ticket is staged, also those linked only by an upper-cased email
     assert except_count(db, contract + f" where ticket_id::text not in ({unlinkable})", linked) == 0
-    assert one(db, """select count(*) from zendesk."user" where external_id is null and email <> lower(email)
-                      and lower(email) in (select lower(email) from raw.customers)""") > 0
+    assert (
+        one(
+            db,
+            """select count(*) from zendesk."user" where external_id is null and email <> lower(email)
+                      and lower(email) in (select lower(email) from raw.customers)""",
+        )
+        > 0
+    )
     # the loss is reported, not silent
-    assert query(db, f"""select rows_affected from {AUDIT}.assert_no_ignored_source_rows
-                         where source_table = 'support_tickets' and rule_code = 'null_customer'""") == \
-        [(one(db, f"select count(*) from ({unlinkable}) as u"),)]
+    assert query(
+        db,
+        f"""select rows_affected from {AUDIT}.assert_no_ignored_source_rows
+                         where source_table = 'support_tickets' and rule_code = 'null_customer'""",
+    ) == [(one(db, f"select count(*) from ({unlinkable}) as u"),)]
 
 
 def test_sources_present_names_formats(fivetran_shop):
     db = fivetran_shop
-    rows = {r[0]: r[1:] for r in query(db, f"""select source_table, source_format, is_present, row_count, excluded_rows
-                                              from {INTER}.int_sources_present""")}
+    rows = {
+        r[0]: r[1:]
+        for r in query(
+            db,
+            f"""select source_table, source_format, is_present, row_count, excluded_rows
+                                              from {INTER}.int_sources_present""",
+        )
+    }
     # nothing is dropped unseen: staged + left out = the loader's rows
-    assert rows["orders"] == ("shopify_fivetran", True, one(db, "select count(*) from raw.orders"),
-                              one(db, 'select count(*) from shopify."order" where test or _fivetran_deleted'))
-    for table, loader in (("customers", "shopify.customer"), ("order_lines", "shopify.order_line"),
-                          ("refunds", "shopify.refund"), ("support_tickets", "zendesk.ticket")):
+    assert rows["orders"] == (
+        "shopify_fivetran",
+        True,
+        one(db, "select count(*) from raw.orders"),
+        one(db, 'select count(*) from shopify."order" where test or _fivetran_deleted'),
+    )
+    for table, loader in (
+        ("customers", "shopify.customer"),
+        ("order_lines", "shopify.order_line"),
+        ("refunds", "shopify.refund"),
+        ("support_tickets", "zendesk.ticket"),
+    ):
         assert rows[table][2] + rows[table][3] == one(db, f"select count(*) from {loader}"), table
         assert rows[table][3] > 0, table
     assert rows["support_tickets"][:2] == ("zendesk_fivetran", True)
     assert {t: r[0] for t, r in rows.items()} == {
-        "customers": "shopify_fivetran", "products": "shopify_fivetran", "orders": "shopify_fivetran",
-        "order_lines": "shopify_fivetran", "refunds": "shopify_fivetran", "support_tickets": "zendesk_fivetran"}
+        "customers": "shopify_fivetran",
+        "products": "shopify_fivetran",
+        "orders": "shopify_fivetran",
+        "order_lines": "shopify_fivetran",
+        "refunds": "shopify_fivetran",
+        "support_tickets": "zendesk_fivetran",
+    }
 
 
 def test_zendesk_links_to_a_contract_shop(fivetran_shop):
@@ -146,8 +200,15 @@ def test_zendesk_links_to_a_contract_shop(fivetran_shop):
     db = fivetran_shop
     before = query(db, f"select ticket_id, customer_id from {STG}.stg_helpdesk__support_tickets order by 1")
     # skip_sources reads an optional table as absent although it exists
-    run_dbt(db, "run", "--select", "stg_helpdesk__support_tickets", "stg_shop__refunds", "--vars", json.dumps(
-        {"source_format": "zendesk_fivetran", "helpdesk_schema": "zendesk", "skip_sources": ["refunds"]}))
+    run_dbt(
+        db,
+        "run",
+        "--select",
+        "stg_helpdesk__support_tickets",
+        "stg_shop__refunds",
+        "--vars",
+        json.dumps({"source_format": "zendesk_fivetran", "helpdesk_schema": "zendesk", "skip_sources": ["refunds"]}),
+    )
     after = query(db, f"select ticket_id, customer_id from {STG}.stg_helpdesk__support_tickets order by 1")
     assert after == before and len(after) == one(db, "select count(*) from raw.support_tickets")
     assert one(db, f"select count(*) from {STG}.stg_shop__refunds") == 0 < one(db, "select count(*) from raw.refunds")
@@ -158,8 +219,12 @@ MAPPING = {
     "source_tables": {"customers": "shop_customers", "orders": "shop_orders"},
     "source_columns": {
         "customers": {"customer_id": "id"},
-        "orders": {"order_id": "id", "customer_id": "buyer_id", "total": "total_cents / 100.0",
-                   "sales_channel": "attributes ->> 'channel'"},
+        "orders": {
+            "order_id": "id",
+            "customer_id": "buyer_id",
+            "total": "total_cents / 100.0",
+            "sales_channel": "attributes ->> 'channel'",
+        },
     },
     "source_filters": {"orders": "not is_test"},
 }
@@ -200,25 +265,48 @@ def execute(dbname, statement):
 
 def test_orders_only_mapped_shop_builds(orders_only_shop):
     db = orders_only_shop
-    present = {r[0]: r[1:] for r in query(db, f"""select source_table, source_relation, is_present, row_count,
-                                                        excluded_rows from {INTER}.int_sources_present""")}
+    present = {
+        r[0]: r[1:]
+        for r in query(
+            db,
+            f"""select source_table, source_relation, is_present, row_count,
+                                                        excluded_rows from {INTER}.int_sources_present""",
+        )
+    }
     assert present["orders"][0] == '"raw"."shop_orders"' and present["orders"][1] is True
-    assert present["orders"][2:] == (one(db, "select count(*) from raw.shop_orders where not is_test"),
-                                     one(db, "select count(*) from raw.shop_orders where is_test"))
+    assert present["orders"][2:] == (
+        one(db, "select count(*) from raw.shop_orders where not is_test"),
+        one(db, "select count(*) from raw.shop_orders where is_test"),
+    )
     for table in ("products", "order_lines", "refunds", "support_tickets"):
         assert present[table][1:] == (False, 0, 0), table
     # the mapping read every kept order with its values
-    assert except_count(db, """select id::text, buyer_id::text, total_cents / 100.0, attributes ->> 'channel'
+    assert (
+        except_count(
+            db,
+            """select id::text, buyer_id::text, total_cents / 100.0, attributes ->> 'channel'
                                from raw.shop_orders where not is_test""",
-                        f"select order_id, customer_id, order_total, sales_channel from {STG}.stg_shop__orders") == 0
+            f"select order_id, customer_id, order_total, sales_channel from {STG}.stg_shop__orders",
+        )
+        == 0
+    )
     assert one(db, f"select count(*) from {STG}.stg_shop__orders where order_total >= 999999") == 0
     # every customer has a profile; buyers are segmented on the axes orders carry
-    assert one(db, f"select count(*) from {MARTS}.customer_profiles") == one(db, "select count(*) from raw.shop_customers")
+    assert one(db, f"select count(*) from {MARTS}.customer_profiles") == one(
+        db, "select count(*) from raw.shop_customers"
+    )
     segmented = one(db, f"select count(*) from {MARTS}.customer_profiles where segmentation_status = 'segmented'")
     assert segmented > 0
     for axis in ORDER_AXES:
-        labels = {r[0] for r in query(db, f"""select distinct dominant_segments ->> %s from {MARTS}.customer_profiles
-                                            where segmentation_status = 'segmented'""", (axis,))}
+        labels = {
+            r[0]
+            for r in query(
+                db,
+                f"""select distinct dominant_segments ->> %s from {MARTS}.customer_profiles
+                                            where segmentation_status = 'segmented'""",
+                (axis,),
+            )
+        }
         assert len(labels - {"insufficient_data", None}) >= 2, (axis, labels)
 
 
@@ -229,13 +317,22 @@ def test_mapping_errors_name_the_column_and_the_var(orders_only_shop):
     execute(db, "create table raw.refund (id bigint, order_id bigint)")
     bad = {
         "source_format": "zendesk_fivetran",
-        "source_filters": {"support_tickets": "true"},    # a mapping var on a ready format
-        "source_tables": {"customers": "no_such_table", "orders": "shop_orders", "order_lines": "shop_orders",
-                          "products": "shop_orders"},
+        "source_filters": {"support_tickets": "true"},  # a mapping var on a ready format
+        "source_tables": {
+            "customers": "no_such_table",
+            "orders": "shop_orders",
+            "order_lines": "shop_orders",
+            "products": "shop_orders",
+        },
         "source_columns": {
             "orders": {"order_id": "id", "customer_id": "buyer_id", "total": "amount_total"},
-            "order_lines": {"order_line_id": "id", "order_id": "id", "product_id": "buyer_id",
-                            "quantity": "created_at", "unit_price": "total_cents"},
+            "order_lines": {
+                "order_line_id": "id",
+                "order_id": "id",
+                "product_id": "buyer_id",
+                "quantity": "created_at",
+                "unit_price": "total_cents",
+            },
             "products": {"product_id": "id", "list_price": "total_cents / no_such_column"},
         },
     }
@@ -245,23 +342,41 @@ def test_mapping_errors_name_the_column_and_the_var(orders_only_shop):
         execute(db, "drop table raw.refund")
     out = " ".join(done.stdout.split())
     assert done.returncode != 0 and "ERROR=6" in out
-    assert "var('source_tables').customers maps the contract table customers to \"raw\".\"no_such_table\", " \
-           "which does not exist" in out
-    assert "var('source_columns').orders.total maps contract column orders.total to column 'amount_total', " \
-           "which \"raw\".\"shop_orders\" does not have" in out
-    assert "Contract column order_lines.quantity (read as numeric) is mapped by " \
-           "var('source_columns').order_lines.quantity" in out and "timestamp with time zone" in out
-    assert "var('source_columns').products.list_price maps contract column products.list_price to the expression " \
-           "total_cents / no_such_column, which fails" in out and "no_such_column" in out
-    assert "Schema raw (var('raw_schema')) has no table refunds that source_format 'contract' reads, " \
-           "but it has refund, a table of the 'shopify_fivetran' format. Two formats mixed" in out
-    assert ("var('source_filters') maps the contract table support_tickets, but its source is read with "
-            "source_format 'zendesk_fivetran'") in out
+    assert (
+        'var(\'source_tables\').customers maps the contract table customers to "raw"."no_such_table", '
+        "which does not exist" in out
+    )
+    assert (
+        "var('source_columns').orders.total maps contract column orders.total to column 'amount_total', "
+        'which "raw"."shop_orders" does not have' in out
+    )
+    assert (
+        "Contract column order_lines.quantity (read as numeric) is mapped by var('source_columns').order_lines.quantity"
+        in out
+        and "timestamp with time zone" in out
+    )
+    assert (
+        "var('source_columns').products.list_price maps contract column products.list_price to the expression "
+        "total_cents / no_such_column, which fails"
+        in out
+        and "no_such_column" in out
+    )
+    assert (
+        "Schema raw (var('raw_schema')) has no table refunds that source_format 'contract' reads, "
+        "but it has refund, a table of the 'shopify_fivetran' format. Two formats mixed" in out
+    )
+    assert (
+        "var('source_filters') maps the contract table support_tickets, but its source is read with "
+        "source_format 'zendesk_fivetran'"
+    ) in out
 
 
 def test_generator_format_arguments():
-    from shopseg.gen_formats import parse_format_args
-    assert parse_format_args(["shopify_fivetran", "zendesk_fivetran=zd"]) == \
-        {"shopify_fivetran": "shopify", "zendesk_fivetran": "zd"}
+    from shopseg.generator.formats import parse_format_args
+
+    assert parse_format_args(["shopify_fivetran", "zendesk_fivetran=zd"]) == {
+        "shopify_fivetran": "shopify",
+        "zendesk_fivetran": "zd",
+    }
     with pytest.raises(ValueError, match="unknown format 'airbyte_shopify'"):
         parse_format_args(["airbyte_shopify"])

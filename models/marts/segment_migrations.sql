@@ -2,8 +2,8 @@
 {#-
     Segment migration between the two newest centroid versions in the history snapshot: per axis,
     how many customers moved from each label to each label (same label = stayed). Empty until a
-    rediscovery has produced a second version. For other pairs of versions or dates, see
-    analyses/segment_migration.sql.
+    rediscovery has produced a second version. The one place of the migration logic: the report
+    (shopseg/report) and analyses/segment_migration.sql read this mart.
 -#}
 with history as (
     select * from {{ ref('customer_segments_snapshot') }}

@@ -5,6 +5,7 @@
 
 OpenAPI: /docs (Swagger UI), /openapi.json. Settings: shopseg/serve/settings.py, docs/serving.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,12 @@ log = logging.getLogger("shopseg.serve")
 # a request line up to this size reaches the application, which answers 422 with a clear message
 # (h11's own limit is 16 KiB and answers a bare 400); longer requests still get h11's 400
 MAX_REQUEST_LINE_BYTES = 2 * 1024 * 1024
-CUSTOMER_ID = Path(min_length=1, max_length=q.MAX_CUSTOMER_ID_LENGTH,
-                   description="The customer key (text, as in the shop's export).", examples=["1001"])
+CUSTOMER_ID = Path(
+    min_length=1,
+    max_length=q.MAX_CUSTOMER_ID_LENGTH,
+    description="The customer key (text, as in the shop's export).",
+    examples=["1001"],
+)
 
 
 # ---- response shapes (for the OpenAPI document; the bodies come from SQL) -------------------------------
@@ -45,7 +50,8 @@ class CustomerProfile(BaseModel):
     segmentation_status: str = Field(description="segmented | awaiting_first_purchase")
     archetype: Archetype | None = Field(description="null while awaiting the first purchase")
     fuzzy_memberships: dict[str, dict[str, float]] | None = Field(
-        description="axis -> {label: membership in [0, 1]}; null while awaiting the first purchase")
+        description="axis -> {label: membership in [0, 1]}; null while awaiting the first purchase"
+    )
     ltv: float
     ltv_tier: str | None
     order_count: int
@@ -84,7 +90,8 @@ class CustomerSegments(BaseModel):
     centroid_version: int | None
     dominant_segments: dict[str, str] | None
     memberships: dict[str, list[SegmentMembership]] | None = Field(
-        description="axis -> its segments, highest membership first; null while awaiting the first purchase")
+        description="axis -> its segments, highest membership first; null while awaiting the first purchase"
+    )
     message: str | None
 
 
@@ -112,8 +119,10 @@ class Problem(BaseModel):
     hint: str | None = None
 
 
-ERRORS = {422: {"model": Problem, "description": "bad parameters"},
-          503: {"model": Problem, "description": "database unavailable"}}
+ERRORS = {
+    422: {"model": Problem, "description": "bad parameters"},
+    503: {"model": Problem, "description": "database unavailable"},
+}
 CUSTOMER_ERRORS = {404: {"model": Problem, "description": "unknown customer"}, **ERRORS}
 
 
@@ -132,8 +141,14 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         except ServeConfigError as exc:
             log.error("shopseg serve: %s", exc)
             raise
-        log.warning("shopseg serve: %s as %s (login %s), pool %d-%d", settings.describe(), identity["role"],
-                    identity["login_role"], settings.pool_min, settings.pool_max)
+        log.warning(
+            "shopseg serve: %s as %s (login %s), pool %d-%d",
+            settings.describe(),
+            identity["role"],
+            identity["login_role"],
+            settings.pool_min,
+            settings.pool_max,
+        )
         app.state.pool = pool
         try:
             yield
@@ -143,8 +158,10 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     app = FastAPI(
         title="shopseg segments API",
         version="1.0",
-        description=("Read-only access to the 13-axis customer segments (the original system's four "
-                     "endpoints). Runs as the BI role: it can read the marts and nothing else."),
+        description=(
+            "Read-only access to the 13-axis customer segments (the original system's four "
+            "endpoints). Runs as the BI role: it can read the marts and nothing else."
+        ),
         lifespan=lifespan,
     )
 
@@ -174,29 +191,52 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
     @app.exception_handler(psycopg.Error)
     async def db_error(request: Request, exc: psycopg.Error):
         log.error("database error on %s: %s", request.url.path, exc)
-        return JSONResponse({"detail": f"database error ({exc.sqlstate or 'no sqlstate'}): "
-                                       f"{exc.diag.message_primary or type(exc).__name__}"}, status_code=500)
+        return JSONResponse(
+            {
+                "detail": f"database error ({exc.sqlstate or 'no sqlstate'}): "
+                f"{exc.diag.message_primary or type(exc).__name__}"
+            },
+            status_code=500,
+        )
 
-    @app.get("/api/mcp/customer/{customer_id}", response_model=CustomerProfile, responses=CUSTOMER_ERRORS,
-             summary="A customer's profile with its 13 axes", tags=["segments"])
+    @app.get(
+        "/api/mcp/customer/{customer_id}",
+        response_model=CustomerProfile,
+        responses=CUSTOMER_ERRORS,
+        summary="A customer's profile with its 13 axes",
+        tags=["segments"],
+    )
     async def customer_profile(customer_id: str = CUSTOMER_ID):
         """Archetype (dominant segment per axis), fuzzy memberships, LTV and tier. `archetype` and
         `fuzzy_memberships` are null, and `message` says why, for customers awaiting their first purchase."""
         async with app.state.pool.connection() as conn:
             return json_text(await queries.customer_profile(conn, customer_id))
 
-    @app.get("/api/mcp/archetypes/top", response_model=TopArchetypes, responses=ERRORS,
-             summary="The largest archetypes with their 13-axis signatures", tags=["segments"])
+    @app.get(
+        "/api/mcp/archetypes/top",
+        response_model=TopArchetypes,
+        responses=ERRORS,
+        summary="The largest archetypes with their 13-axis signatures",
+        tags=["segments"],
+    )
     async def top_archetypes(limit: int = Query(q.DEFAULT_TOP_LIMIT, ge=1, le=q.MAX_TOP_LIMIT)):
         async with app.state.pool.connection() as conn:
             return json_text(await queries.top_archetypes(conn, limit))
 
-    @app.get("/api/mcp/query/natural-language", response_model=SegmentQueryResult, responses=ERRORS,
-             summary="Customers matching a question about segments", tags=["segments"])
+    @app.get(
+        "/api/mcp/query/natural-language",
+        response_model=SegmentQueryResult,
+        responses=ERRORS,
+        summary="Customers matching a question about segments",
+        tags=["segments"],
+    )
     async def segment_query(
-        query: str = Query(min_length=1, max_length=q.MAX_QUESTION_LENGTH,
-                           description="e.g. 'weekly shoppers who rarely return'; GET /api/axes lists the vocabulary",
-                           examples=["weekly shoppers who rarely return and prefer self service"]),
+        query: str = Query(
+            min_length=1,
+            max_length=q.MAX_QUESTION_LENGTH,
+            description="e.g. 'weekly shoppers who rarely return'; GET /api/axes lists the vocabulary",
+            examples=["weekly shoppers who rarely return and prefer self service"],
+        ),
         limit: int = Query(q.DEFAULT_QUERY_LIMIT, ge=1, le=q.MAX_QUERY_LIMIT),
         allow_unknown_words: bool = Query(False, description="ignore words the parser does not understand"),
     ):
@@ -205,14 +245,18 @@ def create_app(settings: ServeSettings | None = None) -> FastAPI:
         async with app.state.pool.connection() as conn:
             return json_text(await queries.segment_query(conn, query, limit, allow_unknown_words))
 
-    @app.get("/api/customers/{customer_id}/segments", response_model=CustomerSegments, responses=CUSTOMER_ERRORS,
-             summary="A customer's segment memberships on all 13 axes", tags=["segments"])
+    @app.get(
+        "/api/customers/{customer_id}/segments",
+        response_model=CustomerSegments,
+        responses=CUSTOMER_ERRORS,
+        summary="A customer's segment memberships on all 13 axes",
+        tags=["segments"],
+    )
     async def customer_segments(customer_id: str = CUSTOMER_ID):
         async with app.state.pool.connection() as conn:
             return json_text(await queries.customer_segments(conn, customer_id))
 
-    @app.get("/api/axes", summary="The axes, their labels, what each means and how to ask for it",
-             tags=["catalog"])
+    @app.get("/api/axes", summary="The axes, their labels, what each means and how to ask for it", tags=["catalog"])
     async def axes():
         async with app.state.pool.connection() as conn:
             return json_text(await queries.describe_axes(conn))
@@ -255,9 +299,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     import uvicorn
 
-    config = uvicorn.Config(app, host=args.host, port=args.port, http="h11", loop="asyncio", lifespan="on",
-                            access_log=not args.no_access_log, log_level="info",
-                            h11_max_incomplete_event_size=MAX_REQUEST_LINE_BYTES)
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        http="h11",
+        loop="asyncio",
+        lifespan="on",
+        access_log=not args.no_access_log,
+        log_level="info",
+        h11_max_incomplete_event_size=MAX_REQUEST_LINE_BYTES,
+    )
     server = uvicorn.Server(config)
     server.run()
     # uvicorn exits quietly when the lifespan (our start-up check) fails

@@ -9,10 +9,12 @@ each run sends exactly --requests GET /api/mcp/customer/{id} after --warmup requ
 --concurrency requests in flight, and reports p50 / p90 / p99 / max latency and requests per second.
 It also shows the PostgreSQL plan of the lookup and times the same statement without HTTP.
 """
+
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import os
 import socket
@@ -20,13 +22,14 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import httpx
 import psycopg
 
 from shopseg.serve.queries import Queries
-from shopseg.serve.settings import ServeSettings, configure_connection
+from shopseg.serve.settings import ServeSettings
 
 MAX_REQUESTS = 100_000
 MAX_CONCURRENCY = 64
@@ -52,9 +55,15 @@ def percentile(sorted_values: list[float], p: float) -> float:
 
 def summary(latencies_s: list[float], wall_s: float) -> dict:
     ms = sorted(x * 1000 for x in latencies_s)
-    return {"requests": len(ms), "p50_ms": percentile(ms, 50), "p90_ms": percentile(ms, 90),
-            "p99_ms": percentile(ms, 99), "max_ms": ms[-1], "mean_ms": statistics.fmean(ms),
-            "req_per_s": len(ms) / wall_s}
+    return {
+        "requests": len(ms),
+        "p50_ms": percentile(ms, 50),
+        "p90_ms": percentile(ms, 90),
+        "p99_ms": percentile(ms, 99),
+        "max_ms": ms[-1],
+        "mean_ms": statistics.fmean(ms),
+        "req_per_s": len(ms) / wall_s,
+    }
 
 
 def sample_ids(settings: ServeSettings, n: int) -> list[str]:
@@ -62,8 +71,8 @@ def sample_ids(settings: ServeSettings, n: int) -> list[str]:
         for statement in settings.session_setup():
             conn.execute(statement)
         rows = conn.execute(
-            f'select customer_id from "{settings.marts}".customer_profiles order by md5(customer_id) limit %s',
-            (n,)).fetchall()
+            f'select customer_id from "{settings.marts}".customer_profiles order by md5(customer_id) limit %s', (n,)
+        ).fetchall()
     if not rows:
         raise SystemExit("no customers in the mart: run `make demo` first")
     return [r[0] for r in rows]
@@ -75,8 +84,12 @@ def database_side(settings: ServeSettings, ids: list[str], n: int) -> tuple[list
     with psycopg.connect(settings.conninfo, autocommit=True) as conn:
         for s in settings.session_setup():
             conn.execute(s)
-        plan = [r[0] for r in conn.execute(psycopg.sql.SQL("explain (analyze, costs off, timing off) ") + statement,
-                                           {"customer_id": ids[0]}).fetchall()]
+        plan = [
+            r[0]
+            for r in conn.execute(
+                psycopg.sql.SQL("explain (analyze, costs off, timing off) ") + statement, {"customer_id": ids[0]}
+            ).fetchall()
+        ]
         latencies = []
         started = time.perf_counter()
         for i in range(n):
@@ -146,7 +159,7 @@ async def run_load(url: str, ids: list[str], requests: int, concurrency: int, wa
 def process_cpu_s(pid: int) -> float | None:
     """User + system CPU seconds of a process (Linux /proc), None elsewhere."""
     try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
@@ -157,8 +170,13 @@ def start_server(env: dict) -> tuple[subprocess.Popen, str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([sys.executable, "-m", "shopseg.serve.api", "--port", str(port), "--no-access-log"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shopseg.serve.api", "--port", str(port), "--no-access-log"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -209,17 +227,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"customer lookup plan ({settings.marts}.api_customer_profile, {len(ids)} sampled ids):")
     for line in plan:
         print(f"    {line}")
-    print(f"\n{'what':<32} {'requests':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} {'req/s':>8} {'srv cpu':>8}")
+    print(
+        f"\n{'what':<32} {'requests':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+        f"{'req/s':>8} {'srv cpu':>8}"
+    )
     rows = [("SQL only, 1 connection", db)] + [(f"HTTP GET, concurrency {c}", r) for c, r in results]
     for name, r in rows:
         cpu = f"{r['server_cpu_ms']:>8.2f}" if "server_cpu_ms" in r else f"{'':>8}"
-        print(f"{name:<32} {r['requests']:>8} {r['p50_ms']:>8.2f} {r['p90_ms']:>8.2f} {r['p99_ms']:>8.2f} "
-              f"{r['max_ms']:>8.2f} {r['req_per_s']:>8.0f} {cpu}")
-    try:
-        print(f"\nload average while measuring: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs); "
-              "server CPU = the API process's CPU time per request (excludes PostgreSQL)")
-    except OSError:
-        pass
+        print(
+            f"{name:<32} {r['requests']:>8} {r['p50_ms']:>8.2f} {r['p90_ms']:>8.2f} {r['p99_ms']:>8.2f} "
+            f"{r['max_ms']:>8.2f} {r['req_per_s']:>8.0f} {cpu}"
+        )
+    with contextlib.suppress(OSError):  # no load average on this platform
+        print(
+            f"\nload average while measuring: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs); "
+            "server CPU = the API process's CPU time per request (excludes PostgreSQL)"
+        )
     failed = sum(r["errors"] for _, r in results)
     if failed:
         print(f"\n{failed} requests did not return 200", file=sys.stderr)

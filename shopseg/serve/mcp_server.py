@@ -7,6 +7,7 @@ Built on the official MCP Python SDK (`mcp` 2.x: `MCPServer`, the former FastMCP
 role and statements as the HTTP API (settings.py, queries.py); registering it with an MCP client:
 docs/serving.md. Nothing is written to stdout except the protocol (logs go to stderr).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,9 @@ engagement"). Customers awaiting their first purchase have no segments (status
 awaiting_first_purchase)."""
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
-CustomerId = Annotated[str, Field(min_length=1, max_length=q.MAX_CUSTOMER_ID_LENGTH,
-                                  description="The customer key (text), e.g. '1001'")]
+CustomerId = Annotated[
+    str, Field(min_length=1, max_length=q.MAX_CUSTOMER_ID_LENGTH, description="The customer key (text), e.g. '1001'")
+]
 
 
 def create_server(settings: ServeSettings | None = None) -> MCPServer:
@@ -89,7 +91,9 @@ def create_server(settings: ServeSettings | None = None) -> MCPServer:
 
     @server.tool(annotations=READ_ONLY)
     async def get_top_archetypes(
-        limit: Annotated[int, Field(ge=1, le=q.MAX_TOP_LIMIT, description="how many, largest first")] = q.DEFAULT_TOP_LIMIT,
+        limit: Annotated[
+            int, Field(ge=1, le=q.MAX_TOP_LIMIT, description="how many, largest first")
+        ] = q.DEFAULT_TOP_LIMIT,
     ) -> dict[str, Any]:
         """The largest archetypes (combinations of dominant segments) with their 13-axis signature,
         size, share, average LTV and LTV-tier mix. Same as GET /api/mcp/archetypes/top."""
@@ -97,9 +101,17 @@ def create_server(settings: ServeSettings | None = None) -> MCPServer:
 
     @server.tool(annotations=READ_ONLY)
     async def query_segments(
-        question: Annotated[str, Field(min_length=1, max_length=q.MAX_QUESTION_LENGTH,
-                                       description="plain English, e.g. 'weekly shoppers who rarely return'")],
-        limit: Annotated[int, Field(ge=1, le=q.MAX_QUERY_LIMIT, description="customers to return")] = q.DEFAULT_QUERY_LIMIT,
+        question: Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=q.MAX_QUESTION_LENGTH,
+                description="plain English, e.g. 'weekly shoppers who rarely return'",
+            ),
+        ],
+        limit: Annotated[
+            int, Field(ge=1, le=q.MAX_QUERY_LIMIT, description="customers to return")
+        ] = q.DEFAULT_QUERY_LIMIT,
         allow_unknown_words: Annotated[bool, Field(description="ignore words that are not understood")] = False,
     ) -> dict[str, Any]:
         """Customers whose segments match a question over the 13 axes and LTV tiers (AND across axes,

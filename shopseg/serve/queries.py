@@ -11,6 +11,7 @@ endpoints send, built in SQL (`::text`, so the HTTP server passes it through wit
     describe_axes()             GET /api/axes, MCP describe_axes        catalog seeds, segment_centroids
     health()                    GET /health                             serving_build_info
 """
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,7 @@ import psycopg
 from psycopg import errors, sql
 
 MAX_CUSTOMER_ID_LENGTH = 256
-MAX_QUESTION_LENGTH = 500          # segment_query_customers' own limit (after trimming)
+MAX_QUESTION_LENGTH = 500  # segment_query_customers' own limit (after trimming)
 DEFAULT_TOP_LIMIT, MAX_TOP_LIMIT = 10, 100
 DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT = 50, 1000
 AWAITING_MESSAGE = "New customer - awaiting first purchase to analyze behavior"
@@ -85,7 +86,8 @@ class Queries:
 
     def _sql(self, template: str) -> sql.Composed:
         return sql.SQL(template).format(
-            marts=sql.Identifier(self.marts), udf=sql.Identifier(self.udf), catalog=sql.Identifier(self.catalog))
+            marts=sql.Identifier(self.marts), udf=sql.Identifier(self.udf), catalog=sql.Identifier(self.catalog)
+        )
 
     # ---- the statements ----------------------------------------------------------------------------
     @property
@@ -245,8 +247,7 @@ class Queries:
 
     async def customer_segments(self, conn: psycopg.AsyncConnection, customer_id) -> str:
         customer_id = check_text(customer_id, "customer_id", MAX_CUSTOMER_ID_LENGTH)
-        cur = await conn.execute(self.customer_segments_sql,
-                                 {"customer_id": customer_id, "awaiting": AWAITING_MESSAGE})
+        cur = await conn.execute(self.customer_segments_sql, {"customer_id": customer_id, "awaiting": AWAITING_MESSAGE})
         row = await cur.fetchone()
         if row is None:
             raise NotFound(f"unknown customer: {shorten(customer_id)!r}")
@@ -256,36 +257,46 @@ class Queries:
         limit = check_limit(limit, "limit", MAX_TOP_LIMIT)
         return (await (await conn.execute(self.top_archetypes_sql, {"limit": limit})).fetchone())[0]
 
-    async def segment_query(self, conn: psycopg.AsyncConnection, question, limit=DEFAULT_QUERY_LIMIT,
-                            allow_unknown_words: bool = False) -> str:
+    async def segment_query(
+        self, conn: psycopg.AsyncConnection, question, limit=DEFAULT_QUERY_LIMIT, allow_unknown_words: bool = False
+    ) -> str:
         question = check_text(question, "query", MAX_QUESTION_LENGTH)
         limit = check_limit(limit, "limit", MAX_QUERY_LIMIT)
         if not isinstance(allow_unknown_words, bool):
             raise BadRequest("allow_unknown_words must be true or false")
         (parsed,) = await (await conn.execute(self.segment_filter_sql, {"question": question})).fetchone()
-        interpretation = {key: parsed.get(key) for key in
-                          ("complete", "filters", "understood", "unknown_words", "ambiguous", "warnings")}
+        interpretation = {
+            key: parsed.get(key)
+            for key in ("complete", "filters", "understood", "unknown_words", "ambiguous", "warnings")
+        }
         if not parsed.get("ok"):
-            raise BadRequest(f"segment query: {parsed.get('error')}", query=shorten(question),
-                             hint="GET /api/axes (MCP: describe_axes) lists the axes, labels and phrasings")
+            raise BadRequest(
+                f"segment query: {parsed.get('error')}",
+                query=shorten(question),
+                hint="GET /api/axes (MCP: describe_axes) lists the axes, labels and phrasings",
+            )
         try:
-            cur = await conn.execute(self.segment_customers_sql,
-                                     {"question": question, "allow": allow_unknown_words, "limit": limit})
+            cur = await conn.execute(
+                self.segment_customers_sql, {"question": question, "allow": allow_unknown_words, "limit": limit}
+            )
             (matches,) = await cur.fetchone()
         except errors.InvalidParameterValue as exc:
             message = (exc.diag.message_primary or str(exc)).removeprefix("plpy.Error: ")
-            raise BadRequest(message, query=shorten(question), hint=exc.diag.message_hint,
-                             interpretation=interpretation) from None
+            raise BadRequest(
+                message, query=shorten(question), hint=exc.diag.message_hint, interpretation=interpretation
+            ) from None
         result = json.loads(matches)
-        return json.dumps({
-            "query": question,
-            "interpretation": interpretation,
-            "total": result["total"],
-            "returned": len(result["customers"]),
-            "limit": limit,
-            "order": "ltv desc, customer_id",
-            "customers": result["customers"],
-        })
+        return json.dumps(
+            {
+                "query": question,
+                "interpretation": interpretation,
+                "total": result["total"],
+                "returned": len(result["customers"]),
+                "limit": limit,
+                "order": "ltv desc, customer_id",
+                "customers": result["customers"],
+            }
+        )
 
     async def describe_axes(self, conn: psycopg.AsyncConnection) -> str:
         return (await (await conn.execute(self.describe_axes_sql)).fetchone())[0]

@@ -16,6 +16,7 @@ makes sure a login role exists that
 Idempotent; it refuses to touch an existing role that has more than that. Messages go to stderr
 (stdout is the MCP stdio channel when `make mcp` runs it first).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,19 +51,33 @@ def ensure_login_role(conn: psycopg.Connection, user: str, bi_role: str, connect
         raise RoleError(f"the BI role {bi_role} does not exist yet: run `make demo` (dbt build creates it)")
     state = conn.execute(ROLE_STATE, (user,)).fetchone()
     if state is None:
-        conn.execute(sql.SQL(
-            "create role {} login noinherit nosuperuser nocreatedb nocreaterole noreplication nobypassrls "
-            "connection limit {}").format(sql.Identifier(user), sql.Literal(connection_limit)))
+        conn.execute(
+            sql.SQL(
+                "create role {} login noinherit nosuperuser nocreatedb nocreaterole noreplication nobypassrls "
+                "connection limit {}"
+            ).format(sql.Identifier(user), sql.Literal(connection_limit))
+        )
         conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(bi_role), sql.Identifier(user)))
         return f"created login role {user} (noinherit, member of {bi_role} only)"
     can_login, superuser, createrole, createdb, replication, bypassrls, inherit, member_of = state
-    extra = [name for name, flag in (("SUPERUSER", superuser), ("CREATEROLE", createrole), ("CREATEDB", createdb),
-                                     ("REPLICATION", replication), ("BYPASSRLS", bypassrls)) if flag]
+    extra = [
+        name
+        for name, flag in (
+            ("SUPERUSER", superuser),
+            ("CREATEROLE", createrole),
+            ("CREATEDB", createdb),
+            ("REPLICATION", replication),
+            ("BYPASSRLS", bypassrls),
+        )
+        if flag
+    ]
     others = [role for role in member_of if role != bi_role]
     if extra or others or not can_login:
-        raise RoleError(f"role {user} exists but is not a plain login member of {bi_role} "
-                        f"(attributes {extra or 'none'}, login {can_login}, member of {member_of}): "
-                        "drop it or pick another SHOPSEG_SERVE_USER")
+        raise RoleError(
+            f"role {user} exists but is not a plain login member of {bi_role} "
+            f"(attributes {extra or 'none'}, login {can_login}, member of {member_of}): "
+            "drop it or pick another SHOPSEG_SERVE_USER"
+        )
     if bi_role not in member_of:
         conn.execute(sql.SQL("grant {} to {}").format(sql.Identifier(bi_role), sql.Identifier(user)))
         return f"granted {bi_role} to the existing login role {user}"
@@ -75,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bi-role", default=os.environ.get("SHOPSEG_BI_ROLE") or DEFAULT_BI_ROLE)
     args = parser.parse_args(argv)
     try:
-        with psycopg.connect("", autocommit=True) as conn:   # the admin PG* environment
+        with psycopg.connect("", autocommit=True) as conn:  # the admin PG* environment
             print(f"[serve] {ensure_login_role(conn, args.user, args.bi_role)}", file=sys.stderr)
     except (RoleError, psycopg.Error) as exc:
         print(f"[serve] {exc}", file=sys.stderr)

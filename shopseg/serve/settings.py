@@ -13,6 +13,7 @@ Environment (every value optional):
     SHOPSEG_SERVE_POOL_MIN / SHOPSEG_SERVE_POOL_MAX   pool size (default 2 / 8)
     SHOPSEG_SERVE_STATEMENT_TIMEOUT_MS                per-statement limit (default 10000)
 """
+
 from __future__ import annotations
 
 import os
@@ -23,6 +24,8 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import AsyncConnectionPool
+
+from shopseg import settings as shopseg_settings
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 DEFAULT_SERVE_USER = "shopseg_api"
@@ -56,7 +59,7 @@ def _positive_int(env: dict, name: str, default: int) -> int:
 @dataclass(frozen=True)
 class ServeSettings:
     conninfo: str
-    schema: str = "analytics"
+    schema: str = shopseg_settings.DEFAULT_SCHEMA
     bi_role: str = DEFAULT_BI_ROLE
     pool_min: int = 2
     pool_max: int = 8
@@ -75,7 +78,7 @@ class ServeSettings:
         object.__setattr__(self, "catalog", f"{self.schema}_catalog")
 
     @classmethod
-    def from_env(cls, env: dict | None = None) -> "ServeSettings":
+    def from_env(cls, env: dict | None = None) -> ServeSettings:
         env = dict(os.environ if env is None else env)
         if env.get("SHOPSEG_SERVE_DSN"):
             params = conninfo_to_dict(env["SHOPSEG_SERVE_DSN"])
@@ -93,7 +96,7 @@ class ServeSettings:
         params.setdefault("connect_timeout", "10")
         return cls(
             conninfo=make_conninfo(**params),
-            schema=env.get("SHOPSEG_SCHEMA") or "analytics",
+            schema=shopseg_settings.target_schema(env),
             bi_role=env.get("SHOPSEG_BI_ROLE") or DEFAULT_BI_ROLE,
             pool_min=_positive_int(env, "SHOPSEG_SERVE_POOL_MIN", 2),
             pool_max=_positive_int(env, "SHOPSEG_SERVE_POOL_MAX", 8),
@@ -149,7 +152,9 @@ async def check_role(conn: psycopg.AsyncConnection, settings: ServeSettings) -> 
     Run on a connection after `session_setup()`. Raises ServeConfigError with what to fix.
     """
     params = {
-        "marts": settings.marts, "udf": settings.udf, "catalog": settings.catalog,
+        "marts": settings.marts,
+        "udf": settings.udf,
+        "catalog": settings.catalog,
         "profiles": f"{settings.marts}.customer_profiles",
     }
     cur = await conn.execute(ROLE_FACTS, params)
@@ -157,25 +162,41 @@ async def check_role(conn: psycopg.AsyncConnection, settings: ServeSettings) -> 
     names = [d.name for d in cur.description]
     facts = dict(zip(names, row))
     login = facts["session_user"]
-    powers = [name for name, flag in (("SUPERUSER", facts["rolsuper"]), ("CREATEROLE", facts["rolcreaterole"]),
-                                      ("CREATEDB", facts["rolcreatedb"]), ("REPLICATION", facts["rolreplication"]),
-                                      ("BYPASSRLS", facts["rolbypassrls"])) if flag]
-    hint = ("connect as a plain login role that is only a member of the BI role, e.g. "
-            f"create role {DEFAULT_SERVE_USER} login noinherit; grant {settings.bi_role} to {DEFAULT_SERVE_USER}; "
-            "(docs/serving.md)")
+    powers = [
+        name
+        for name, flag in (
+            ("SUPERUSER", facts["rolsuper"]),
+            ("CREATEROLE", facts["rolcreaterole"]),
+            ("CREATEDB", facts["rolcreatedb"]),
+            ("REPLICATION", facts["rolreplication"]),
+            ("BYPASSRLS", facts["rolbypassrls"]),
+        )
+        if flag
+    ]
+    hint = (
+        "connect as a plain login role that is only a member of the BI role, e.g. "
+        f"create role {DEFAULT_SERVE_USER} login noinherit; grant {settings.bi_role} to {DEFAULT_SERVE_USER}; "
+        "(docs/serving.md)"
+    )
     if powers:
         raise ServeConfigError(f"refusing to serve as {login}: the role has {', '.join(powers)}; {hint}")
     if facts["owns_project_relations"]:
-        raise ServeConfigError(f"refusing to serve as {login}: it owns (or may act as the owner of) the project's "
-                               f"relations, so it could change them; {hint}")
+        raise ServeConfigError(
+            f"refusing to serve as {login}: it owns (or may act as the owner of) the project's "
+            f"relations, so it could change them; {hint}"
+        )
     if facts["current_user"] != settings.bi_role:
         raise ServeConfigError(f"session runs as {facts['current_user']}, expected the BI role {settings.bi_role}")
     if not facts["marts_readable"]:
-        raise ServeConfigError(f"{settings.marts}.customer_profiles is missing or not readable by {settings.bi_role}: "
-                               "build the project first (make demo) and check SHOPSEG_SCHEMA / SHOPSEG_BI_ROLE")
+        raise ServeConfigError(
+            f"{settings.marts}.customer_profiles is missing or not readable by {settings.bi_role}: "
+            "build the project first (make demo) and check SHOPSEG_SCHEMA / SHOPSEG_BI_ROLE"
+        )
     if facts["can_write_marts"] or facts["can_create_in_marts"]:
-        raise ServeConfigError(f"the BI role {settings.bi_role} may write to or create in {settings.marts}: "
-                               "it must be read-only (docs/access.md)")
+        raise ServeConfigError(
+            f"the BI role {settings.bi_role} may write to or create in {settings.marts}: "
+            "it must be read-only (docs/access.md)"
+        )
     return {"login_role": login, "role": facts["current_user"]}
 
 
@@ -207,17 +228,23 @@ async def open_checked_pool(settings: ServeSettings) -> tuple[AsyncConnectionPoo
     try:
         conn = await psycopg.AsyncConnection.connect(settings.conninfo, autocommit=True)
     except psycopg.OperationalError as exc:
-        raise ServeConfigError(f"cannot connect with {settings.describe()}: {str(exc).strip()} "
-                               "(the local login role is created by `make serve` / `make mcp`; docs/serving.md)") from None
+        raise ServeConfigError(
+            f"cannot connect with {settings.describe()}: {str(exc).strip()} "
+            "(the local login role is created by `make serve` / `make mcp`; docs/serving.md)"
+        ) from None
     try:
         try:
             await configure_connection(conn, settings)
         except psycopg.errors.InsufficientPrivilege:
-            raise ServeConfigError(f"{conn.info.user} is not a member of the BI role {settings.bi_role}: "
-                                   f"grant {settings.bi_role} to {conn.info.user}; (docs/serving.md)") from None
+            raise ServeConfigError(
+                f"{conn.info.user} is not a member of the BI role {settings.bi_role}: "
+                f"grant {settings.bi_role} to {conn.info.user}; (docs/serving.md)"
+            ) from None
         except psycopg.errors.InvalidParameterValue:
-            raise ServeConfigError(f"the BI role {settings.bi_role} does not exist: build the project first "
-                                   "(make demo) or set SHOPSEG_BI_ROLE") from None
+            raise ServeConfigError(
+                f"the BI role {settings.bi_role} does not exist: build the project first "
+                "(make demo) or set SHOPSEG_BI_ROLE"
+            ) from None
         identity = await check_role(conn, settings)
     finally:
         await conn.close()

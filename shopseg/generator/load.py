@@ -17,58 +17,85 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
-from .gen_config import WINDOW_START
+from .config import WINDOW_START
 
 # table -> [(column, sql type, encoding kind)]
 TABLES: dict[str, list[tuple[str, str, str]]] = {
     "customers": [
-        ("customer_id", "bigint", "int"), ("created_at", "timestamptz", "ts"),
-        ("email", "text", "text"), ("country", "text", "text"),
+        ("customer_id", "bigint", "int"),
+        ("created_at", "timestamptz", "ts"),
+        ("email", "text", "text"),
+        ("country", "text", "text"),
     ],
     "products": [
-        ("product_id", "bigint", "int"), ("title", "text", "text"),
-        ("category", "text", "text"), ("list_price", "numeric(12,2)", "money"),
+        ("product_id", "bigint", "int"),
+        ("title", "text", "text"),
+        ("category", "text", "text"),
+        ("list_price", "numeric(12,2)", "money"),
     ],
     "orders": [
-        ("order_id", "bigint", "int"), ("customer_id", "bigint", "int"),
-        ("created_at", "timestamptz", "ts"), ("currency", "text", "text"),
-        ("subtotal", "numeric(12,2)", "money"), ("discount_amount", "numeric(12,2)", "money"),
-        ("shipping_amount", "numeric(12,2)", "money"), ("tax_amount", "numeric(12,2)", "money"),
-        ("total", "numeric(12,2)", "money"), ("discount_code", "text", "text"),
-        ("sales_channel", "text", "text"), ("cancelled_at", "timestamptz", "ts"),
+        ("order_id", "bigint", "int"),
+        ("customer_id", "bigint", "int"),
+        ("created_at", "timestamptz", "ts"),
+        ("currency", "text", "text"),
+        ("subtotal", "numeric(12,2)", "money"),
+        ("discount_amount", "numeric(12,2)", "money"),
+        ("shipping_amount", "numeric(12,2)", "money"),
+        ("tax_amount", "numeric(12,2)", "money"),
+        ("total", "numeric(12,2)", "money"),
+        ("discount_code", "text", "text"),
+        ("sales_channel", "text", "text"),
+        ("cancelled_at", "timestamptz", "ts"),
     ],
     "order_lines": [
-        ("order_line_id", "bigint", "int"), ("order_id", "bigint", "int"),
-        ("product_id", "bigint", "int"), ("quantity", "int", "int"),
-        ("unit_price", "numeric(12,2)", "money"), ("discount_amount", "numeric(12,2)", "money"),
+        ("order_line_id", "bigint", "int"),
+        ("order_id", "bigint", "int"),
+        ("product_id", "bigint", "int"),
+        ("quantity", "int", "int"),
+        ("unit_price", "numeric(12,2)", "money"),
+        ("discount_amount", "numeric(12,2)", "money"),
     ],
     "refunds": [
-        ("refund_id", "bigint", "int"), ("order_id", "bigint", "int"),
-        ("order_line_id", "bigint", "int_null"), ("created_at", "timestamptz", "ts"),
-        ("amount", "numeric(12,2)", "money"), ("quantity", "int", "int_null"),
+        ("refund_id", "bigint", "int"),
+        ("order_id", "bigint", "int"),
+        ("order_line_id", "bigint", "int_null"),
+        ("created_at", "timestamptz", "ts"),
+        ("amount", "numeric(12,2)", "money"),
+        ("quantity", "int", "int_null"),
         ("reason", "text", "text"),
     ],
     "support_tickets": [
-        ("ticket_id", "bigint", "int"), ("customer_id", "bigint", "int"),
-        ("created_at", "timestamptz", "ts"), ("closed_at", "timestamptz", "ts"),
-        ("channel", "text", "text"), ("topic", "text", "text"),
-        ("message_count", "int", "int"), ("first_response_minutes", "numeric", "num"),
-        ("resolution_minutes", "numeric", "num"), ("reopened", "boolean", "bool"),
-        ("escalated", "boolean", "bool"), ("csat", "smallint", "int_null"),
+        ("ticket_id", "bigint", "int"),
+        ("customer_id", "bigint", "int"),
+        ("created_at", "timestamptz", "ts"),
+        ("closed_at", "timestamptz", "ts"),
+        ("channel", "text", "text"),
+        ("topic", "text", "text"),
+        ("message_count", "int", "int"),
+        ("first_response_minutes", "numeric", "num"),
+        ("resolution_minutes", "numeric", "num"),
+        ("reopened", "boolean", "bool"),
+        ("escalated", "boolean", "bool"),
+        ("csat", "smallint", "int_null"),
     ],
 }
 TRUTH_TABLES: dict[str, list[tuple[str, str, str]]] = {
     "customer_classes": [
-        ("customer_id", "bigint", "int"), ("axis", "text", "text"),
-        ("planted_class", "int", "int"), ("planted_label", "text", "text"),
+        ("customer_id", "bigint", "int"),
+        ("axis", "text", "text"),
+        ("planted_class", "int", "int"),
+        ("planted_label", "text", "text"),
     ],
 }
 PRIMARY_KEYS = {
-    "customers": "customer_id", "products": "product_id", "orders": "order_id",
-    "order_lines": "order_line_id", "refunds": "refund_id", "support_tickets": "ticket_id",
+    "customers": "customer_id",
+    "products": "product_id",
+    "orders": "order_id",
+    "order_lines": "order_line_id",
+    "refunds": "refund_id",
+    "support_tickets": "ticket_id",
 }
-INDEXES = {"orders": "customer_id", "order_lines": "order_id", "refunds": "order_id",
-           "support_tickets": "customer_id"}
+INDEXES = {"orders": "customer_id", "order_lines": "order_id", "refunds": "order_id", "support_tickets": "customer_id"}
 NULL = "\\N"
 
 
@@ -102,8 +129,9 @@ def _as_text(kind: str, values) -> list:
     if kind == "ts":
         secs = np.asarray(values, dtype=np.int64)
         null = secs == np.iinfo(np.int64).min
-        text = np.datetime_as_string(WINDOW_START + np.where(null, 0, secs).astype("timedelta64[s]"),
-                                     unit="s", timezone="UTC").astype(object)
+        text = np.datetime_as_string(
+            WINDOW_START + np.where(null, 0, secs).astype("timedelta64[s]"), unit="s", timezone="UTC"
+        ).astype(object)
         text[null] = NULL
         return text.tolist()
     if kind == "int_null":
@@ -136,8 +164,7 @@ def recreate_tables(conn: psycopg.Connection, schema: str, tables: dict, keep: l
         ident = sql.Identifier(schema, name)
         conn.execute(sql.SQL("drop table if exists {} cascade").format(ident))
         if name in keep:
-            cols = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
-                                      for c, t, _ in spec)
+            cols = sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t, _ in spec)
             conn.execute(sql.SQL("create table {} ({})").format(ident, cols))
 
 
@@ -147,8 +174,9 @@ def add_keys_and_analyze(conn: psycopg.Connection, schema: str, tables: list[str
     for name in tables:
         ident = sql.Identifier(schema, name)
         if name in PRIMARY_KEYS:
-            conn.execute(sql.SQL("alter table {} add primary key ({})").format(
-                ident, sql.Identifier(PRIMARY_KEYS[name])))
+            conn.execute(
+                sql.SQL("alter table {} add primary key ({})").format(ident, sql.Identifier(PRIMARY_KEYS[name]))
+            )
         if name in INDEXES:
             conn.execute(sql.SQL("create index on {} ({})").format(ident, sql.Identifier(INDEXES[name])))
         conn.execute(sql.SQL("analyze {}").format(ident))
@@ -194,11 +222,11 @@ class CopyStreamer:
             schema, table, spec, data = item
             try:
                 stmt = sql.SQL("copy {} ({}) from stdin").format(
-                    sql.Identifier(schema, table),
-                    sql.SQL(", ").join(sql.Identifier(c) for c, _, _ in spec))
+                    sql.Identifier(schema, table), sql.SQL(", ").join(sql.Identifier(c) for c, _, _ in spec)
+                )
                 with self._conn.cursor() as cur, cur.copy(stmt) as copy:
                     copy.write(data)
-            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            except BaseException as exc:
                 self._error = exc
 
 

@@ -29,9 +29,9 @@ from psycopg import sql
 
 FORMATS = {"shopify_fivetran": "shopify", "zendesk_fivetran": "zendesk"}
 SYNCED = "timestamp '2025-11-01 03:00:00'"  # _fivetran_synced of every row (a fixed sync time)
-TEST_ORDER_OFFSET = 1_000_000_000      # ids of the added test orders (and their lines/refunds)
-DELETED_OFFSET = 2_000_000_000         # ids of the added soft-deleted customers / orders / tickets
-USER_OFFSET = 10_000_000               # Zendesk end-user id = shop customer id + this
+TEST_ORDER_OFFSET = 1_000_000_000  # ids of the added test orders (and their lines/refunds)
+DELETED_OFFSET = 2_000_000_000  # ids of the added soft-deleted customers / orders / tickets
+USER_OFFSET = 10_000_000  # Zendesk end-user id = shop customer id + this
 
 
 def _naive(column: str) -> str:
@@ -41,16 +41,21 @@ def _naive(column: str) -> str:
 
 _SHOPIFY: dict[str, tuple[tuple[str, ...], str]] = {
     # table: (contract tables it needs, select)
-    "customer": (("customers",), f"""
-        select customer_id as id, email, {_naive('created_at')} as created_at,
-               {_naive('created_at')} as updated_at, 'enabled'::text as state,
+    "customer": (
+        ("customers",),
+        f"""
+        select customer_id as id, email, {_naive("created_at")} as created_at,
+               {_naive("created_at")} as updated_at, 'enabled'::text as state,
                false as _fivetran_deleted, {SYNCED} as _fivetran_synced
         from {{src}}.customers
         union all
         select {DELETED_OFFSET} + customer_id, 'deleted-' || customer_id || '@example.com',
-               {_naive('created_at')}, {_naive('created_at')}, 'disabled', true, {SYNCED}
-        from {{src}}.customers where customer_id % 97 = 0"""),
-    "order": (("orders",), f"""
+               {_naive("created_at")}, {_naive("created_at")}, 'disabled', true, {SYNCED}
+        from {{src}}.customers where customer_id % 97 = 0""",
+    ),
+    "order": (
+        ("orders",),
+        f"""
         with base as (
             select order_id as id, customer_id, created_at, currency, subtotal, discount_amount,
                    tax_amount, total, sales_channel, cancelled_at, false as test, false as deleted
@@ -64,27 +69,36 @@ _SHOPIFY: dict[str, tuple[tuple[str, ...], str]] = {
                    discount_amount, tax_amount, total, sales_channel, cancelled_at, false, true
             from {{src}}.orders where order_id % 89 = 0
         )
-        select id, customer_id, '#' || id as name, {_naive('created_at')} as created_at,
-               {_naive('created_at')} as processed_at, {_naive('created_at')} as updated_at,
+        select id, customer_id, '#' || id as name, {_naive("created_at")} as created_at,
+               {_naive("created_at")} as processed_at, {_naive("created_at")} as updated_at,
                currency, currency as presentment_currency,
                subtotal::float8 as total_line_items_price,
                discount_amount::float8 as total_discounts,
                (subtotal - coalesce(discount_amount, 0))::float8 as subtotal_price,
                tax_amount::float8 as total_tax, total::float8 as total_price,
-               sales_channel as source_name, {_naive('cancelled_at')} as cancelled_at,
+               sales_channel as source_name, {_naive("cancelled_at")} as cancelled_at,
                case when cancelled_at is not null then 'customer' end as cancel_reason,
                case when cancelled_at is not null then 'voided' else 'paid' end as financial_status,
                test, deleted as _fivetran_deleted, {SYNCED} as _fivetran_synced
-        from base"""),
-    "order_discount_code": (("orders",), f"""
+        from base""",
+    ),
+    "order_discount_code": (
+        ("orders",),
+        f"""
         select order_id, 1 as index, discount_code as code, discount_amount::float8 as amount,
                'fixed_amount'::text as type, {SYNCED} as _fivetran_synced
-        from {{src}}.orders where discount_code is not null"""),
-    "order_shipping_line": (("orders",), f"""
+        from {{src}}.orders where discount_code is not null""",
+    ),
+    "order_shipping_line": (
+        ("orders",),
+        f"""
         select order_id as id, order_id, 'Standard'::text as title, shipping_amount::float8 as price,
                shipping_amount::float8 as discounted_price, {SYNCED} as _fivetran_synced
-        from {{src}}.orders where shipping_amount is not null"""),
-    "order_line": (("order_lines",), f"""
+        from {{src}}.orders where shipping_amount is not null""",
+    ),
+    "order_line": (
+        ("order_lines",),
+        f"""
         with base as (
             select order_line_id as id, order_id, product_id, quantity, unit_price, discount_amount
             from {{src}}.order_lines
@@ -97,27 +111,39 @@ _SHOPIFY: dict[str, tuple[tuple[str, ...], str]] = {
                row_number() over (partition by order_id order by id) as index,
                quantity, unit_price::float8 as price, discount_amount::float8 as total_discount,
                true as requires_shipping, {SYNCED} as _fivetran_synced
-        from base"""),
-    "product": (("products",), f"""
+        from base""",
+    ),
+    "product": (
+        ("products",),
+        f"""
         select product_id as id, title, coalesce(category, '') as product_type,
                'active'::text as status, product_id % 41 = 0 as _fivetran_deleted,
                {SYNCED} as _fivetran_synced
-        from {{src}}.products"""),
-    "product_variant": (("products",), f"""
+        from {{src}}.products""",
+    ),
+    "product_variant": (
+        ("products",),
+        f"""
         select product_id + {USER_OFFSET} as id, product_id, 'Default Title'::text as title,
                list_price::float8 as price, 1 as position, {SYNCED} as _fivetran_synced
-        from {{src}}.products"""),
-    "refund": (("refunds",), f"""
-        select refund_id as id, order_id, {_naive('created_at')} as created_at,
-               {_naive('created_at')} as processed_at, reason as note, true as restock,
+        from {{src}}.products""",
+    ),
+    "refund": (
+        ("refunds",),
+        f"""
+        select refund_id as id, order_id, {_naive("created_at")} as created_at,
+               {_naive("created_at")} as processed_at, reason as note, true as restock,
                {SYNCED} as _fivetran_synced
         from {{src}}.refunds
         union all
-        select {TEST_ORDER_OFFSET} + refund_id, {TEST_ORDER_OFFSET} + order_id, {_naive('created_at')},
-               {_naive('created_at')}, reason, true, {SYNCED}
-        from {{src}}.refunds where order_id % 53 = 0"""),
+        select {TEST_ORDER_OFFSET} + refund_id, {TEST_ORDER_OFFSET} + order_id, {_naive("created_at")},
+               {_naive("created_at")}, reason, true, {SYNCED}
+        from {{src}}.refunds where order_id % 53 = 0""",
+    ),
     # a line refund is one order_line_refund; a whole-order refund returns every line of the order
-    "order_line_refund": (("refunds", "order_lines"), f"""
+    "order_line_refund": (
+        ("refunds", "order_lines"),
+        f"""
         select row_number() over (order by refund_id, order_line_id) as id, refund_id, order_line_id,
                quantity, subtotal::float8 as subtotal, 0::float8 as total_tax,
                'return'::text as restock_type, {SYNCED} as _fivetran_synced
@@ -129,23 +155,27 @@ _SHOPIFY: dict[str, tuple[tuple[str, ...], str]] = {
                    l.quantity * l.unit_price - coalesce(l.discount_amount, 0)
             from {{src}}.refunds as r join {{src}}.order_lines as l on l.order_id = r.order_id
             where r.order_line_id is null
-        ) as line_refunds"""),
+        ) as line_refunds""",
+    ),
     # what each refund paid back (plus a failed attempt for some), and the sales
-    "transaction": (("refunds",), f"""
+    "transaction": (
+        ("refunds",),
+        f"""
         select row_number() over (order by kind, coalesce(refund_id, 0), order_id, status) as id, *
         from (
             select order_id, refund_id, 'refund'::text as kind, 'success'::text as status,
-                   amount::float8 as amount, {_naive('created_at')} as created_at, false as test,
+                   amount::float8 as amount, {_naive("created_at")} as created_at, false as test,
                    {SYNCED} as _fivetran_synced
             from {{src}}.refunds
             union all
-            select order_id, refund_id, 'refund', 'failure', amount::float8, {_naive('created_at')},
+            select order_id, refund_id, 'refund', 'failure', amount::float8, {_naive("created_at")},
                    false, {SYNCED}
             from {{src}}.refunds where refund_id % 7 = 0
             union all
-            select order_id, null, 'sale', 'success', total::float8, {_naive('created_at')}, false, {SYNCED}
+            select order_id, null, 'sale', 'success', total::float8, {_naive("created_at")}, false, {SYNCED}
             from {{src}}.orders
-        ) as t"""),
+        ) as t""",
+    ),
 }
 
 _CHANNEL_TO_VIA = """case channel when 'email' then 'email' when 'chat' then 'chat' when 'phone' then 'voice'
@@ -160,7 +190,9 @@ _COMMENT_AT = _naive("""t.created_at + case when k = 1 then interval '0 minutes'
                           / greatest(t.message_count, 1)))::float8) end""")
 
 _ZENDESK: dict[str, tuple[tuple[str, ...], str]] = {
-    "user": (("support_tickets", "customers"), f"""
+    "user": (
+        ("support_tickets", "customers"),
+        f"""
         select n as id, 'agent' || n || '@support.example' as email, null::text as external_id,
                'agent'::text as role, 'Agent ' || n as name, false as _fivetran_deleted,
                {SYNCED} as _fivetran_synced
@@ -172,12 +204,15 @@ _ZENDESK: dict[str, tuple[tuple[str, ...], str]] = {
                case when c.customer_id % 23 <> 0 and c.customer_id % 2 = 0 then c.customer_id::text end,
                'end-user', 'Customer ' || c.customer_id, false, {SYNCED}
         from {{src}}.customers as c
-        where c.customer_id in (select customer_id from {{src}}.support_tickets)"""),
-    "ticket": (("support_tickets",), f"""
+        where c.customer_id in (select customer_id from {{src}}.support_tickets)""",
+    ),
+    "ticket": (
+        ("support_tickets",),
+        f"""
         select ticket_id as id, {USER_OFFSET} + customer_id as requester_id,
                {USER_OFFSET} + customer_id as submitter_id, 1 + ticket_id % 5 as assignee_id,
-               {_naive('created_at')} as created_at,
-               {_naive('coalesce(closed_at, created_at)')} as updated_at,
+               {_naive("created_at")} as created_at,
+               {_naive("coalesce(closed_at, created_at)")} as updated_at,
                case when closed_at is null then 'open' else 'solved' end as status,
                {_CHANNEL_TO_VIA} as via_channel, 'Ticket ' || ticket_id as subject,
                'question'::text as type, 'normal'::text as priority, false as _fivetran_deleted,
@@ -185,30 +220,39 @@ _ZENDESK: dict[str, tuple[tuple[str, ...], str]] = {
         from {{src}}.support_tickets
         union all
         select {DELETED_OFFSET} + ticket_id, {USER_OFFSET} + customer_id, {USER_OFFSET} + customer_id,
-               1, {_naive('created_at')}, {_naive('created_at')}, 'open', 'email',
+               1, {_naive("created_at")}, {_naive("created_at")}, 'open', 'email',
                'Deleted ' || ticket_id, 'question', 'normal', true, {SYNCED}
-        from {{src}}.support_tickets where ticket_id % 61 = 0"""),
+        from {{src}}.support_tickets where ticket_id % 61 = 0""",
+    ),
     # message_count comments: the requester opens, an agent answers after first_response_minutes,
     # then they alternate until the ticket is closed (or for a day when it is open)
-    "ticket_comment": (("support_tickets",), f"""
+    "ticket_comment": (
+        ("support_tickets",),
+        f"""
         select row_number() over (order by t.ticket_id, k) as id, t.ticket_id,
                case when k % 2 = 1 then {USER_OFFSET} + t.customer_id else 1 + t.ticket_id % 5 end as user_id,
                {_COMMENT_AT} as created,
                true as public, 'message ' || k as body, false as _fivetran_deleted,
                {SYNCED} as _fivetran_synced
         from {{src}}.support_tickets as t
-        cross join lateral generate_series(1, greatest(t.message_count, 0)) as k"""),
-    "ticket_tag": (("support_tickets",), f"""
+        cross join lateral generate_series(1, greatest(t.message_count, 0)) as k""",
+    ),
+    "ticket_tag": (
+        ("support_tickets",),
+        f"""
         select ticket_id, tag, {SYNCED} as _fivetran_synced from (
             select ticket_id, topic as tag from {{src}}.support_tickets where topic is not null
             union all
             select ticket_id, 'escalated' from {{src}}.support_tickets where escalated
             union all
             select ticket_id, 'vip' from {{src}}.support_tickets where ticket_id % 7 = 0
-        ) as tags"""),
+        ) as tags""",
+    ),
     # status changes: new at creation; a reopened ticket is solved and opened again; solved at close
-    "ticket_field_history": (("support_tickets",), f"""
-        select ticket_id, 'status'::text as field_name, value, {_naive('updated')} as updated,
+    "ticket_field_history": (
+        ("support_tickets",),
+        f"""
+        select ticket_id, 'status'::text as field_name, value, {_naive("updated")} as updated,
                1 + ticket_id % 5 as user_id, {SYNCED} as _fivetran_synced
         from (
             select ticket_id, 'new' as value, created_at as updated from {{src}}.support_tickets
@@ -220,7 +264,8 @@ _ZENDESK: dict[str, tuple[tuple[str, ...], str]] = {
             from {{src}}.support_tickets where reopened
             union all
             select ticket_id, 'solved', closed_at from {{src}}.support_tickets where closed_at is not null
-        ) as changes"""),
+        ) as changes""",
+    ),
 }
 
 _WRITERS = {"shopify_fivetran": _SHOPIFY, "zendesk_fivetran": _ZENDESK}
@@ -240,8 +285,10 @@ def write_format(conn: psycopg.Connection, fmt: str, contract_schema: str, schem
     for table, (needs, select) in _WRITERS[fmt].items():
         target = sql.Identifier(schema, table)
         conn.execute(sql.SQL("drop table if exists {}").format(target))
-        present = [conn.execute("select to_regclass(%s) is not null",
-                                [f'"{contract_schema}"."{need}"']).fetchone()[0] for need in needs]
+        present = [
+            conn.execute("select to_regclass(%s) is not null", [f'"{contract_schema}"."{need}"']).fetchone()[0]
+            for need in needs
+        ]
         if not all(present):
             continue
         query = sql.SQL(select).format(src=sql.Identifier(contract_schema))

@@ -8,15 +8,15 @@ purchase_cadence is drawn conditionally on purchase_frequency (a table, not mono
 
 Classes are 0-based here (label_order - 1). Rules that depend on the realised orders (a
 customer with one valid order is a one_time_buyer / one_and_done, ...) are applied later
-by :func:`shopseg.gen_truth.apply_realised_rules` and the order generator.
+by :func:`shopseg.generator.truth.apply_realised_rules` and the order generator.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .gen_config import AXES
-from .gen_util import band_middles, choice_from_cumulative, classes_from_latent, nearest_psd_correlation
+from .config import AXES
+from .util import band_middles, choice_from_cumulative, classes_from_latent, nearest_psd_correlation
 
 COPULA_AXES = [a for a in AXES if a not in ("communication_preference", "purchase_cadence")]
 
@@ -39,21 +39,24 @@ def draw_classes(rng: np.random.Generator, n: int, params: dict) -> tuple[dict, 
     mixtures = params["mixtures"]
     chol = np.linalg.cholesky(correlation_matrix(params["correlations"]))
     latent = rng.standard_normal((n, len(COPULA_AXES))) @ chol.T
-    classes = {axis: classes_from_latent(latent[:, i], mixtures[axis])
-               for i, axis in enumerate(COPULA_AXES)}
+    classes = {axis: classes_from_latent(latent[:, i], mixtures[axis]) for i, axis in enumerate(COPULA_AXES)}
     table = np.cumsum(np.asarray(params["cadence"]["given_frequency"], dtype=float), axis=1)
     classes["purchase_cadence"] = choice_from_cumulative(rng, table, classes["purchase_frequency"])
     classes["communication_preference"] = _draw_communication(
-        rng, classes["product_knowledge"], mixtures["communication_preference"],
-        params["support"]["no_contact_by_knowledge"])
+        rng,
+        classes["product_knowledge"],
+        mixtures["communication_preference"],
+        params["support"]["no_contact_by_knowledge"],
+    )
     # customers who never contact support cannot have complex issues
     no_contact = classes["communication_preference"] == 0
     classes["problem_complexity_profile"][no_contact] = 0
     return classes, latent
 
 
-def recouple(latent: np.ndarray, source: str, realised: np.ndarray, target: str,
-             rho: float, mixtures: dict) -> np.ndarray:
+def recouple(
+    latent: np.ndarray, source: str, realised: np.ndarray, target: str, rho: float, mixtures: dict
+) -> np.ndarray:
     """Re-draw ``target`` classes correlated (``rho``) with the *realised* ``source`` class.
 
     When the realised source class differs from the planted one, its latent is replaced by
@@ -64,7 +67,7 @@ def recouple(latent: np.ndarray, source: str, realised: np.ndarray, target: str,
     z_source = latent[:, cols[source]]
     planted = classes_from_latent(z_source, mixtures[source])
     z_source = np.where(planted == realised, z_source, band_middles(mixtures[source])[realised])
-    z_target = rho * z_source + np.sqrt(1.0 - rho ** 2) * latent[:, cols[target]]
+    z_target = rho * z_source + np.sqrt(1.0 - rho**2) * latent[:, cols[target]]
     return classes_from_latent(z_target, mixtures[target])
 
 

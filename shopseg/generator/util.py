@@ -34,8 +34,7 @@ def randomised_round(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
     return np.floor(x + rng.random(np.shape(x))).astype(np.int64)
 
 
-def quota_flags(rng: np.random.Generator, group: np.ndarray, share: np.ndarray,
-                eligible: np.ndarray) -> np.ndarray:
+def quota_flags(rng: np.random.Generator, group: np.ndarray, share: np.ndarray, eligible: np.ndarray) -> np.ndarray:
     """Flag about ``share[g]`` of the eligible elements of every group, at random positions.
 
     The number flagged per group is the randomised rounding of share * eligible count, so a
@@ -55,8 +54,9 @@ def quota_flags(rng: np.random.Generator, group: np.ndarray, share: np.ndarray,
 _DENSE_COLUMNS = 16
 
 
-def choice_from_cumulative(rng: np.random.Generator, cum: np.ndarray, rows: np.ndarray,
-                           u: np.ndarray | None = None) -> np.ndarray:
+def choice_from_cumulative(
+    rng: np.random.Generator, cum: np.ndarray, rows: np.ndarray, u: np.ndarray | None = None
+) -> np.ndarray:
     """One column index per element from row-wise cumulative weights ``cum[rows]``.
 
     ``u`` (uniform 0..1 per element) may be given, e.g. for systematic sampling.
@@ -115,8 +115,7 @@ def nearest_psd_correlation(corr: np.ndarray) -> np.ndarray:
     return fixed / np.outer(d, d)
 
 
-def lognormal_around(rng: np.random.Generator, median: np.ndarray, sigma: float,
-                     size=None) -> np.ndarray:
+def lognormal_around(rng: np.random.Generator, median: np.ndarray, sigma: float, size=None) -> np.ndarray:
     """Lognormal draws with the given median(s) and log-sd."""
     median = np.asarray(median, dtype=float)
     shape = size if size is not None else median.shape

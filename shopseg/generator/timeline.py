@@ -17,14 +17,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .gen_config import MONTH_DAYS, REF_DAY, WINDOW_START
-from .gen_util import group_starts, lognormal_around
+from .config import MONTH_DAYS, REF_DAY, WINDOW_START
+from .util import group_starts, lognormal_around
 
 _SEASON_LENGTH = 61.0  # November + December
-SEASON_STARTS = np.array([
-    (np.datetime64(f"{year}-11-01T00:00:00", "s") - WINDOW_START) / np.timedelta64(1, "D")
-    for year in (2022, 2023, 2024)
-])
+SEASON_STARTS = np.array(
+    [
+        (np.datetime64(f"{year}-11-01T00:00:00", "s") - WINDOW_START) / np.timedelta64(1, "D")
+        for year in (2022, 2023, 2024)
+    ]
+)
 CHURNING, DECLINING, STABLE, GROWING, ACCELERATING = range(5)
 SEASONAL, IRREGULAR = 3, 2
 
@@ -33,10 +35,10 @@ SEASONAL, IRREGULAR = 3, 2
 class Timeline:
     """Orders of a chunk's buyers, sorted by buyer then time."""
 
-    buyer: np.ndarray       # buyer index (0..m-1) of every order
-    day: np.ndarray         # float days since WINDOW_START
-    is_first: np.ndarray    # the buyer's first order
-    first_day: np.ndarray   # per buyer: day of the first order
+    buyer: np.ndarray  # buyer index (0..m-1) of every order
+    day: np.ndarray  # float days since WINDOW_START
+    is_first: np.ndarray  # the buyer's first order
+    first_day: np.ndarray  # per buyer: day of the first order
 
 
 def draw_timeline(rng: np.random.Generator, classes: dict, params: dict) -> Timeline:
@@ -45,9 +47,15 @@ def draw_timeline(rng: np.random.Generator, classes: dict, params: dict) -> Time
     tenure = _draw_tenure(rng, classes["customer_maturity"], params["maturity"]["tenure_days"])
     _plan_consistent_classes(rng, classes, tenure, params)
     first_day = REF_DAY - tenure
-    rate = np.where(classes["purchase_frequency"] == 0, 0.0, lognormal_around(
-        rng, np.asarray(params["frequency"]["orders_per_month"])[classes["purchase_frequency"]] / MONTH_DAYS,
-        params["frequency"]["rate_sigma"]))
+    rate = np.where(
+        classes["purchase_frequency"] == 0,
+        0.0,
+        lognormal_around(
+            rng,
+            np.asarray(params["frequency"]["orders_per_month"])[classes["purchase_frequency"]] / MONTH_DAYS,
+            params["frequency"]["rate_sigma"],
+        ),
+    )
     shape = np.asarray(params["cadence"]["gap_shape"], dtype=float)[classes["purchase_cadence"]]
     seg = _rate_segments(rng, first_day, tenure, classes["loyalty_trajectory"], params["loyalty"])
     owner, day = _renewal_events(rng, first_day, rate, shape, seg)
@@ -89,8 +97,8 @@ def _plan_consistent_classes(rng, classes: dict, tenure: np.ndarray, params: dic
 
 @dataclass
 class _Segments:
-    s1: np.ndarray   # start of the middle period (clipped to the first order)
-    s2: np.ndarray   # start of the last period (or the churn date)
+    s1: np.ndarray  # start of the middle period (clipped to the first order)
+    s2: np.ndarray  # start of the last period (or the churn date)
     m_early: np.ndarray
     m_mid: np.ndarray
     m_last: np.ndarray
@@ -111,8 +119,7 @@ def _rate_segments(rng, first_day, tenure, loyalty, lp) -> _Segments:
     # a customer who started inside the middle period is as busy there as in a whole one,
     # so its spend trend reflects the loyalty class rather than its start date
     covered = s2 - s1
-    boost = np.where((first_day > b1) & (covered > 1.0),
-                     np.minimum(4.0, (b2 - b1) / np.maximum(covered, 1.0)), 1.0)
+    boost = np.where((first_day > b1) & (covered > 1.0), np.minimum(4.0, (b2 - b1) / np.maximum(covered, 1.0)), 1.0)
     m_mid, m_last = mult[:, 0] * boost, mult[:, 1]
     # normalise: over the whole tenure the buyer orders at its frequency class's rate
     mean = ((s1 - first_day) + m_mid * (s2 - s1) + m_last * (REF_DAY - s2)) / np.maximum(tenure, 1.0)
@@ -152,8 +159,10 @@ def _ensure_period_orders(rng, loyalty, first_day, rate, seg, owner, day):
     m = len(first_day)
     repeat = rate > 0
     extra_owner, extra_day = [], []
-    for lo, hi, wanted in ((REF_DAY - 360, REF_DAY - 180, repeat),
-                           (REF_DAY - 180, REF_DAY, repeat & (loyalty != CHURNING))):
+    for lo, hi, wanted in (
+        (REF_DAY - 360, REF_DAY - 180, repeat),
+        (REF_DAY - 180, REF_DAY, repeat & (loyalty != CHURNING)),
+    ):
         has = np.bincount(owner[(day >= lo) & (day < hi)], minlength=m) > 0
         has |= (first_day >= lo) & (first_day < hi)
         need = np.flatnonzero(wanted & ~has & (first_day < hi))

@@ -6,10 +6,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .gen_config import CATEGORIES, COUNTRIES, DAY, EMAIL_DOMAINS, REF_DAY
+from .config import CATEGORIES, COUNTRIES, DAY, EMAIL_DOMAINS, REF_DAY
 
-_ADJECTIVES = ["Classic", "Essential", "Premium", "Everyday", "Compact", "Deluxe", "Eco",
-               "Urban", "Vintage", "Pro", "Soft", "Bold", "Smart", "Pure", "Nordic", "Sunny"]
+_ADJECTIVES = [
+    "Classic",
+    "Essential",
+    "Premium",
+    "Everyday",
+    "Compact",
+    "Deluxe",
+    "Eco",
+    "Urban",
+    "Vintage",
+    "Pro",
+    "Soft",
+    "Bold",
+    "Smart",
+    "Pure",
+    "Nordic",
+    "Sunny",
+]
 _NOUNS = {
     "books": ["Novel", "Cookbook", "Field Guide", "Atlas", "Journal"],
     "beauty": ["Face Cream", "Lip Balm", "Serum", "Shampoo", "Body Lotion"],
@@ -30,15 +46,15 @@ _NOUNS = {
 class Catalog:
     """Products sorted by category, then list price (so a price percentile maps to a row)."""
 
-    product_id: np.ndarray      # int64, 1..P
-    category: np.ndarray        # int category index per product
-    price_cents: np.ndarray     # int64 list price in cents
+    product_id: np.ndarray  # int64, 1..P
+    category: np.ndarray  # int category index per product
+    price_cents: np.ndarray  # int64 list price in cents
     title: list[str]
-    cat_start: np.ndarray       # first product row of each category
-    cat_count: np.ndarray       # products per category
+    cat_start: np.ndarray  # first product row of each category
+    cat_count: np.ndarray  # products per category
     category_names: list[str]
     category_price: np.ndarray  # typical price of each category
-    big_ticket: np.ndarray      # bool per category: fuel-like (see gen_shapes)
+    big_ticket: np.ndarray  # bool per category: fuel-like (see shapes.py)
 
     def nearby(self, category: np.ndarray, percentile: np.ndarray, k: np.ndarray) -> np.ndarray:
         """The k-th product nearest in price to the given percentile (k = 0, 1, 2, ...).
@@ -57,8 +73,13 @@ class Catalog:
         return self.cat_start[category] + centre + offset
 
 
-def build_catalog(rng: np.random.Generator, n_products: int, price_sigma: float,
-                  categories: dict[str, float] | None = None, big_ticket=()) -> Catalog:
+def build_catalog(
+    rng: np.random.Generator,
+    n_products: int,
+    price_sigma: float,
+    categories: dict[str, float] | None = None,
+    big_ticket=(),
+) -> Catalog:
     """Draw the catalog: categories of similar size, lognormal list prices per category.
 
     ``categories`` (name -> typical price) defaults to the general-merchandise CATEGORIES;
@@ -82,22 +103,33 @@ def build_catalog(rng: np.random.Generator, n_products: int, price_sigma: float,
     adjective = rng.integers(0, len(_ADJECTIVES), n_products)
     noun = rng.integers(0, 5, n_products)
     nouns = [_NOUNS.get(c) or [c.replace("_", " ").title()] * 5 for c in names]
-    title = [f"{_ADJECTIVES[a]} {nouns[c][k]} {i + 1:04d}"
-             for i, (a, c, k) in enumerate(zip(adjective.tolist(), category.tolist(), noun.tolist()))]
-    return Catalog(np.arange(1, n_products + 1, dtype=np.int64), category, price_cents, title,
-                   cat_start, cat_count, names, base, np.isin(names, list(big_ticket)))
+    title = [
+        f"{_ADJECTIVES[a]} {nouns[c][k]} {i + 1:04d}"
+        for i, (a, c, k) in enumerate(zip(adjective.tolist(), category.tolist(), noun.tolist()))
+    ]
+    return Catalog(
+        np.arange(1, n_products + 1, dtype=np.int64),
+        category,
+        price_cents,
+        title,
+        cat_start,
+        cat_count,
+        names,
+        base,
+        np.isin(names, list(big_ticket)),
+    )
 
 
 @dataclass
 class Customers:
     """One chunk of customer profiles."""
 
-    customer_id: np.ndarray     # int64
-    has_orders: np.ndarray      # bool
-    country: np.ndarray         # index into COUNTRIES
+    customer_id: np.ndarray  # int64
+    has_orders: np.ndarray  # bool
+    country: np.ndarray  # index into COUNTRIES
     local_currency: np.ndarray  # bool: pays in the country's currency
-    tax_rate: np.ndarray        # float
-    created_day: np.ndarray     # float days since WINDOW_START (filled in for buyers later)
+    tax_rate: np.ndarray  # float
+    created_day: np.ndarray  # float days since WINDOW_START (filled in for buyers later)
 
 
 def ordering_count(before: int, n: int, no_order_share: float) -> int:
@@ -109,8 +141,9 @@ def ordering_count(before: int, n: int, no_order_share: float) -> int:
     return int(round((before + n) * buy)) - int(round(before * buy))
 
 
-def build_customers(rng: np.random.Generator, first_id: int, n: int,
-                    no_order_share: float, foreign_currency: bool) -> Customers:
+def build_customers(
+    rng: np.random.Generator, first_id: int, n: int, no_order_share: float, foreign_currency: bool
+) -> Customers:
     """Draw a chunk of customers; which of them ever order is an exact share per chunk."""
     has_orders = np.zeros(n, dtype=bool)
     has_orders[rng.permutation(n)[: ordering_count(first_id - 1, n, no_order_share)]] = True
@@ -123,8 +156,9 @@ def build_customers(rng: np.random.Generator, first_id: int, n: int,
     local_currency = (rng.random(n) < local_share) & foreign_currency
     # profiles without orders: sign-ups spread over the window, more of them recently
     created = REF_DAY * (1.0 - rng.random(n) ** 1.6)
-    return Customers(np.arange(first_id, first_id + n, dtype=np.int64), has_orders, country,
-                     local_currency, tax_rate, created)
+    return Customers(
+        np.arange(first_id, first_id + n, dtype=np.int64), has_orders, country, local_currency, tax_rate, created
+    )
 
 
 def customer_rows(cust: Customers) -> dict:

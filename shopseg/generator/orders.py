@@ -21,11 +21,19 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .gen_catalog import Catalog
-from .gen_config import REFUND_REASONS, SALES_CHANNELS
-from .gen_timeline import Timeline, in_season
-from .gen_util import (choice_from_cumulative, group_starts, lognormal_around, nearest_class, quota_flags,
-                       random_rank_in_group, rank_in_group, stable_rank_in_group)
+from .catalog import Catalog
+from .config import REFUND_REASONS, SALES_CHANNELS
+from .timeline import Timeline, in_season
+from .util import (
+    choice_from_cumulative,
+    group_starts,
+    lognormal_around,
+    nearest_class,
+    quota_flags,
+    random_rank_in_group,
+    rank_in_group,
+    stable_rank_in_group,
+)
 
 _CODE_PREFIXES = ["WELCOME", "SAVE", "FLASH", "VIP", "HOLIDAY"]
 _REASON_SHARE = [0.15, 0.30, 0.20, 0.20, 0.05, 0.10]
@@ -35,14 +43,14 @@ _REASON_SHARE = [0.15, 0.30, 0.20, 0.20, 0.05, 0.10]
 class Profile:
     """Per-buyer purchase behaviour derived from the planted classes."""
 
-    value_mu: np.ndarray        # log of the median order value in dollars
+    value_mu: np.ndarray  # log of the median order value in dollars
     whale: np.ndarray
     extra_lines: np.ndarray
-    cat_rank: np.ndarray        # (m, width): the buyer's top categories in preference order
-    cat_cum: np.ndarray         # (m, width): cumulative weights over cat_rank (sum 1)
-    beta_a: np.ndarray          # in-category price percentile ~ Beta(a, b)
+    cat_rank: np.ndarray  # (m, width): the buyer's top categories in preference order
+    cat_cum: np.ndarray  # (m, width): cumulative weights over cat_rank (sum 1)
+    beta_a: np.ndarray  # in-category price percentile ~ Beta(a, b)
     beta_b: np.ndarray
-    rebuy_share: np.ndarray     # share of lines that rebuy a product of the buyer's pool
+    rebuy_share: np.ndarray  # share of lines that rebuy a product of the buyer's pool
     sales_channel: np.ndarray
 
 
@@ -57,8 +65,9 @@ def build_profile(rng, classes: dict, catalog: Catalog, params: dict) -> Profile
     ret = params["returns"]
     returned = np.asarray(ret["refunded_order_share"]) * np.asarray(ret["refunded_line_share"])
     value_mu -= np.log(1.0 - vp["return_compensation"] * returned[classes["return_behavior"]])
-    cat_rank, cat_cum = _category_preferences(rng, value, classes["category_exploration"], catalog,
-                                              vp, params["exploration"])
+    cat_rank, cat_cum = _category_preferences(
+        rng, value, classes["category_exploration"], catalog, vp, params["exploration"]
+    )
     beta_a, beta_b = _percentile_beta(rng, classes["value_sophistication"], params["sophistication"])
     return Profile(
         value_mu=value_mu,
@@ -87,7 +96,7 @@ def _category_preferences(rng, value, exploration, catalog, vp, ep):
     used = np.asarray(ep["categories"])[exploration][:, None]
     decay = np.asarray(ep["weight_decay"], dtype=float)[exploration][:, None]
     pos = np.arange(width)[None, :]
-    cum = np.cumsum(np.where(pos < used, decay ** pos, 0.0), axis=1)
+    cum = np.cumsum(np.where(pos < used, decay**pos, 0.0), axis=1)
     return cat_rank, cum / cum[:, -1:]
 
 
@@ -106,33 +115,33 @@ class Orders:
     day: np.ndarray
     cancelled: np.ndarray
     cancelled_day: np.ndarray
-    subtotal: np.ndarray        # cents
+    subtotal: np.ndarray  # cents
     discount: np.ndarray
     shipping: np.ndarray
     tax: np.ndarray
     total: np.ndarray
-    items: np.ndarray           # item quantity (0 for orders without lines)
-    code: np.ndarray            # object array, None = no code
-    sales_channel: np.ndarray   # index into SALES_CHANNELS
+    items: np.ndarray  # item quantity (0 for orders without lines)
+    code: np.ndarray  # object array, None = no code
+    sales_channel: np.ndarray  # index into SALES_CHANNELS
 
 
 @dataclass
 class Lines:
-    order: np.ndarray           # chunk-local order row
-    product: np.ndarray         # product row in the catalog
+    order: np.ndarray  # chunk-local order row
+    product: np.ndarray  # product row in the catalog
     quantity: np.ndarray
-    unit_price: np.ndarray      # cents
-    discount: np.ndarray        # cents
+    unit_price: np.ndarray  # cents
+    discount: np.ndarray  # cents
 
 
 @dataclass
 class Refunds:
-    order: np.ndarray           # chunk-local order row
-    line: np.ndarray            # chunk-local line row, -1 for whole-order refunds
+    order: np.ndarray  # chunk-local order row
+    line: np.ndarray  # chunk-local line row, -1 for whole-order refunds
     day: np.ndarray
-    amount: np.ndarray          # cents
-    quantity: np.ndarray        # -1 = unknown (whole refund of an order without lines)
-    reason: np.ndarray          # index into REFUND_REASONS
+    amount: np.ndarray  # cents
+    quantity: np.ndarray  # -1 = unknown (whole refund of an order without lines)
+    reason: np.ndarray  # index into REFUND_REASONS
 
 
 def draw_cancellations(rng, timeline: Timeline, share: float) -> np.ndarray:
@@ -146,13 +155,12 @@ def draw_cancellations(rng, timeline: Timeline, share: float) -> np.ndarray:
 class DiscountPlan:
     """Which orders get a discount, how deep, and the recorded price_sensitivity class."""
 
-    discounted: np.ndarray      # per order
-    rate: np.ndarray            # per order: discount depth (share of a discounted line's price)
-    price_class: np.ndarray     # per buyer
+    discounted: np.ndarray  # per order
+    rate: np.ndarray  # per order: discount depth (share of a discounted line's price)
+    price_class: np.ndarray  # per buyer
 
 
-def plan_discounts(rng, timeline: Timeline, cancelled: np.ndarray, planted: np.ndarray,
-                   ps: dict) -> DiscountPlan:
+def plan_discounts(rng, timeline: Timeline, cancelled: np.ndarray, planted: np.ndarray, ps: dict) -> DiscountPlan:
     """Discounted orders as a per-buyer quota of the planted share; the recorded class is the
     one whose share is nearest to the realised share, and sets the discount depth."""
     buyer = timeline.buyer
@@ -171,9 +179,17 @@ def plan_discounts(rng, timeline: Timeline, cancelled: np.ndarray, planted: np.n
     return DiscountPlan(discounted, rate, price_class)
 
 
-def build_orders(rng, timeline: Timeline, cancelled: np.ndarray, profile: Profile,
-                 plan: DiscountPlan, classes: dict, catalog: Catalog, tax_rate: np.ndarray,
-                 params: dict) -> tuple[Orders, Lines, np.ndarray]:
+def build_orders(
+    rng,
+    timeline: Timeline,
+    cancelled: np.ndarray,
+    profile: Profile,
+    plan: DiscountPlan,
+    classes: dict,
+    catalog: Catalog,
+    tax_rate: np.ndarray,
+    params: dict,
+) -> tuple[Orders, Lines, np.ndarray]:
     """Amounts, lines, discounts, shipping and tax of every order in the timeline.
 
     Returns the orders, their lines and the recorded category_exploration class per buyer.
@@ -194,16 +210,27 @@ def build_orders(rng, timeline: Timeline, cancelled: np.ndarray, profile: Profil
     discount = _apply_discounts(rng, plan.discounted, plan.rate, n_lines, subtotal, lines, ps)
     code_share = np.asarray(ps["code_share"], dtype=float)[plan.price_class]
     code = _discount_codes(rng, timeline, plan.discounted, plan.rate, code_share[buyer], ps)
-    channel = np.where(rng.random(n) < 0.8, profile.sales_channel[buyer],
-                       rng.integers(0, len(SALES_CHANNELS), n))
+    channel = np.where(rng.random(n) < 0.8, profile.sales_channel[buyer], rng.integers(0, len(SALES_CHANNELS), n))
     shipping = _shipping(rng, subtotal - discount, channel, code)
     tax = np.round(tax_rate[buyer] * (subtotal - discount)).astype(np.int64)
     items = np.bincount(lines.order, weights=lines.quantity, minlength=n).astype(np.int64)
-    orders = Orders(buyer, timeline.day, cancelled, timeline.day + 0.02 + 2.0 * rng.random(n),
-                    subtotal, discount, shipping, tax, subtotal - discount + shipping + tax,
-                    items, code, channel)
-    exploration = _realised_exploration(lines, buyer, cancelled, catalog, classes["category_exploration"],
-                                        params["exploration"], m)
+    orders = Orders(
+        buyer,
+        timeline.day,
+        cancelled,
+        timeline.day + 0.02 + 2.0 * rng.random(n),
+        subtotal,
+        discount,
+        shipping,
+        tax,
+        subtotal - discount + shipping + tax,
+        items,
+        code,
+        channel,
+    )
+    exploration = _realised_exploration(
+        lines, buyer, cancelled, catalog, classes["category_exploration"], params["exploration"], m
+    )
     return orders, lines, exploration
 
 
@@ -326,8 +353,7 @@ def _shipping(rng, net, channel, code) -> np.ndarray:
     return np.where(free, 0, fee).astype(np.int64)
 
 
-def build_refunds(rng, orders: Orders, lines: Lines, planted: np.ndarray,
-                  params) -> tuple[Refunds, np.ndarray]:
+def build_refunds(rng, orders: Orders, lines: Lines, planted: np.ndarray, params) -> tuple[Refunds, np.ndarray]:
     """Refunds of valid orders (a per-buyer quota), whole or per line.
 
     Returns the refunds and the recorded return_behavior class per buyer.
@@ -344,8 +370,9 @@ def build_refunds(rng, orders: Orders, lines: Lines, planted: np.ndarray,
     has_lines = orders.items > 0
     whole_share = np.asarray(rp["whole_order_share"], dtype=float)[return_class]
     whole = refunded & (~has_lines | (rng.random(n) < whole_share[orders.buyer]))
-    line_rows = _refunded_lines(rng, refunded & ~whole, lines, orders.buyer,
-                                np.asarray(rp["refunded_line_share"], dtype=float)[return_class])
+    line_rows = _refunded_lines(
+        rng, refunded & ~whole, lines, orders.buyer, np.asarray(rp["refunded_line_share"], dtype=float)[return_class]
+    )
     qty = lines.quantity[line_rows]
     partial = (qty > 1) & (rng.random(len(line_rows)) < rp["partial_quantity_share"])
     r_qty = np.where(partial, 1 + (rng.random(len(line_rows)) * (qty - 1)).astype(np.int64), qty)

@@ -12,30 +12,29 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .gen_config import PREFERRED_CHANNEL, REF_DAY, TICKET_CHANNELS, TICKET_TOPICS
-from .gen_util import group_starts, lognormal_around, quota_flags, randomised_round
+from .config import PREFERRED_CHANNEL, REF_DAY, TICKET_CHANNELS, TICKET_TOPICS
+from .util import group_starts, lognormal_around, quota_flags, randomised_round
 
 _TOPIC = {name: i for i, name in enumerate(TICKET_TOPICS)}
 _ROUTINE_TOPICS = [_TOPIC[t] for t in ("order_status", "shipping", "billing", "feedback")]
 _ROUTINE_SHARE = [0.38, 0.30, 0.17, 0.15]
-_FIRST_RESPONSE_MINUTES = {"email": 240.0, "chat": 1.5, "phone": 0.7, "social": 60.0,
-                           "help_center": 720.0}
-_COMPLEXITY_OF_PROSPECTS = 1   # pre-sale questions are simple
+_FIRST_RESPONSE_MINUTES = {"email": 240.0, "chat": 1.5, "phone": 0.7, "social": 60.0, "help_center": 720.0}
+_COMPLEXITY_OF_PROSPECTS = 1  # pre-sale questions are simple
 
 
 @dataclass
 class Tickets:
-    customer: np.ndarray        # chunk-local customer row
+    customer: np.ndarray  # chunk-local customer row
     day: np.ndarray
-    closed_day: np.ndarray      # NaN = still open
-    channel: np.ndarray         # index into TICKET_CHANNELS
-    topic: np.ndarray           # index into TICKET_TOPICS
+    closed_day: np.ndarray  # NaN = still open
+    channel: np.ndarray  # index into TICKET_CHANNELS
+    topic: np.ndarray  # index into TICKET_TOPICS
     messages: np.ndarray
     first_response: np.ndarray  # minutes
-    resolution: np.ndarray      # minutes, NaN = still open
+    resolution: np.ndarray  # minutes, NaN = still open
     reopened: np.ndarray
     escalated: np.ndarray
-    csat: np.ndarray            # 0 = no answer
+    csat: np.ndarray  # 0 = no answer
 
 
 def buyer_tickets(rng, buyer_rows, classes, n_valid, order_buyer, order_day, params) -> Tickets:
@@ -58,8 +57,10 @@ def buyer_tickets(rng, buyer_rows, classes, n_valid, order_buyer, order_day, par
     cls = classes["problem_complexity_profile"]
     everything = np.ones(len(owner), dtype=bool)
     technical = quota_flags(rng, owner, np.asarray(cp["technical_share"])[cls], ~question)
-    flags = (quota_flags(rng, owner, np.asarray(cp["escalated"])[cls], everything),
-             quota_flags(rng, owner, np.asarray(cp["reopened"])[cls], everything))
+    flags = (
+        quota_flags(rng, owner, np.asarray(cp["escalated"])[cls], everything),
+        quota_flags(rng, owner, np.asarray(cp["reopened"])[cls], everything),
+    )
     topic = _topics(rng, question, technical, classes["return_behavior"][owner], cls[owner])
     return _ticket_details(rng, buyer_rows[owner], day, channel, topic, cls[owner], params, flags)
 
@@ -73,8 +74,11 @@ def prospect_tickets(rng, prospect_rows, created_day, params) -> Tickets:
     day = start + (REF_DAY - start) * rng.random(len(rows)) ** 2
     day = np.minimum(day, REF_DAY - 1e-3)
     channel = rng.integers(0, len(TICKET_CHANNELS), len(rows))
-    topic = rng.choice([_TOPIC["product_question"], _TOPIC["how_to"], _TOPIC["billing"],
-                        _TOPIC["shipping"]], size=len(rows), p=[0.5, 0.2, 0.15, 0.15])
+    topic = rng.choice(
+        [_TOPIC["product_question"], _TOPIC["how_to"], _TOPIC["billing"], _TOPIC["shipping"]],
+        size=len(rows),
+        p=[0.5, 0.2, 0.15, 0.15],
+    )
     complexity = np.full(len(rows), _COMPLEXITY_OF_PROSPECTS)
     return _ticket_details(rng, rows, day, channel, topic, complexity, params)
 
@@ -103,8 +107,9 @@ def _topics(rng, question, technical, returns, complexity) -> np.ndarray:
     returns_share = np.where(returns >= 3, 0.35, 0.10)
     complaint = np.where(complexity == 4, 0.25, 0.04)
     routine = rng.choice(_ROUTINE_TOPICS, size=n, p=_ROUTINE_SHARE)
-    topic = np.where(u < returns_share, _TOPIC["returns"],
-                     np.where(u < returns_share + complaint, _TOPIC["complaint"], routine))
+    topic = np.where(
+        u < returns_share, _TOPIC["returns"], np.where(u < returns_share + complaint, _TOPIC["complaint"], routine)
+    )
     topic = np.where(technical, _TOPIC["technical"], topic)
     asked = np.where(rng.random(n) < 0.55, _TOPIC["product_question"], _TOPIC["how_to"])
     return np.where(question, asked, topic)
@@ -118,8 +123,10 @@ def _ticket_details(rng, rows, day, channel, topic, complexity, params, flags=No
     cp = params["complexity"]
     n = len(rows)
     if flags is None:
-        flags = (rng.random(n) < np.asarray(cp["escalated"])[complexity],
-                 rng.random(n) < np.asarray(cp["reopened"])[complexity])
+        flags = (
+            rng.random(n) < np.asarray(cp["escalated"])[complexity],
+            rng.random(n) < np.asarray(cp["reopened"])[complexity],
+        )
     messages = 1 + rng.poisson(np.asarray(cp["extra_messages"])[complexity])
     first_medians = np.array([_FIRST_RESPONSE_MINUTES[c] for c in TICKET_CHANNELS])
     first_response = np.round(lognormal_around(rng, first_medians[channel], 0.7), 1)
@@ -130,8 +137,14 @@ def _ticket_details(rng, rows, day, channel, topic, complexity, params, flags=No
     csat = np.clip(np.rint(np.asarray(cp["csat_mean"])[complexity] + 0.8 * rng.standard_normal(n)), 1, 5)
     csat = np.where(is_open | (rng.random(n) < 0.45), 0, csat).astype(np.int64)
     return Tickets(
-        customer=rows, day=day, closed_day=day + resolution / 1440.0, channel=channel,
-        topic=topic, messages=messages, first_response=first_response, resolution=resolution,
+        customer=rows,
+        day=day,
+        closed_day=day + resolution / 1440.0,
+        channel=channel,
+        topic=topic,
+        messages=messages,
+        first_response=first_response,
+        resolution=resolution,
         reopened=flags[1],
         escalated=flags[0],
         csat=csat,
@@ -145,5 +158,4 @@ def _sorted(t: Tickets) -> Tickets:
 
 def concat(parts: list[Tickets]) -> Tickets:
     """Concatenate ticket sets and sort them by customer, then time."""
-    return _sorted(Tickets(*(np.concatenate([getattr(p, f) for p in parts])
-                             for f in Tickets.__dataclass_fields__)))
+    return _sorted(Tickets(*(np.concatenate([getattr(p, f) for p in parts]) for f in Tickets.__dataclass_fields__)))

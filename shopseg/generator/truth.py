@@ -11,15 +11,15 @@ recorded class the one the data can express (see docs/generator.md):
   or seasonal when most of them fall in November/December.
 
 price_sensitivity, return_behavior, category_exploration and purchase_value are recorded from the realised
-orders by the order generator (see shopseg.gen_orders).
+orders by the order generator (see shopseg.generator.orders).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .gen_config import AXES, AXIS_LABELS, REF_DAY
-from .gen_timeline import ACCELERATING, CHURNING, IRREGULAR, SEASONAL, STABLE, Timeline, in_season
+from .config import AXES, AXIS_LABELS, REF_DAY
+from .timeline import ACCELERATING, CHURNING, IRREGULAR, SEASONAL, STABLE, Timeline, in_season
 
 
 def apply_realised_rules(classes: dict, timeline: Timeline, valid: np.ndarray, params: dict) -> np.ndarray:
@@ -31,7 +31,6 @@ def apply_realised_rules(classes: dict, timeline: Timeline, valid: np.ndarray, p
     last_day = np.full(m, -np.inf)
     np.maximum.at(last_day, buyer, day)
     one = n_valid == 1
-    tenure = REF_DAY - timeline.first_day
     classes["purchase_frequency"][one] = 0
     classes["repurchase_behavior"][one] = 0
     days_ago = REF_DAY - last_day
