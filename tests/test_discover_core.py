@@ -9,6 +9,7 @@ handful of extreme customers, clusters straddling a definition cut, catalogs wit
 import ast
 import csv
 import json
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -465,3 +466,9 @@ def test_docs_label_table_is_rendered_from_the_seeds():
     text = labels_doc.DOC.read_text()
     start = text.index(labels_doc.BEGIN) + len(labels_doc.BEGIN)
     assert text[start : text.index(labels_doc.END)].strip() == labels_doc.table().strip()
+    start = text.index(labels_doc.FEATURES_BEGIN) + len(labels_doc.FEATURES_BEGIN)
+    features = labels_doc.features_table()
+    assert text[start : text.index(labels_doc.FEATURES_END)].strip() == features.strip()
+    # every catalog feature is traced to a feature model that exists
+    for path in re.findall(r"`(models/[^`]+\.sql)`", features):
+        assert (labels_doc.ROOT / path).exists(), path

@@ -1,5 +1,5 @@
 {#-
-    Least privilege for BI (SPEC 10, docs/access.md). One NOLOGIN role, var('bi_role')
+    Least privilege for BI (docs/spec.md §10, docs/access.md). One NOLOGIN role, var('bi_role')
     (default shopseg_bi), that people and BI tools are granted membership of. What it may do is
     configured with dbt's own `+grants` in dbt_project.yml:
       * SELECT on every model in models/marts (tables and the API-shaped views);

@@ -1,5 +1,5 @@
 {#-
-    Catalog-driven SQL of the assignment (SPEC 7). Every expression mirrors
+    Catalog-driven SQL of the assignment (docs/spec.md §7). Every expression mirrors
     python_udfs/discover_axis.py exactly, so SQL and scikit-learn agree bit for bit on the inputs:
       transform:     log1p(x) = ln(1 + greatest(x, 0)); none = x
       standardize:   z_i = (transform(x_i) - feature_mean[i]) / feature_std[i]

@@ -2,7 +2,7 @@
     select_source_columns(source_name, table_name)
 
     Selects the contract columns of a source table, so staging models work on any export that
-    meets the source contract (SPEC 3), renamed through the mapping vars or staged from a ready
+    meets the source contract (docs/spec.md §3), renamed through the mapping vars or staged from a ready
     loader format (shopseg_source_select, docs/source_formats.md).
       * every column is read as its contract type (shopseg_source_contract) through
         shopseg_safe_cast (a value that cannot be read, e.g. 'abc' in a text `total`, becomes

@@ -1,5 +1,5 @@
 {#-
-    The source contract (SPEC 3) in one place: for every source table, its key column, the
+    The source contract (docs/spec.md §3) in one place: for every source table, its key column, the
     contract columns with the type the project reads them as, which columns may be absent and
     whether the whole table may be absent. Read by select_source_columns() (the staging views)
     and by the bad-input tests (tests/assert_source_values_parse.sql), so a table or column added
@@ -59,7 +59,7 @@
     }) }}
 {% endmacro %}
 
-{#- The contract's vocabularies of categorical ticket columns (SPEC 3): any other value is read as
+{#- The contract's vocabularies of categorical ticket columns (docs/spec.md §3): any other value is read as
     `other` by int_support_tickets_validated and reported. -#}
 {% macro shopseg_ticket_channels() %}
     {{ return(['email', 'chat', 'phone', 'social', 'help_center']) }}

@@ -10,7 +10,7 @@
     )
 }}
 {#-
-    Nearest-centroid assignment with fuzzy memberships (SPEC 7): ONE row per customer with orders,
+    Nearest-centroid assignment with fuzzy memberships (docs/spec.md §7): ONE row per customer with orders,
     the 13 axes side by side, all in set-based SQL generated from the axis catalog. Per axis:
       {axis}_squared_distances[j]  squared Euclidean distance to cluster j (standardized units)
       {axis}_dominant_index        the nearest cluster; ties go to the lowest index (scikit-learn's predict)

@@ -1,5 +1,5 @@
 {#-
-    The stratified discovery sample (SPEC 6) with its feature vectors: per LTV tier, the first
+    The stratified discovery sample (docs/spec.md §6) with its feature vectors: per LTV tier, the first
     `quota` customers in a seeded pseudo-random order (md5 of var('sample_seed') and customer_id);
     a tier smaller than its quota is taken whole. Same data and seed, same sample.
 -#}

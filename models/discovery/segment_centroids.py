@@ -1,4 +1,4 @@
-"""Centroid discovery (SPEC 6): KMeans per axis on the stratified sample, versioned.
+"""Centroid discovery (docs/spec.md §6): KMeans per axis on the stratified sample, versioned.
 
 Runs inside PostgreSQL (PL/Python, through the dbt_plpython package: packages/dbt_plpython).
 The numeric core is python_udfs/discover_axis.py, imported here through config udf_modules (the same file is
@@ -22,6 +22,7 @@ the default) or the build stops with the differences (= fail). With var rediscov
 axis drifted past the thresholds also triggers a rediscovery. rediscover_reason says why a
 version was appended.
 """
+
 import datetime
 import json
 
@@ -54,25 +55,37 @@ def catalog_specs(dbt, settings):
         conditions = {}
         for j in range(len(definitions["axis"])):
             if definitions["axis"][j] == axis:
-                conditions.setdefault(str(definitions["label"][j]), []).append({
-                    "feature": str(definitions["feature"][j]),
-                    "min": open_bound(definitions["min_value"][j]),
-                    "max": open_bound(definitions["max_value"][j]),
-                })
+                conditions.setdefault(str(definitions["label"][j]), []).append(
+                    {
+                        "feature": str(definitions["feature"][j]),
+                        "min": open_bound(definitions["min_value"][j]),
+                        "max": open_bound(definitions["max_value"][j]),
+                    }
+                )
         wanted = sorted(str(needs["signal_name"][j]) for j in range(len(needs["axis"])) if needs["axis"][j] == axis)
         unknown = [name for name in wanted if name not in present]
         if unknown:
-            raise ValueError("segment_axis_signals: axis %s needs unknown signal(s) %s (int_source_signals has %s)"
-                             % (axis, ", ".join(unknown), ", ".join(sorted(present))))
-        specs.append({
-            "axis": axis,
-            "features": [{"name": str(features["feature"][j]), "transform": str(features["transform"][j]),
-                          "weight": float(features["weight"][j])} for j in f_idx],
-            "labels": [str(labels["label"][j]) for j in l_idx],
-            "definitions": conditions,
-            "missing_signals": ["no %s in the sources" % described[name] for name in wanted if not present[name]],
-            **settings,
-        })
+            raise ValueError(
+                "segment_axis_signals: axis %s needs unknown signal(s) %s (int_source_signals has %s)"
+                % (axis, ", ".join(unknown), ", ".join(sorted(present)))
+            )
+        specs.append(
+            {
+                "axis": axis,
+                "features": [
+                    {
+                        "name": str(features["feature"][j]),
+                        "transform": str(features["transform"][j]),
+                        "weight": float(features["weight"][j]),
+                    }
+                    for j in f_idx
+                ],
+                "labels": [str(labels["label"][j]) for j in l_idx],
+                "definitions": conditions,
+                "missing_signals": ["no %s in the sources" % described[name] for name in wanted if not present[name]],
+                **settings,
+            }
+        )
     return specs
 
 
@@ -83,7 +96,8 @@ def newest_version(session, this):
     head = session.sql(
         "select centroid_version as v, extract(epoch from now() - discovered_at) / 86400.0 as age_days, "
         "sample_key_sketch is null as identity_unknown "
-        "from %s order by centroid_version desc limit 1" % this)
+        "from %s order by centroid_version desc limit 1" % this
+    )
     if len(head["v"]) == 0:
         return None
     version = int(head["v"][0])
@@ -91,7 +105,8 @@ def newest_version(session, this):
         "select axis, axis_status, label, k, center, feature_names, feature_mean, feature_std, feature_weights, "
         # to_jsonb: a table written by an older release has no catalog_fingerprint (-> rediscover)
         "to_jsonb(c) ->> 'catalog_fingerprint' as catalog_fingerprint "
-        "from %s as c where centroid_version = %d order by axis, cluster_index" % (this, version))
+        "from %s as c where centroid_version = %d order by axis, cluster_index" % (this, version)
+    )
     return version, float(head["age_days"][0]), rows, bool(head["identity_unknown"][0])
 
 
@@ -103,7 +118,7 @@ def catalog_fingerprint(spec):
 
 def catalog_matches(specs, rows):
     """True when the stored version was discovered with exactly this catalog and these signals."""
-    stored = {axis: fingerprint for axis, fingerprint in zip(rows["axis"], rows["catalog_fingerprint"])}
+    stored = dict(zip(rows["axis"], rows["catalog_fingerprint"]))
     return stored == {spec["axis"]: catalog_fingerprint(spec) for spec in specs}
 
 
@@ -121,10 +136,15 @@ def same_centroids(new_rows, stored):
 
 
 IDENTITY_COLUMNS = {  # stored column -> int_data_identity column
-    "source_schema": "source_schema", "data_customers": "customers", "data_buyers": "buyers",
-    "data_orders": "orders", "data_first_order_date": "first_order_date",
-    "data_last_order_date": "last_order_date", "sample_fingerprint": "sample_fingerprint",
-    "sample_key_sketch": "sample_key_sketch", "sample_tier_sizes": "sample_tier_sizes",
+    "source_schema": "source_schema",
+    "data_customers": "customers",
+    "data_buyers": "buyers",
+    "data_orders": "orders",
+    "data_first_order_date": "first_order_date",
+    "data_last_order_date": "last_order_date",
+    "sample_fingerprint": "sample_fingerprint",
+    "sample_key_sketch": "sample_key_sketch",
+    "sample_tier_sizes": "sample_tier_sizes",
 }
 
 
@@ -146,10 +166,17 @@ def drift_verdict(dbt, version):
     """(identity differences or None, drifted axes, every customer's features re-computed in this build)
     for the newest version, from int_segment_drift_measured."""
     check = dbt.ref("int_segment_drift_measured")
-    rows = [i for i in range(len(check["axis"])) if version is not None and int(check["compared_version"][i]) == version]
-    changed = [check["identity_differences"][i] or "the data identity differs" for i in rows
-               if check["identity_matches"][i] is not None and not bool(check["identity_matches"][i])]
-    drifted = sorted({str(check["axis"][i]) for i in rows if check["drifted"][i] is not None and bool(check["drifted"][i])})
+    rows = [
+        i for i in range(len(check["axis"])) if version is not None and int(check["compared_version"][i]) == version
+    ]
+    changed = [
+        check["identity_differences"][i] or "the data identity differs"
+        for i in rows
+        if check["identity_matches"][i] is not None and not bool(check["identity_matches"][i])
+    ]
+    drifted = sorted(
+        {str(check["axis"][i]) for i in rows if check["drifted"][i] is not None and bool(check["drifted"][i])}
+    )
     recomputed = all(bool(check["all_features_recomputed"][i]) for i in rows)
     return (changed[0] if changed else None), drifted, recomputed
 
@@ -179,15 +206,23 @@ def model(dbt, session):
     max_age = dbt.config.get("rediscover_after_days")
     identity_changed, drifted_axes, recomputed = drift_verdict(dbt, current[0] if current is not None else None)
     on_drift = str(dbt.config.get("rediscover_on_drift")).lower() in ("true", "1", "yes")
-    if identity_changed and not rediscover and (
-            str(dbt.config.get("on_identity_change")).lower() == "fail" or not recomputed):
+    if (
+        identity_changed
+        and not rediscover
+        and (str(dbt.config.get("on_identity_change")).lower() == "fail" or not recomputed)
+    ):
         raise ValueError(
             "shopseg: the data is not what centroid version %d was fitted on (%s); %s. Rediscover on this data: "
             "make monthly (or: dbt build --full-refresh --vars '{rediscover: true}')"
-            % (current[0], identity_changed,
-               "var on_identity_change = fail stops here" if recomputed else
-               "this incremental build re-computed only some customers' features, so it stops rather than "
-               "fit centroids on a mix of old and new data"))
+            % (
+                current[0],
+                identity_changed,
+                "var on_identity_change = fail stops here"
+                if recomputed
+                else "this incremental build re-computed only some customers' features, so it stops rather than "
+                "fit centroids on a mix of old and new data",
+            )
+        )
     if current is None:
         reason = "first"
     elif rediscover:
@@ -235,13 +270,29 @@ def model(dbt, session):
             **identity,
         }
         if status != "segmented":
-            rows.append(dict(common, cluster_index=0, label="insufficient_data", k=0,
-                             center=None, center_original=None, cluster_size=n))
+            rows.append(
+                dict(
+                    common,
+                    cluster_index=0,
+                    label="insufficient_data",
+                    k=0,
+                    center=None,
+                    center_original=None,
+                    cluster_size=n,
+                )
+            )
             continue
         for cluster in result["clusters"]:
-            rows.append(dict(common, cluster_index=cluster["cluster_index"], label=cluster["label"],
-                             center=cluster["center"], center_original=cluster["center_original"],
-                             cluster_size=cluster["size"]))
+            rows.append(
+                dict(
+                    common,
+                    cluster_index=cluster["cluster_index"],
+                    label=cluster["label"],
+                    center=cluster["center"],
+                    center_original=cluster["center_original"],
+                    cluster_size=cluster["size"],
+                )
+            )
     if current is not None and not identity_changed and not current[3] and same_centroids(rows, current[2]):
         return None  # the rediscovery reproduced the newest version: nothing new to append
     # (a version without a recorded identity is re-appended with it, so later builds can compare)

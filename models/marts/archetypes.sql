@@ -1,5 +1,5 @@
 {#-
-    Archetypes (SPEC 4): each distinct combination of dominant segments among segmented customers,
+    Archetypes (docs/spec.md §4): each distinct combination of dominant segments among segmented customers,
     with its size, share of segmented customers, average LTV and rank (largest first; ties by id).
 -#}
 with profiles as (

@@ -11,7 +11,7 @@
     )
 }}
 {#-
-    One row per customer in `customers` (SPEC 4): segmented customers carry their 13-axis dominant
+    One row per customer in `customers` (docs/spec.md §4): segmented customers carry their 13-axis dominant
     segments, fuzzy memberships and archetype; customers without a valid purchase are
     awaiting_first_purchase with null segments. The archetype id is 'arch_' + the first 10 hex
     digits of md5 of the signature (jsonb text is canonical), so it is stable across builds.

@@ -1,6 +1,6 @@
 {{ config(materialized='view') }}
 {#-
-    The discovery report (SPEC 6): per centroid version, axis and segment, the segment's definition
+    The discovery report (docs/spec.md §6): per centroid version, axis and segment, the segment's definition
     (what its name means), its sample size and share, how truthful the axis' segments are, and its
     centroid per feature in original units (median of its sample members) and standardized units.
 -#}

@@ -255,7 +255,7 @@
                                     excluded=shopseg_excluded_count(tickets.relation, 'ticket', kept))) }}
 {% endmacro %}
 
-{#- The contract's ticket topics (SPEC 3). -#}
+{#- The contract's ticket topics (docs/spec.md §3). -#}
 {% macro shopseg_source_contract_topics() %}
     {{ return(['order_status', 'shipping', 'returns', 'billing', 'product_question', 'how_to',
                'technical', 'complaint', 'feedback']) }}
