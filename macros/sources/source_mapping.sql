@@ -194,7 +194,7 @@
         'orders': {'shopify_fivetran': 'order'},
         'products': {'shopify_fivetran': 'product'},
         'order_lines': {'shopify_fivetran': 'order_line'},
-        'refunds': {'shopify_fivetran': 'refund'},
+        'refunds': {'shopify_fivetran': 'refund', 'airbyte_shopify': 'order_refunds'},
         'support_tickets': {'zendesk_fivetran': 'ticket'},
     } -%}
     {%- set var_name = 'raw_schema' if shopseg_source_contract()[table_name].source == 'shop' else 'helpdesk_schema' -%}
