@@ -38,7 +38,8 @@
 {#-
     (customer_id, email_key) of the shop customers, in the shop's own format: the email column
     of the customers table (contract; var('source_columns').customers.email may name another
-    column), of Fivetran's customer table or of Airbyte's customers stream. None when the shop has no email column.
+    column), of Fivetran's customer table or of Airbyte's customers stream (the read version of
+    each customer). None when the shop has no email column.
 -#}
 {% macro shopseg_shop_customer_emails() %}
     {%- set shop_format = shopseg_source_formats()['shop'] -%}
