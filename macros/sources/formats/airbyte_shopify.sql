@@ -65,8 +65,9 @@
     {%- for name in ['_airbyte_extracted_at', '_airbyte_emitted_at', 'updated_at', '_airbyte_raw_id', '_airbyte_ab_id'] -%}
         {%- if name in info.columns -%}{%- do order_by.append('v.' ~ name ~ ' desc nulls last') -%}{%- endif -%}
     {%- endfor -%}
-    {{ return('(select v.*, row_number() over (partition by v.id order by ' ~ (order_by | join(', '))
-              ~ ') as shopseg_version from ' ~ info.relation ~ ' as v)') }}
+    {#- rows without an id are all read: the bad-input rules report them -#}
+    {{ return('(select v.*, case when v.id is null then 1 else row_number() over (partition by v.id order by '
+              ~ (order_by | join(', ')) ~ ') end as shopseg_version from ' ~ info.relation ~ ' as v)') }}
 {% endmacro %}
 
 {#- A JSON array column (jsonb, json or text) as jsonb; anything that is not an array reads as []. -#}
