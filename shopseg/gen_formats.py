@@ -2,7 +2,8 @@
 
 ``python -m shopseg.generate --format shopify_fivetran --format zendesk_fivetran`` first writes
 the contract tables (``--schema``, default ``raw``), then derives from them, in the database,
-the tables of each format in its own schema (default: ``shopify`` / ``zendesk``; choose one
+the tables of each format in its own schema (default: ``shopify`` / ``zendesk`` /
+``shopify_airbyte``; choose one
 with ``--format shopify_fivetran=my_schema``):
 
 * ``shopify_fivetran`` - Fivetran's Shopify connector: customer, order, order_line,
@@ -16,6 +17,13 @@ with ``--format shopify_fivetran=my_schema``):
   ticket_tag, ticket_field_history. Requesters carry the shop customer id as external_id or
   only an email (some upper-cased), and a few have an email the shop does not know, so their
   tickets cannot be linked (the documented loss). Soft-deleted tickets are added.
+* ``airbyte_shopify`` - Airbyte's Shopify source streams (Destinations V2, default schema
+  ``shopify_airbyte``): customers, orders (customer, line_items, discount_codes,
+  shipping_lines and refunds as jsonb), order_refunds (refund_line_items, transactions as
+  jsonb), products (variants as jsonb); bigint ids, ``timestamptz``, ``numeric`` money,
+  ``_airbyte_*`` meta columns. Artefacts: older versions of some customers, orders and refunds
+  (as append syncs keep them), test orders with lines and refunds, deletion records of orders,
+  deleted products whose last record is Airbyte's deletion stub, failed refund transactions.
 
 Which rows get an artefact is decided by arithmetic on the ids, so the output is as
 deterministic as the contract tables it is derived from. Tables whose contract table was not
@@ -373,6 +381,9 @@ def _airbyte_order_refunds(present: set[str]) -> str:
         from versions"""
 
 
+# a deleted product's live record was extracted before its deletion record
+_DELETED_PRODUCT_EXTRACTED = f"case when product_id % 41 = 0 then {EXTRACTED_BEFORE} else {EXTRACTED} end"
+
 _AIRBYTE: dict[str, tuple[tuple[str, ...], object]] = {
     "customers": (("customers",), f"""
         select customer_id as id, email, created_at, created_at as updated_at, 'enabled'::text as state,
@@ -395,7 +406,7 @@ _AIRBYTE: dict[str, tuple[tuple[str, ...], object]] = {
                    as variants,
                null::boolean as is_deleted, null::timestamptz as deleted_at,
                'example-shop.myshopify.com'::text as shop_url,
-               {_airbyte_meta('products', 'product_id', f"case when product_id % 41 = 0 then {EXTRACTED_BEFORE} else {EXTRACTED} end")}
+               {_airbyte_meta('products', 'product_id', _DELETED_PRODUCT_EXTRACTED)}
         from {{src}}.products
         union all
         select product_id, null, null, null, null, true, {EXTRACTED} - interval '2 days',

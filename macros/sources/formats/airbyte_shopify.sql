@@ -168,6 +168,7 @@
 {% macro shopseg_airbyte_shopify_order_lines() %}
     {%- set orders = shopseg_airbyte_shopify_order_table() -%}
     {%- set present = 'line_items' in orders.columns -%}
+    {%- set line_items = shopseg_airbyte_array('orders.line_items') if present else "cast('[]' as jsonb)" -%}
     {%- set lines -%}
         (
             select
@@ -175,8 +176,7 @@
                 {{ shopseg_airbyte_order_dropped('orders', orders) }} as order_dropped,
                 items.item
             from {{ shopseg_airbyte_versions(orders) }} as orders
-            cross join lateral jsonb_array_elements({{ shopseg_airbyte_array('orders.line_items') if present else "cast('[]' as jsonb)" }})
-                as items (item)
+            cross join lateral jsonb_array_elements({{ line_items }}) as items (item)
             where orders.shopseg_version = 1
         )
     {%- endset -%}
@@ -191,8 +191,9 @@
         from {{ lines }} as line
         where not line.order_dropped
     {%- endset -%}
-    {{ return(shopseg_loader_result('order_lines', 'airbyte_shopify', shopseg_relation_label(orders.relation) ~ '.line_items',
-                                    sql, present, shopseg_excluded_count(lines, 'line', 'not line.order_dropped'))) }}
+    {{ return(shopseg_loader_result('order_lines', 'airbyte_shopify',
+                                    shopseg_relation_label(orders.relation) ~ '.line_items', sql, present,
+                                    shopseg_excluded_count(lines, 'line', 'not line.order_dropped'))) }}
 {% endmacro %}
 
 {#- Products: title, product_type as the category, the highest price of its nested variants. -#}
@@ -217,7 +218,8 @@
         where product.shopseg_version = 1
     {%- endset -%}
     {{ return(shopseg_loader_result('products', 'airbyte_shopify', shopseg_relation_label(products.relation), sql,
-                                    products.exists, shopseg_excluded_count(versions, 'product', 'product.shopseg_version = 1'))) }}
+                                    products.exists,
+                                    shopseg_excluded_count(versions, 'product', 'product.shopseg_version = 1'))) }}
 {% endmacro %}
 
 {#-
@@ -231,6 +233,7 @@
     {%- set orders = shopseg_airbyte_shopify_order_table() -%}
     {%- set refunds = shopseg_loader_table('airbyte_shopify', 'order_refunds') -%}
     {%- set nested = 'refunds' in orders.columns -%}
+    {%- set nested_items = shopseg_airbyte_array('orders.refunds') if nested else "cast('[]' as jsonb)" -%}
     {%- if refunds.exists -%}
         {%- do shopseg_require_loader_columns(refunds, 'airbyte_shopify', ['id', 'order_id']) -%}
         {%- set dropped_orders = 'select 1 from ' ~ orders.relation ~ ' as dropped where dropped.id = r.order_id and '
@@ -243,7 +246,8 @@
                     r.order_id,
                     {{ shopseg_loader_utc('r', refunds, 'created_at') }} as created_at,
                     {{ shopseg_loader_column('r', refunds, 'note') }} as note,
-                    {{ shopseg_airbyte_array(shopseg_loader_column('r', refunds, 'refund_line_items')) }} as refund_line_items,
+                    {{ shopseg_airbyte_array(shopseg_loader_column('r', refunds, 'refund_line_items')) }}
+                        as refund_line_items,
                     {{ shopseg_airbyte_array(shopseg_loader_column('r', refunds, 'transactions')) }} as transactions,
                     r.shopseg_version = 1 and not {{ shopseg_airbyte_deleted('r', refunds) }}
                     and not exists ({{ dropped_orders }}) as is_kept
@@ -263,8 +267,7 @@
                     {{ shopseg_airbyte_array("nested.item -> 'transactions'") }} as transactions,
                     not {{ shopseg_airbyte_order_dropped('orders', orders) }} as is_kept
                 from {{ shopseg_airbyte_versions(orders) }} as orders
-                cross join lateral jsonb_array_elements({{ shopseg_airbyte_array('orders.refunds') if nested else "cast('[]' as jsonb)" }})
-                    as nested (item)
+                cross join lateral jsonb_array_elements({{ nested_items }}) as nested (item)
                 where orders.shopseg_version = 1
             )
         {%- endset -%}
