@@ -248,11 +248,11 @@ def _airbyte_refund_ctes(present: set[str]) -> str:
     """CTEs ending in refund_records (id, order_id, created_at, note, refund_line_items,
     transactions): each contract refund as a Shopify refund (plus the refunds of the added test
     orders). A line refund is one refund_line_item; a whole-order refund returns every line."""
-    whole_order = f"""
+    whole_order = """
             union all
             select r.id, l.order_line_id + r.shift, l.quantity,
                    l.quantity * l.unit_price - coalesce(l.discount_amount, 0)
-            from refund_base as r join {{src}}.order_lines as l on l.order_id + r.shift = r.order_id
+            from refund_base as r join {src}.order_lines as l on l.order_id + r.shift = r.order_id
             where r.order_line_id is null""" if "order_lines" in present else ""
     return f"""
         refund_base as (
