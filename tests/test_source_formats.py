@@ -6,19 +6,23 @@
   build segments customers;
 * an orders-only shop (customers + orders) whose tables and columns have other names, read
   through the mapping vars: the build passes and the purchase axes are segmented;
+* Airbyte's Shopify streams (`--format airbyte_shopify`, derived from the very shop of the
+  session's `built_db`): the build gives the contract build's marts, row for row; the staged
+  rows equal the contract's, and every loader row is staged or counted as left out;
 * clear errors for a mapping to a missing table or column, a failing expression, a type that
   cannot be read, and two formats mixed.
 
-Two full builds in all (one per shop); the error cases reuse those databases.
+Three full builds in all (one per shop); the error cases reuse those databases.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import psycopg
 import pytest
-from conftest import dsn_for, fresh_database, generate, query, run_dbt
+from conftest import BUILT_DB_ARGS, ROOT, dsn_for, fresh_database, generate, query, run_dbt
 
 from shopseg.settings import INTERMEDIATE as INTER
 from shopseg.settings import MARTS
@@ -378,5 +382,180 @@ def test_generator_format_arguments():
         "shopify_fivetran": "shopify",
         "zendesk_fivetran": "zd",
     }
-    with pytest.raises(ValueError, match="unknown format 'airbyte_shopify'"):
-        parse_format_args(["airbyte_shopify"])
+    assert parse_format_args(["airbyte_shopify"]) == {"airbyte_shopify": "shopify_airbyte"}
+    with pytest.raises(ValueError, match="unknown format 'stitch_shopify'"):
+        parse_format_args(["stitch_shopify"])
+
+
+# ---- Airbyte's Shopify streams, from the shop of built_db ------------------------------------
+AIRBYTE_VARS = {"source_format": "airbyte_shopify", "raw_schema": "shopify_airbyte", "helpdesk_schema": "raw"}
+AB = "shopify_airbyte"
+# the version of each record an append sync kept last
+LATEST_ORDERS = f"""(select * from {AB}.orders as o where o._airbyte_extracted_at =
+                     (select max(v._airbyte_extracted_at) from {AB}.orders as v where v.id = o.id))"""
+
+
+@pytest.fixture(scope="module")
+def airbyte_shop():
+    """built_db's shop (the same generator arguments) also written as Airbyte's Shopify streams,
+    built from those streams; the tickets are the contract's (helpdesk_schema raw)."""
+    with fresh_database("shopseg_airbyte") as name:
+        generate(name, *BUILT_DB_ARGS, "--format", "airbyte_shopify")
+        run_dbt(name, "build", "--vars", json.dumps(AIRBYTE_VARS))
+        yield name
+
+
+def _compare_builds():
+    spec = importlib.util.spec_from_file_location("compare_builds", ROOT / "scripts" / "compare_builds.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_airbyte_format_gives_the_contract_segments(airbyte_shop, built_db):
+    """The same shop read from Airbyte's streams and from the contract tables: the same marts."""
+    assert query(airbyte_shop, "select * from raw.customers order by customer_id") == query(
+        built_db, "select * from raw.customers order by customer_id"
+    )  # the same generated shop
+    compare = _compare_builds()
+    with psycopg.connect(dsn_for(built_db)) as contract, psycopg.connect(dsn_for(airbyte_shop)) as airbyte:
+        marts = {key: cols for key, cols in compare.relations(contract).items() if key[0] == MARTS}
+        assert ("analytics_marts", "customer_profiles") in marts
+        assert {k: v for k, v in compare.relations(airbyte).items() if k[0] == MARTS} == marts
+        for key, columns in marts.items():
+            # the schema the shop was read from is recorded with the centroids; it is the one difference
+            columns = [(name, kind) for name, kind in columns if name != "source_schema"]
+            assert compare.fingerprint(airbyte, *key, columns) == compare.fingerprint(contract, *key, columns), key
+    assert {r[0] for r in query(airbyte_shop, f"select distinct source_schema from {MARTS}.segment_centroids")} == {AB}
+    assert {r[0] for r in query(built_db, f"select distinct source_schema from {MARTS}.segment_centroids")} == {"raw"}
+    segmented = one(
+        airbyte_shop,
+        f"""select count(*) from {MARTS}.customer_profiles
+                                      where segmentation_status = 'segmented'""",
+    )
+    assert segmented > 0.8 * one(
+        airbyte_shop,
+        """select count(distinct customer_id) from raw.orders
+                                                   where cancelled_at is null""",
+    )
+
+
+def test_airbyte_staging_equals_contract(airbyte_shop):
+    db = airbyte_shop
+    # the loader artefacts the format must leave out are there
+    assert one(db, f"select count(*) from {AB}.orders where test") > 0
+    assert one(db, f"select count(*) from {AB}.orders where is_deleted") > 0
+    for stream in ("customers", "orders", "order_refunds", "products"):  # older versions of records
+        assert one(db, f"select count(*) - count(distinct id) from {AB}.{stream}") > 0, stream
+    assert (
+        one(
+            db,
+            f"""select count(*) from {AB}.order_refunds, jsonb_array_elements(transactions) as t
+                       where t ->> 'status' <> 'success'""",
+        )
+        > 0
+    )
+    pairs = {
+        "customers": (
+            "select customer_id::text, created_at, country from raw.customers",
+            f"select customer_id, customer_created_at, country from {STG}.stg_shop__customers",
+        ),
+        "orders": (
+            """select order_id::text, customer_id::text, created_at, currency, subtotal, discount_amount,
+                             shipping_amount, tax_amount, total, discount_code, sales_channel, cancelled_at
+                      from raw.orders""",
+            f"""select order_id, customer_id, ordered_at, currency, subtotal, discount_amount,
+                              shipping_amount, tax_amount, order_total, discount_code, sales_channel, cancelled_at
+                       from {STG}.stg_shop__orders""",
+        ),
+        "order_lines": (
+            """select order_line_id::text, order_id::text, product_id::text, quantity, unit_price,
+                                  discount_amount from raw.order_lines""",
+            f"""select order_line_id, order_id, product_id, quantity, unit_price, line_discount_amount
+                            from {STG}.stg_shop__order_lines""",
+        ),
+        "products": (
+            "select product_id::text, title, category, list_price from raw.products",
+            f"select product_id, product_title, category, list_price from {STG}.stg_shop__products",
+        ),
+        "refunds": (
+            "select order_id::text, count(*), sum(amount), sum(quantity) from raw.refunds group by 1",
+            f"""select order_id, count(*), sum(refund_amount), sum(refund_quantity)
+                        from {STG}.stg_shop__refunds group by 1""",
+        ),
+    }
+    for table, (contract, staged) in pairs.items():
+        assert except_count(db, contract, staged) == 0, table
+        assert except_count(db, staged, contract) == 0, table
+    # nothing is dropped unseen: staged + left out = the loader's rows (line items of the read versions)
+    rows = {
+        r[0]: r[1:]
+        for r in query(
+            db,
+            f"""select source_table, source_format, is_present, row_count, excluded_rows
+                                              from {INTER}.int_sources_present""",
+        )
+    }
+    loader = {
+        "customers": f"select count(*) from {AB}.customers",
+        "orders": f"select count(*) from {AB}.orders",
+        "order_lines": f"select count(*) from {LATEST_ORDERS} as o, jsonb_array_elements(o.line_items)",
+        "refunds": f"select count(*) from {AB}.order_refunds",
+        "products": f"select count(*) from {AB}.products",
+    }
+    for table, count_sql in loader.items():
+        assert rows[table][:2] == ("airbyte_shopify", True), table
+        assert rows[table][2] == one(db, f"select count(*) from raw.{table}"), table
+        assert rows[table][2] + rows[table][3] == one(db, count_sql), table
+        assert rows[table][3] > 0, table
+    assert rows["support_tickets"][:2] == ("contract", True)
+
+
+def test_airbyte_refunds_from_the_orders_when_no_refund_stream(airbyte_shop):
+    """Without the order_refunds stream, the orders' nested refunds give the same refunds."""
+    db = airbyte_shop
+    staged = f"select order_id, refund_id, refund_amount, refund_quantity, order_line_id from {STG}.stg_shop__refunds"
+    before = query(db, staged + " order by 1, 2")
+    execute(db, f"alter table {AB}.order_refunds rename to order_refunds_unsynced")
+    try:
+        run_dbt(db, "run", "--select", "stg_shop__refunds", "--vars", json.dumps(AIRBYTE_VARS))
+        assert query(db, staged + " order by 1, 2") == before
+        assert len(before) == one(db, "select count(*) from raw.refunds")
+    finally:
+        execute(db, f"alter table {AB}.order_refunds_unsynced rename to order_refunds")
+        run_dbt(db, "run", "--select", "stg_shop__refunds", "--vars", json.dumps(AIRBYTE_VARS))
+
+
+def test_airbyte_errors_name_the_format_and_the_table(airbyte_shop):
+    """A required stream missing, and the contract's orders table where Airbyte's stream is expected."""
+    db = airbyte_shop
+    execute(db, f"alter table {AB}.customers rename to customers_unsynced")
+    execute(db, f"alter table {AB}.orders rename to orders_airbyte")
+    execute(db, f"create table {AB}.orders as select * from raw.orders limit 5")
+    try:
+        done = run_dbt(
+            db,
+            "run",
+            "--select",
+            "stg_shop__customers",
+            "stg_shop__orders",
+            "--vars",
+            json.dumps(AIRBYTE_VARS),
+            check=False,
+        )
+    finally:
+        execute(db, f"drop table {AB}.orders")
+        execute(db, f"alter table {AB}.orders_airbyte rename to orders")
+        execute(db, f"alter table {AB}.customers_unsynced rename to customers")
+    out = " ".join(done.stdout.split())
+    assert done.returncode != 0 and "ERROR=2" in out
+    assert (
+        f'source_format \'airbyte_shopify\' reads "{AB}"."customers", which does not exist. '
+        "Point var('raw_schema') at the schema the loader writes to" in out
+    )
+    assert (
+        f'"{AB}"."orders" has the contract\'s column order_id and not Airbyte\'s id: it is a table of the '
+        "'contract' format"
+        in out
+        and "Two formats mixed" in out
+    )

@@ -16,6 +16,7 @@
         'contract': ['shop', 'helpdesk'],
         'shopify_fivetran': ['shop'],
         'zendesk_fivetran': ['helpdesk'],
+        'airbyte_shopify': ['shop'],
     }) }}
 {% endmacro %}
 
@@ -91,6 +92,8 @@
             {{ return(shopseg_format_shopify_fivetran(table_name)) }}
         {%- elif fmt == 'zendesk_fivetran' -%}
             {{ return(shopseg_format_zendesk_fivetran(table_name)) }}
+        {%- elif fmt == 'airbyte_shopify' -%}
+            {{ return(shopseg_format_airbyte_shopify(table_name)) }}
         {%- else -%}
             {{ exceptions.raise_compiler_error("source_format '" ~ fmt ~ "' does not provide " ~ table_name) }}
         {%- endif -%}

@@ -116,9 +116,12 @@
             {%- elif name in contract.optional_columns -%}
                 {%- do selects.append('cast(null as ' ~ data_type ~ ') as ' ~ adapter.quote(name)) -%}
             {%- else -%}
+                {%- set airbyte = '_airbyte_raw_id' in existing_columns or '_airbyte_ab_id' in existing_columns -%}
                 {{ exceptions.raise_compiler_error(
                     "Source table " ~ shopseg_relation_label(relation) ~ " has no column " ~ name ~ ", which the source contract requires. "
-                    ~ "Map yours with " ~ shopseg_mapping_var_name(table_name, name) ~ " (docs/source_formats.md).") }}
+                    ~ ("It has Airbyte's _airbyte_* columns: a stream of the 'airbyte_shopify' format? Two formats mixed: "
+                       ~ "set source_format: airbyte_shopify, or map yours with " if airbyte else "Map yours with ")
+                    ~ shopseg_mapping_var_name(table_name, name) ~ " (docs/source_formats.md).") }}
             {%- endif -%}
         {%- elif modules.re.match('^[A-Za-z_][A-Za-z0-9_$]*$', mapped_to | string) -%}
             {%- if (mapped_to | lower) not in existing_columns -%}
@@ -194,7 +197,7 @@
         'orders': {'shopify_fivetran': 'order'},
         'products': {'shopify_fivetran': 'product'},
         'order_lines': {'shopify_fivetran': 'order_line'},
-        'refunds': {'shopify_fivetran': 'refund'},
+        'refunds': {'shopify_fivetran': 'refund', 'airbyte_shopify': 'order_refunds'},
         'support_tickets': {'zendesk_fivetran': 'ticket'},
     } -%}
     {%- set var_name = 'raw_schema' if shopseg_source_contract()[table_name].source == 'shop' else 'helpdesk_schema' -%}

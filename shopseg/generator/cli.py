@@ -55,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         metavar="FORMAT[=SCHEMA]",
         help="also write the tables of a loader format, derived from the contract tables: "
-        "shopify_fivetran (schema shopify) or zendesk_fivetran (schema zendesk); "
+        "shopify_fivetran (schema shopify), zendesk_fivetran (schema zendesk) or "
+        "airbyte_shopify (schema shopify_airbyte); "
         "repeatable; =SCHEMA picks the schema (docs/source_formats.md)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar on stderr (the summary line is still printed)")

@@ -2,7 +2,8 @@
 
 ``python -m shopseg.generate --format shopify_fivetran --format zendesk_fivetran`` first writes
 the contract tables (``--schema``, default ``raw``), then derives from them, in the database,
-the tables of each format in its own schema (default: ``shopify`` / ``zendesk``; choose one
+the tables of each format in its own schema (default: ``shopify`` / ``zendesk`` /
+``shopify_airbyte``; choose one
 with ``--format shopify_fivetran=my_schema``):
 
 * ``shopify_fivetran`` - Fivetran's Shopify connector: customer, order, order_line,
@@ -16,6 +17,13 @@ with ``--format shopify_fivetran=my_schema``):
   ticket_tag, ticket_field_history. Requesters carry the shop customer id as external_id or
   only an email (some upper-cased), and a few have an email the shop does not know, so their
   tickets cannot be linked (the documented loss). Soft-deleted tickets are added.
+* ``airbyte_shopify`` - Airbyte's Shopify source streams (Destinations V2, default schema
+  ``shopify_airbyte``): customers, orders (customer, line_items, discount_codes,
+  shipping_lines and refunds as jsonb), order_refunds (refund_line_items, transactions as
+  jsonb), products (variants as jsonb); bigint ids, ``timestamptz``, ``numeric`` money,
+  ``_airbyte_*`` meta columns. Artefacts: older versions of some customers, orders and refunds
+  (as append syncs keep them), test orders with lines and refunds, deletion records of orders,
+  deleted products whose last record is Airbyte's deletion stub, failed refund transactions.
 
 Which rows get an artefact is decided by arithmetic on the ids, so the output is as
 deterministic as the contract tables it is derived from. Tables whose contract table was not
@@ -27,7 +35,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-FORMATS = {"shopify_fivetran": "shopify", "zendesk_fivetran": "zendesk"}
+FORMATS = {"shopify_fivetran": "shopify", "zendesk_fivetran": "zendesk", "airbyte_shopify": "shopify_airbyte"}
 SYNCED = "timestamp '2025-11-01 03:00:00'"  # _fivetran_synced of every row (a fixed sync time)
 TEST_ORDER_OFFSET = 1_000_000_000  # ids of the added test orders (and their lines/refunds)
 DELETED_OFFSET = 2_000_000_000  # ids of the added soft-deleted customers / orders / tickets
@@ -268,7 +276,213 @@ _ZENDESK: dict[str, tuple[tuple[str, ...], str]] = {
     ),
 }
 
-_WRITERS = {"shopify_fivetran": _SHOPIFY, "zendesk_fivetran": _ZENDESK}
+# ---- airbyte_shopify: Airbyte's Shopify source streams (Destinations V2) --------------------------
+EXTRACTED = "timestamptz '2025-11-01 03:00:00+00'"  # _airbyte_extracted_at of the current versions
+EXTRACTED_BEFORE = "timestamptz '2025-10-01 03:00:00+00'"  # of the older versions an append sync keeps
+
+
+def _airbyte_meta(stream: str, id_expr: str, extracted: str = EXTRACTED) -> str:
+    """Airbyte's meta columns (Destinations V2) of one record."""
+    return (
+        f"md5('{stream}:' || ({id_expr}) || ':' || {extracted}) :: uuid :: text as _airbyte_raw_id, "
+        f"{extracted} as _airbyte_extracted_at, "
+        "jsonb_build_object('changes', jsonb_build_array(), 'sync_id', 1) as _airbyte_meta, "
+        "1::bigint as _airbyte_generation_id"
+    )
+
+
+def _airbyte_refund_ctes(present: set[str]) -> str:
+    """CTEs ending in refund_records (id, order_id, created_at, note, refund_line_items,
+    transactions): each contract refund as a Shopify refund (plus the refunds of the added test
+    orders). A line refund is one refund_line_item; a whole-order refund returns every line."""
+    whole_order = (
+        """
+            union all
+            select r.id, l.order_line_id + r.shift, l.quantity,
+                   l.quantity * l.unit_price - coalesce(l.discount_amount, 0)
+            from refund_base as r join {src}.order_lines as l on l.order_id + r.shift = r.order_id
+            where r.order_line_id is null"""
+        if "order_lines" in present
+        else ""
+    )
+    return f"""
+        refund_base as (
+            select refund_id as id, order_id, order_line_id, created_at, amount, quantity, reason, 0::bigint as shift
+            from {{src}}.refunds
+            union all
+            select {TEST_ORDER_OFFSET} + refund_id, {TEST_ORDER_OFFSET} + order_id,
+                   {TEST_ORDER_OFFSET} + order_line_id, created_at, amount, quantity, reason, {TEST_ORDER_OFFSET}
+            from {{src}}.refunds where order_id % 53 = 0
+        ),
+        refund_lines as (
+            select r.id as refund_id, r.order_line_id as line_item_id, r.quantity, r.amount as subtotal
+            from refund_base as r where r.order_line_id is not null{whole_order}
+        ),
+        refund_line_items as (
+            select refund_id,
+                   jsonb_agg(jsonb_build_object('id', refund_id * 100 + n, 'line_item_id', line_item_id,
+                                                'quantity', quantity, 'subtotal', subtotal, 'total_tax', 0,
+                                                'restock_type', 'return') order by n) as items
+            from (select *, row_number() over (partition by refund_id order by line_item_id) as n
+                  from refund_lines) as numbered
+            group by refund_id
+        ),
+        refund_records as (
+            select r.id, r.order_id, r.created_at, r.reason as note,
+                   coalesce(i.items, jsonb_build_array()) as refund_line_items,
+                   jsonb_build_array(jsonb_build_object(
+                       'id', r.id * 10 + 1, 'order_id', r.order_id, 'kind', 'refund', 'status', 'success',
+                       'amount', r.amount::text, 'currency', 'EUR', 'test', false, 'created_at', r.created_at))
+                   || case when r.id % 7 = 0 then jsonb_build_array(jsonb_build_object(
+                       'id', r.id * 10 + 2, 'order_id', r.order_id, 'kind', 'refund', 'status', 'failure',
+                       'amount', r.amount::text, 'currency', 'EUR', 'test', false, 'created_at', r.created_at))
+                      else jsonb_build_array() end as transactions
+            from refund_base as r left join refund_line_items as i on i.refund_id = r.id
+        )"""
+
+
+def _airbyte_orders(present: set[str]) -> str:
+    lines = (
+        f"""
+        lines_by_order as (
+            select b.id as order_id,
+                   jsonb_agg(jsonb_build_object(
+                       'id', l.order_line_id + b.shift, 'product_id', l.product_id,
+                       'variant_id', l.product_id + {USER_OFFSET}, 'title', 'Product ' || l.product_id,
+                       'quantity', l.quantity, 'price', l.unit_price, 'total_discount', l.discount_amount,
+                       'requires_shipping', true) order by l.order_line_id) as line_items
+            from base as b join {{src}}.order_lines as l on l.order_id = b.source_id
+            group by b.id
+        ),"""
+        if "order_lines" in present
+        else """
+        lines_by_order as (select null::bigint as order_id, null::jsonb as line_items where false),"""
+    )
+    refunds = (
+        (
+            _airbyte_refund_ctes(present)
+            + """,
+        refunds_by_order as (
+            select order_id, jsonb_agg(jsonb_build_object(
+                       'id', id, 'order_id', order_id, 'created_at', created_at, 'note', note, 'restock', true,
+                       'refund_line_items', refund_line_items, 'transactions', transactions) order by id) as refunds
+            from refund_records group by order_id
+        )"""
+        )
+        if "refunds" in present
+        else """
+        refunds_by_order as (select null::bigint as order_id, null::jsonb as refunds where false)"""
+    )
+    current = "o.extracted = 'current'"
+    return f"""
+        with base as (
+            select order_id as id, order_id as source_id, 0::bigint as shift, customer_id, created_at, currency,
+                   subtotal, discount_amount, shipping_amount, tax_amount, total, discount_code, sales_channel,
+                   cancelled_at, false as test, false as deleted
+            from {{src}}.orders
+            union all
+            select {TEST_ORDER_OFFSET} + order_id, order_id, {TEST_ORDER_OFFSET}, customer_id, created_at, currency,
+                   subtotal, discount_amount, shipping_amount, tax_amount, total, discount_code, sales_channel,
+                   cancelled_at, true, false
+            from {{src}}.orders where order_id % 53 = 0
+            union all
+            select {DELETED_OFFSET} + order_id, order_id, {DELETED_OFFSET}, customer_id, created_at, currency,
+                   subtotal, discount_amount, shipping_amount, tax_amount, total, discount_code, sales_channel,
+                   cancelled_at, false, true
+            from {{src}}.orders where order_id % 89 = 0
+        ),{lines}{refunds},
+        versions as (
+            select b.*, 'current' as extracted from base as b
+            union all   -- an older version of some orders (pending, another total), which append syncs keep
+            select b.*, 'before' from base as b where b.id % 31 = 0
+        )
+        select o.id, '#' || o.id as name, o.created_at, o.created_at as updated_at, o.created_at::text as processed_at,
+               o.currency, o.currency as presentment_currency,
+               o.subtotal::numeric as total_line_items_price, o.discount_amount::numeric as total_discounts,
+               (o.subtotal - coalesce(o.discount_amount, 0))::numeric as subtotal_price,
+               o.tax_amount::numeric as total_tax,
+               case when {current} then o.total::numeric else o.total::numeric + 1 end as total_price,
+               o.sales_channel as source_name, o.cancelled_at,
+               case when o.cancelled_at is not null then 'customer' end as cancel_reason,
+               case when not {current} then 'pending' when o.cancelled_at is not null then 'voided'
+                    else 'paid' end as financial_status,
+               o.test,
+               case when o.customer_id is not null then jsonb_build_object('id', o.customer_id) end as customer,
+               case when {current} then coalesce(lo.line_items, jsonb_build_array())
+                    else jsonb_build_array() end as line_items,
+               case when o.discount_code is not null then jsonb_build_array(jsonb_build_object(
+                   'code', o.discount_code, 'amount', o.discount_amount::text, 'type', 'fixed_amount'))
+                    else jsonb_build_array() end as discount_codes,
+               case when o.shipping_amount is not null then jsonb_build_array(jsonb_build_object(
+                   'id', o.id, 'title', 'Standard', 'price', o.shipping_amount, 'discounted_price', o.shipping_amount))
+                    else jsonb_build_array() end as shipping_lines,
+               case when {current} then coalesce(ro.refunds, jsonb_build_array())
+                    else jsonb_build_array() end as refunds,
+               case when o.deleted and {current} then true end as is_deleted,
+               case when o.deleted and {current} then o.created_at + interval '1 day' end as deleted_at,
+               'example-shop.myshopify.com'::text as shop_url,
+               {_airbyte_meta("orders", "o.id", f"case when {current} then {EXTRACTED} else {EXTRACTED_BEFORE} end")}
+        from versions as o
+        left join lines_by_order as lo on lo.order_id = o.id
+        left join refunds_by_order as ro on ro.order_id = o.id"""
+
+
+def _airbyte_order_refunds(present: set[str]) -> str:
+    return f"""
+        with {_airbyte_refund_ctes(present)},
+        versions as (
+            select r.*, true as current from refund_records as r
+            union all   -- an older version of some refunds (before its lines and transactions were recorded)
+            select r.*, false from refund_records as r where r.id % 11 = 0
+        )
+        select id, order_id, created_at, created_at::text as processed_at, note, true as restock,
+               case when current then refund_line_items else jsonb_build_array() end as refund_line_items,
+               case when current then transactions else jsonb_build_array() end as transactions,
+               jsonb_build_array() as order_adjustments, 'example-shop.myshopify.com'::text as shop_url,
+               {_airbyte_meta("order_refunds", "id", f"case when current then {EXTRACTED} else {EXTRACTED_BEFORE} end")}
+        from versions"""
+
+
+# a deleted product's live record was extracted before its deletion record
+_DELETED_PRODUCT_EXTRACTED = f"case when product_id % 41 = 0 then {EXTRACTED_BEFORE} else {EXTRACTED} end"
+
+_AIRBYTE: dict[str, tuple[tuple[str, ...], object]] = {
+    "customers": (
+        ("customers",),
+        f"""
+        select customer_id as id, email, created_at, created_at as updated_at, 'enabled'::text as state,
+               case when country is not null then jsonb_build_object('country_code', country, 'default', true)
+               end as default_address,
+               'example-shop.myshopify.com'::text as shop_url, {_airbyte_meta("customers", "customer_id")}
+        from {{src}}.customers
+        union all   -- an older version of some customers (another email, no address), which append syncs keep
+        select customer_id, 'before-' || customer_id || '@example.com', created_at, created_at, 'invited', null,
+               'example-shop.myshopify.com', {_airbyte_meta("customers", "customer_id", EXTRACTED_BEFORE)}
+        from {{src}}.customers where customer_id % 97 = 0""",
+    ),
+    "orders": (("orders",), _airbyte_orders),
+    "order_refunds": (("refunds",), _airbyte_order_refunds),
+    # a deleted product: the last record is Airbyte's deletion record (id and deletion fields only),
+    # the one before it the live product
+    "products": (
+        ("products",),
+        f"""
+        select product_id as id, title, coalesce(category, '') as product_type, 'active'::text as status,
+               jsonb_build_array(jsonb_build_object('id', product_id + {USER_OFFSET}, 'product_id', product_id,
+                                                    'title', 'Default Title', 'price', list_price, 'position', 1))
+                   as variants,
+               null::boolean as is_deleted, null::timestamptz as deleted_at,
+               'example-shop.myshopify.com'::text as shop_url,
+               {_airbyte_meta("products", "product_id", _DELETED_PRODUCT_EXTRACTED)}
+        from {{src}}.products
+        union all
+        select product_id, null, null, null, null, true, {EXTRACTED} - interval '2 days',
+               'example-shop.myshopify.com', {_airbyte_meta("products", "product_id")}
+        from {{src}}.products where product_id % 41 = 0""",
+    ),
+}
+
+_WRITERS = {"shopify_fivetran": _SHOPIFY, "zendesk_fivetran": _ZENDESK, "airbyte_shopify": _AIRBYTE}
 
 
 def write_format(conn: psycopg.Connection, fmt: str, contract_schema: str, schema: str) -> dict:
@@ -282,16 +496,19 @@ def write_format(conn: psycopg.Connection, fmt: str, contract_schema: str, schem
         raise ValueError(f"the {fmt} tables need their own schema, not the contract schema {schema!r}")
     conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
     counts = {}
+    present = {
+        table
+        for table in ("customers", "orders", "order_lines", "products", "refunds", "support_tickets")
+        if conn.execute("select to_regclass(%s) is not null", [f'"{contract_schema}"."{table}"']).fetchone()[0]
+    }
     for table, (needs, select) in _WRITERS[fmt].items():
         target = sql.Identifier(schema, table)
         conn.execute(sql.SQL("drop table if exists {}").format(target))
-        present = [
-            conn.execute("select to_regclass(%s) is not null", [f'"{contract_schema}"."{need}"']).fetchone()[0]
-            for need in needs
-        ]
-        if not all(present):
+        if not set(needs) <= present:
             continue
-        query = sql.SQL(select).format(src=sql.Identifier(contract_schema))
+        # a writer is the select, or a function of the contract tables present that returns it
+        text = select(present) if callable(select) else select
+        query = sql.SQL(text).format(src=sql.Identifier(contract_schema))
         conn.execute(sql.SQL("create table {} as ").format(target) + query)
         conn.execute(sql.SQL("analyze {}").format(target))
         counts[table] = conn.execute(sql.SQL("select count(*) from {}").format(target)).fetchone()[0]

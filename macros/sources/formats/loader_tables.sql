@@ -1,5 +1,5 @@
 {#-
-    Helpers the ready-made formats (shopify_fivetran, zendesk_fivetran) share: which loader
+    Helpers the ready-made formats (shopify_fivetran, zendesk_fivetran, airbyte_shopify) share: which loader
     tables and columns exist, Fivetran's soft deletes, and naive UTC timestamps.
 -#}
 

@@ -38,7 +38,8 @@
 {#-
     (customer_id, email_key) of the shop customers, in the shop's own format: the email column
     of the customers table (contract; var('source_columns').customers.email may name another
-    column) or of Fivetran's customer table. None when the shop has no email column.
+    column), of Fivetran's customer table or of Airbyte's customers stream (the read version of
+    each customer). None when the shop has no email column.
 -#}
 {% macro shopseg_shop_customer_emails() %}
     {%- set shop_format = shopseg_source_formats()['shop'] -%}
@@ -47,6 +48,13 @@
         {%- if 'email' not in customers.columns -%}{{ return(none) }}{%- endif -%}
         {{ return('select cast(customer.id as text) as customer_id, lower(trim(customer.email)) as email_key from '
                   ~ customers.relation ~ ' as customer where ' ~ shopseg_fivetran_live('customer', customers)) }}
+    {%- endif -%}
+    {%- if shop_format == 'airbyte_shopify' -%}
+        {%- set customers = shopseg_loader_table('airbyte_shopify', 'customers') -%}
+        {%- if 'email' not in customers.columns -%}{{ return(none) }}{%- endif -%}
+        {{ return('select cast(customer.id as text) as customer_id, lower(trim(customer.email)) as email_key from '
+                  ~ shopseg_airbyte_versions(customers) ~ ' as customer where customer.shopseg_version = 1 and not '
+                  ~ shopseg_airbyte_deleted('customer', customers)) }}
     {%- endif -%}
     {%- set relation = shopseg_contract_relation('customers') -%}
     {%- set existing = adapter.get_relation(relation.database, relation.schema, relation.identifier) if execute else none -%}
