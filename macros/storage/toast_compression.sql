@@ -1,7 +1,7 @@
 {#-
     Pre-hook for models that write large jsonb values (customer_profiles): compress them with lz4
-    instead of the default pglz for the rest of the model's transaction (`set local`). Measured
-    once with psql on the seed data: the profile's create-table-as took 5.2 s instead of 6.4 s.
+    instead of the default pglz for the rest of the model's transaction (`set local`): faster
+    writes (docs/benchmarks.md, "Why the assignment SQL looks like this").
     A server built without lz4 keeps its default: the hook then does nothing.
 -#}
 {% macro shopseg_lz4_toast_compression() %}
