@@ -470,8 +470,9 @@ def place_centres(X, Zw, centers, assigned, positions, member_positions, spec, m
     target = np.array([cluster_of.get(int(p), -1) for p in member_positions])
     voters = target >= 0
     Zt = Zw[voters]
-    Y = np.zeros((Zt.shape[0], k))
-    Y[np.arange(Zt.shape[0]), target[voters]] = 1.0
+    ZtT = np.ascontiguousarray(Zt.T)
+    Y = np.zeros((k, Zt.shape[0]))  # k x members layout: the reductions run along long rows
+    Y[target[voters], np.arange(Zt.shape[0])] = 1.0
     beta = spec["placement_beta"]
     rate = spec["placement_rate"] / beta
     C = np.array(centers, dtype=np.float64)
@@ -479,13 +480,14 @@ def place_centres(X, Zw, centers, assigned, positions, member_positions, spec, m
     best = None
     m = float(Zt.shape[0])
     for step in range(1, steps + 1):
-        logits = beta * (2.0 * (Zt @ C.T) - (C * C).sum(axis=1)[None, :])  # -beta |x - c|^2 + beta |x|^2
-        logits -= logits.max(axis=1, keepdims=True)
+        # -beta |x - c|^2 up to a per-member constant (beta |x|^2), which the softmax ignores
+        logits = beta * (2.0 * (C @ ZtT) - (C * C).sum(axis=1)[:, None])
+        logits -= logits.max(axis=0)
         P = np.exp(logits)
-        P /= P.sum(axis=1, keepdims=True)
+        P /= P.sum(axis=0)
         G = P - Y  # d loss / d logit
-        # d logit_ic / d c = 2 beta (x_i - c)
-        grad = 2.0 * beta * (G.T @ Zt - G.sum(axis=0)[:, None] * C) / m
+        # d logit_ci / d c = 2 beta (x_i - c)
+        grad = 2.0 * beta * (G @ Zt - G.sum(axis=1)[:, None] * C) / m
         C = C - rate * grad
         if step % 25 and step != steps:
             continue
