@@ -37,11 +37,19 @@ Pipeline of ``discover(X, spec)`` (X = raw features, n x p, in ``spec["features"
    own label and enough members. So k is the number of distinct behaviours the sample holds
    (k_max at most; 1 when the whole shop is one segment) and no published centroid
    contradicts its label.
-6. clusters are output in vocabulary order; ``cluster_index`` 0..k-1 follows that order
+6. placement (``place_centres``): the named centres are moved so that the nearest-centre
+   boundaries fall where the definitions cut: gradient descent (``placement_steps`` fixed steps)
+   on the cross-entropy of the soft nearest-centre assignment exp(-beta |z - c|^2) against each
+   member's own definition label, from Lloyd's centres. The iterate kept is the one with the
+   highest truthfulness among those that keep every cluster's name (its members' median still
+   satisfies its definition) and min_cluster_share; Lloyd's centres when none is truer. Lloyd
+   puts a boundary halfway between two neighbours' means, which on a skewed feature is far from
+   the cut (purchase_value: 92% of the sample on the side of its own definition, 98% placed).
+7. clusters are output in vocabulary order; ``cluster_index`` 0..k-1 follows that order
    (never KMeans' numbering).
 
-Determinism: the initial centres are a function of the sample, Lloyd's iterations are
-deterministic, the silhouette (reported, not used for the choice) samples with
+Determinism: the initial centres are a function of the sample, Lloyd's iterations and the
+placement's fixed gradient steps are deterministic, the silhouette (reported, not used for the choice) samples with
 ``random_state``, and the BLAS/OpenMP thread pools are pinned to one thread during the fit
 (``threadpool_limits(1)``): scikit-learn's Lloyd iteration sums per-thread partial centre sums,
 so its last bits would otherwise depend on the number of threads.
@@ -61,6 +69,9 @@ SPEC_DEFAULTS = {
     "min_cluster_share": 0.02,
     "silhouette_sample_size": 2000,
     "max_iter": 300,
+    "placement_steps": 100,
+    "placement_beta": 16.0,
+    "placement_rate": 2.0,
 }
 
 
@@ -198,7 +209,7 @@ def parse_spec(raw_spec):
     if len(set(labels)) != len(labels):
         fail("duplicate labels in the vocabulary")
 
-    for key in ("k_max", "min_customers", "silhouette_sample_size", "random_state", "max_iter"):
+    for key in ("k_max", "min_customers", "silhouette_sample_size", "random_state", "max_iter", "placement_steps"):
         value = out[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
             fail("%s must be an integer, got %r" % (key, value))
@@ -207,6 +218,13 @@ def parse_spec(raw_spec):
         fail("k_max must be >= 1 (got %d)" % out["k_max"])
     if out["silhouette_sample_size"] < 3 or out["min_customers"] < 0 or out["max_iter"] < 1:
         fail("silhouette_sample_size must be >= 3, min_customers >= 0, max_iter >= 1")
+    if out["placement_steps"] < 0:
+        fail("placement_steps must be >= 0 (0: keep Lloyd's centres)")
+    for key in ("placement_beta", "placement_rate"):
+        value = out[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            fail("%s must be a positive number, got %r" % (key, value))
+        out[key] = float(value)
     share = out["min_cluster_share"]
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0.0 <= share < 0.5:
         fail("min_cluster_share must be a number in [0, 0.5), got %r" % (share,))
@@ -432,6 +450,58 @@ def refine(X, Zw, groups, member_positions, spec, min_size):
     raise RuntimeError("discover_axis[%s]: naming did not converge" % spec["axis"])
 
 
+def place_centres(X, Zw, centers, assigned, positions, member_positions, spec, min_size):
+    """Move the centres so that nearest-centre boundaries fall where the definitions cut.
+
+    The naming rule says what a segment means; Lloyd's centres put the boundary between two
+    neighbours halfway between their means, which is rarely the definition's cut. Here the
+    centres are fitted as prototypes: gradient descent on the cross-entropy of the soft
+    nearest-centre assignment p_ic ~ exp(-beta * |x_i - c|^2) against each member's own
+    definition label (members whose label has no segment do not vote), starting from Lloyd's
+    centres. The iterate kept is the one with the highest truthfulness (hard nearest-centre
+    assignment) among those whose every segment keeps its name (its members' median still
+    satisfies its definition) and at least min_size members; Lloyd's centres when none beats them.
+    Deterministic (fixed steps, no randomness)."""
+    k = centers.shape[0]
+    steps = spec["placement_steps"]
+    if k < 2 or steps <= 0:
+        return None
+    cluster_of = {positions[c]: c for c in range(k)}
+    target = np.array([cluster_of.get(int(p), -1) for p in member_positions])
+    voters = target >= 0
+    Zt = Zw[voters]
+    ZtT = np.ascontiguousarray(Zt.T)
+    Y = np.zeros((k, Zt.shape[0]))  # k x members layout: the reductions run along long rows
+    Y[target[voters], np.arange(Zt.shape[0])] = 1.0
+    beta = spec["placement_beta"]
+    rate = spec["placement_rate"] / beta
+    C = np.array(centers, dtype=np.float64)
+    best_score = truthfulness(member_positions, assigned, positions)
+    best = None
+    m = float(Zt.shape[0])
+    for step in range(1, steps + 1):
+        # -beta |x - c|^2 up to a per-member constant (beta |x|^2), which the softmax ignores
+        logits = beta * (2.0 * (C @ ZtT) - (C * C).sum(axis=1)[:, None])
+        logits -= logits.max(axis=0)
+        P = np.exp(logits)
+        P /= P.sum(axis=0)
+        G = P - Y  # d loss / d logit
+        # d logit_ci / d c = 2 beta (x_i - c)
+        grad = 2.0 * beta * (G @ Zt - G.sum(axis=1)[:, None] * C) / m
+        C = C - rate * grad
+        if step % 25 and step != steps:
+            continue
+        step_assigned = nearest(Zw, C)
+        sizes, medians, step_positions = name_clusters(X, step_assigned, k, spec)
+        if list(step_positions) != list(positions) or sizes.min() < min_size:
+            continue
+        score = truthfulness(member_positions, step_assigned, step_positions)
+        if score > best_score:
+            best_score = score
+            best = (C.copy(), step_assigned, step_positions, medians, score)
+    return best
+
+
 # --------------------------------------------------------------------------- discovery
 
 
@@ -522,6 +592,9 @@ def discover(X, spec):
         centers_w, assigned, positions, medians, score = refine(
             X, Zw, [member_positions == pos for pos in seeds], member_positions, spec, min_size
         )
+        placed = place_centres(X, Zw, centers_w, assigned, positions, member_positions, spec, min_size)
+        if placed is not None:
+            centers_w, assigned, positions, medians, score = placed
         sil = silhouette(Zw, assigned, spec)
     k = centers_w.shape[0]
     # back to the unweighted standardized space the SQL assignment uses (0 where the weight is 0)

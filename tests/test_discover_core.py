@@ -278,6 +278,43 @@ def test_a_cluster_straddling_a_cut_is_named_by_its_median():
     assert set(labels_of(out)) <= {"v1", "v2", "v4"} and "v4" in labels_of(out)
 
 
+def test_centres_are_placed_so_boundaries_fall_at_the_definition_cuts():
+    """A skewed, unclustered defining feature (log-normal, like order values): Lloyd's boundaries
+    sit halfway between neighbouring means, not at the cuts; the placement step moves the centres
+    so that the nearest-centre assignment names (almost) every member by its own definition,
+    while every published median still satisfies its label."""
+    rng = np.random.default_rng(5)
+    a = rng.lognormal(mean=1.2, sigma=0.8, size=3000)
+    X = np.column_stack([a, rng.normal(0.0, 1.0, 3000), rng.normal(0.0, 1.0, 3000)])
+    spec = band_spec(transforms=["log1p", "none", "none"])
+    placed = da.discover(X, spec)
+    lloyd = da.discover(X, {**spec, "placement_steps": 0})
+    check_truthful(placed, spec)
+    check_truthful(lloyd, spec)
+    assert labels_of(placed) == labels_of(lloyd)
+    parsed = da.parse_spec(spec)
+    own = np.array(parsed["labels"])[da.definition_labels(X, parsed["definitions"], parsed["labels"])]
+
+    def agreement(out):
+        return float(np.mean(np.array(labels_of(out))[predicted(out, X)] == own))
+
+    assert agreement(lloyd) < 0.95
+    assert agreement(placed) > 0.98 and agreement(placed) > agreement(lloyd) + 0.03
+    assert placed["truthfulness"] > lloyd["truthfulness"]
+
+
+def test_placement_never_renames_or_starves_a_segment():
+    """Two blobs whose members lie mostly in v1 but each with a tail across a cut: whatever the
+    placement does, the names are those Lloyd's clusters earned and no segment falls under
+    min_cluster_share."""
+    X, _ = blobs([[2.9, 0.0, 0.0], [6.1, 0.0, 0.0]], per_blob=[400, 400], scale=0.8, seed=9)
+    spec = band_spec()
+    out = da.discover(X, spec)
+    check_truthful(out, spec)
+    assert labels_of(out) == labels_of(da.discover(X, {**spec, "placement_steps": 0}))
+    assert all(c["size"] >= 0.02 * len(X) for c in out["clusters"])
+
+
 def test_everyone_identical_but_one_feature_is_insufficient_only_when_all_constant():
     X = np.column_stack([np.full(200, 4.0), np.full(200, 1.0), np.full(200, 2.0)])
     out = da.discover(X, band_spec())
@@ -452,6 +489,9 @@ def test_main_rejects_null_features_naming_the_feature():
         ({"definitions": {**band_spec()["definitions"], "v0": [{"feature": "a"}]}}, "neither a lower nor an upper"),
         ({"min_cluster_share": 0.9}, "min_cluster_share"),
         ({"k_max": 0}, "k_max"),
+        ({"placement_steps": -1}, "placement_steps"),
+        ({"placement_beta": 0}, "placement_beta"),
+        ({"placement_rate": float("nan")}, "placement_rate"),
     ],
 )
 def test_bad_spec_is_rejected_clearly(change, message):
