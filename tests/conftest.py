@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import secrets
 import shutil
@@ -31,6 +32,7 @@ import sys
 import time
 from pathlib import Path
 
+import dbt_in_process  # tests/ is on sys.path (pytest's rootdir-relative conftest import)
 import psycopg
 import pytest
 from psycopg import sql
@@ -45,6 +47,8 @@ TINY_CUSTOMERS = int(os.environ.get("SHOPSEG_TEST_CUSTOMERS", "3000"))
 # the generator arguments of built_db (scripts/test.sh builds its template with the same ones)
 BUILT_DB_ARGS = ("--customers", str(TINY_CUSTOMERS), "--seed", "11")
 # one id per pytest run, shared by the xdist workers (they inherit the controller's environment)
+# dbt runs inside the pytest process (tests/dbt_in_process.py); 0 = a `dbt` subprocess per call
+DBT_IN_PROCESS = os.environ.get("SHOPSEG_TEST_DBT_IN_PROCESS", "1") != "0"
 RUN_ID = os.environ.setdefault("SHOPSEG_TEST_RUN", secrets.token_hex(4))
 
 
@@ -94,8 +98,13 @@ def run_dbt(dbname: str, *args: str, check: bool = True, target_dir: str | None 
     if params.get("password"):
         env["PGPASSWORD"] = params["password"]
     work = target_dir or f"target/pytest/{dbname}"
-    cmd = [str(VENV_BIN / "dbt"), *args, "--target-path", work, "--log-path", f"{work}/logs"]
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    dbt_args = [*args, "--target-path", work, "--log-path", f"{work}/logs"]
+    if DBT_IN_PROCESS:  # parse once per vars, no interpreter start-up (tests/dbt_in_process.py)
+        done = dbt_in_process.invoke(dbt_args, env, str(ROOT))
+    else:
+        done = subprocess.run(
+            [str(VENV_BIN / "dbt"), *dbt_args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800
+        )
     if check and done.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}")
     return done
@@ -217,7 +226,14 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """The controller (or a run without xdist) drops the template it built for this run."""
+    """The controller (or a run without xdist) drops the template it built for this run. Each
+    process writes its in-process dbt figures (invocations, parses, seconds) to
+    target/pytest/dbt_in_process_<worker>.json (docs/benchmarks.md)."""
+    if dbt_in_process.STATS["invocations"]:
+        worker = getattr(session.config, "workerinput", {}).get("workerid", "main")
+        out = ROOT / "target" / "pytest" / f"dbt_in_process_{worker}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(dbt_in_process.STATS, indent=2))
     if hasattr(session.config, "workerinput") or os.environ.get("SHOPSEG_TEST_BUILT_TEMPLATE"):
         return
     name = _own_template_name()
