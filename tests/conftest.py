@@ -50,6 +50,7 @@ BUILT_DB_ARGS = ("--customers", str(TINY_CUSTOMERS), "--seed", "11")
 # dbt runs inside the pytest process (tests/dbt_in_process.py); 0 = a `dbt` subprocess per call
 DBT_IN_PROCESS = os.environ.get("SHOPSEG_TEST_DBT_IN_PROCESS", "1") != "0"
 RUN_ID = os.environ.setdefault("SHOPSEG_TEST_RUN", secrets.token_hex(4))
+dbt_in_process.SHARED_DIR = ROOT / "target" / "pytest" / f"manifests_{RUN_ID}"
 
 
 def dsn_for(dbname: str) -> str:
@@ -234,7 +235,10 @@ def pytest_sessionfinish(session, exitstatus):
         out = ROOT / "target" / "pytest" / f"dbt_in_process_{worker}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(dbt_in_process.STATS, indent=2))
-    if hasattr(session.config, "workerinput") or os.environ.get("SHOPSEG_TEST_BUILT_TEMPLATE"):
+    if hasattr(session.config, "workerinput"):
+        return
+    shutil.rmtree(dbt_in_process.SHARED_DIR, ignore_errors=True)  # this run's shared parses
+    if os.environ.get("SHOPSEG_TEST_BUILT_TEMPLATE"):
         return
     name = _own_template_name()
     try:

@@ -29,17 +29,25 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
+import fcntl
+import hashlib
 import io
 import json
 import os
+import pickle
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 _LOCK = threading.Lock()  # dbt keeps global state (flags, adapters, event manager): one at a time
-_MANIFESTS: dict[tuple, tuple[object, str]] = {}  # key -> (manifest, database it was parsed for)
+_MANIFESTS: dict[tuple, tuple[dict, str]] = {}  # key -> (manifest fields, database it was parsed for)
 # the profile's environment (profiles.yml reads these): part of the manifest key
 _PROFILE_ENV = ("SHOPSEG_TARGET", "PGHOST", "PGPORT", "PGUSER", "SHOPSEG_SCHEMA", "DBT_PROFILES_DIR")
+# a directory private to one pytest run (set by conftest): a parsed manifest is pickled there, so the
+# other xdist worker loads it instead of parsing the same project with the same vars again
+SHARED_DIR: Path | None = None
 STATS = {"invocations": 0, "parses": 0, "parse_s": 0.0, "run_s": 0.0}
 
 
@@ -74,9 +82,21 @@ def _environment(env: dict[str, str]):
         os.environ.update(saved)
 
 
-def _retarget(manifest, old: str, new: str):
-    """A deep copy of `manifest` with every reference to database `old` pointing at `new`."""
-    manifest = copy.deepcopy(manifest)
+def _fields(manifest) -> dict:
+    """A Manifest's public fields. Copies and pickles go through this dict, not the Manifest:
+    dbt 1.11's `Manifest.__reduce_ex__` (what deepcopy and pickle use) leaves out the
+    `fixtures` field, which shifts its positional arguments (a copied manifest's `_ref_lookup`
+    lands in the wrong field: "RefableLookup.find() missing 1 required positional argument")."""
+    return {
+        f.name: getattr(manifest, f.name) for f in dataclasses.fields(manifest) if f.init and not f.name.startswith("_")
+    }
+
+
+def _retarget(fields: dict, old: str, new: str):
+    """A new Manifest from a deep copy of `fields`, every reference to database `old` pointing at `new`."""
+    from dbt.contracts.graph.manifest import Manifest
+
+    manifest = Manifest(**copy.deepcopy(fields))  # one deepcopy: references between fields stay shared
     if old == new:
         return manifest
     quoted_old, quoted_new = f'"{old}".', f'"{new}".'
@@ -90,6 +110,44 @@ def _retarget(manifest, old: str, new: str):
             if relation_name and relation_name.startswith(quoted_old):
                 node.relation_name = quoted_new + relation_name[len(quoted_old) :]
     return manifest
+
+
+def _shared_path(key: tuple) -> Path | None:
+    if SHARED_DIR is None:
+        return None
+    return SHARED_DIR / (hashlib.sha256(repr(key).encode()).hexdigest()[:16] + ".pickle")
+
+
+@contextlib.contextmanager
+def _shared_lock(key: tuple):
+    path = _shared_path(key)
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _load_shared(key: tuple) -> dict:
+    """The manifest another pytest process of this run parsed for `key`, if any."""
+    path = _shared_path(key)
+    if path is None or not path.exists():
+        return {}
+    with open(path, "rb") as f:
+        return {key: pickle.load(f)}
+
+
+def _save_shared(key: tuple, entry: tuple) -> None:
+    path = _shared_path(key)
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    with open(partial, "wb") as f:
+        pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL)
+    partial.replace(path)  # atomic: a reader sees a whole pickle or none
 
 
 def _capture(runner, args: list[str]):
@@ -114,21 +172,13 @@ def invoke(args: list[str], env: dict[str, str], cwd: str) -> subprocess.Complet
     with _LOCK, _environment(env), contextlib.chdir(cwd):
         STATS["invocations"] += 1
         parse_out = ""
-        if key not in _MANIFESTS:
-            started = time.perf_counter()
-            # parse with the invocation's vars and target dir (--vars, --target-path, --log-path)
-            parse_args = ["parse", "--no-write-json"]
-            for name in ("--vars", "--target-path", "--log-path", "--profiles-dir", "--target", "--profile"):
-                value = _option(args, name)
-                if value is not None:
-                    parse_args += [name, value]
-            parsed, parse_out = _capture(dbtRunner(), parse_args)
-            STATS["parses"] += 1
-            STATS["parse_s"] += time.perf_counter() - started
-            if not parsed.success:  # a parse error: report it as the command's own failure
-                message = str(parsed.exception or "dbt parse failed")
-                return subprocess.CompletedProcess(["dbt", *args], 2, parse_out + "\n" + message + "\n", "")
-            _MANIFESTS[key] = (parsed.result, database)
+        with _shared_lock(key):  # the other worker waits for one parse of the same key, then loads it
+            if key not in _MANIFESTS:
+                _MANIFESTS.update(_load_shared(key))
+            if key not in _MANIFESTS:
+                parse_out = _parse(key, args, database)
+        if key not in _MANIFESTS:  # a parse error: report it as the command's own failure
+            return subprocess.CompletedProcess(["dbt", *args], 2, parse_out, "")
         manifest, parsed_for = _MANIFESTS[key]
         started = time.perf_counter()
         result, out = _capture(dbtRunner(manifest=_retarget(manifest, parsed_for, database)), list(args))
@@ -143,3 +193,25 @@ def invoke(args: list[str], env: dict[str, str], cwd: str) -> subprocess.Complet
         if message and message not in out:  # a subprocess prints the error; so do we
             out += "\n" + message + "\n"
     return subprocess.CompletedProcess(["dbt", *args], code, out, "")
+
+
+def _parse(key: tuple, args: list[str], database: str) -> str:
+    """`dbt parse` with the invocation's vars and dirs; caches and shares the manifest; returns
+    the parse's console output (with the error when it failed)."""
+    from dbt.cli.main import dbtRunner
+
+    started = time.perf_counter()
+    # parse with the invocation's vars and target dir (--vars, --target-path, --log-path)
+    parse_args = ["parse", "--no-write-json"]
+    for name in ("--vars", "--target-path", "--log-path", "--profiles-dir", "--target", "--profile"):
+        value = _option(args, name)
+        if value is not None:
+            parse_args += [name, value]
+    parsed, parse_out = _capture(dbtRunner(), parse_args)
+    STATS["parses"] += 1
+    STATS["parse_s"] += time.perf_counter() - started
+    if not parsed.success:
+        return parse_out + "\n" + str(parsed.exception or "dbt parse failed") + "\n"
+    _MANIFESTS[key] = (_fields(parsed.result), database)
+    _save_shared(key, _MANIFESTS[key])
+    return parse_out
