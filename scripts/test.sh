@@ -45,7 +45,7 @@ lint_pid=$!
 
 echo "== 3/3 pytest (built_db = copies of $TEST_DB)"
 xdist=()
-[ "$WORKERS" = "0" ] || xdist=(-n "$WORKERS" --dist loadgroup)
+[ "$WORKERS" = "0" ] || xdist=(-n "$WORKERS" --dist loadgroup --no-loadscope-reorder)
 pytest_rc=0
 pytest_started=$SECONDS
 SHOPSEG_TEST_DSN="postgresql://$PGUSER@$PGHOST:$PGPORT/postgres" \

@@ -224,6 +224,57 @@ def pytest_collection_modifyitems(config, items):
     for item, keys in keys_of.items():
         if keys:
             item.add_marker(pytest.mark.xdist_group(find(keys[0])))
+    # longest work units first, so neither worker is left with a long one at the end (scripts/test.sh
+    # passes --no-loadscope-reorder, which keeps this order; xdist's default orders by test count)
+    unit_of = {item: find(keys_of[item][0]) if keys_of[item] else item.nodeid for item in items}
+    cost = _unit_costs(items, unit_of)
+    first_index = {}
+    for index, item in enumerate(items):
+        first_index.setdefault(unit_of[item], index)
+    items.sort(key=lambda item: (-cost[unit_of[item]], first_index[unit_of[item]]))
+
+
+# the measured seconds of each test of the last run (written by the controller at the end of a run);
+# without it, the tests of a module-scoped fixture (a scenario build) go first, ordered by
+# HEAVY_MODULES (measured, docs/benchmarks.md), then the others in file order
+DURATIONS_FILE = ROOT / "target" / "pytest" / "durations.json"
+HEAVY_MODULES = (
+    "test_bad_input",
+    "test_segmentation",
+    "test_reliability",
+    "test_source_formats",
+    "test_hostile_input",
+    "test_shapes",
+    "test_access",
+    "test_drift",
+    "test_segment_query",
+    "test_python_models",
+)
+_DURATIONS: dict[str, float] = {}
+
+
+def _unit_costs(items, unit_of) -> dict[str, float]:
+    try:
+        last = json.loads(DURATIONS_FILE.read_text())
+    except (OSError, ValueError):
+        last = {}
+    cost: dict[str, float] = {}
+    for item in items:
+        module = item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+        unit = unit_of[item]
+        if last:  # a unit costs the sum of its tests
+            cost[unit] = cost.get(unit, 0.0) + last.get(item.nodeid, 1.0)
+        elif unit != item.nodeid and module in HEAVY_MODULES:  # a rank, not seconds
+            cost[unit] = float(len(HEAVY_MODULES) - HEAVY_MODULES.index(module))
+        else:
+            cost[unit] = 0.0
+    return cost
+
+
+def pytest_runtest_logreport(report):
+    """Sums each test's setup, call and teardown seconds (in the controller under xdist)."""
+    nodeid = report.nodeid.split("@", 1)[0]  # xdist appends @<group> to grouped tests' ids
+    _DURATIONS[nodeid] = _DURATIONS.get(nodeid, 0.0) + report.duration
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -237,6 +288,14 @@ def pytest_sessionfinish(session, exitstatus):
         out.write_text(json.dumps(dbt_in_process.STATS, indent=2))
     if hasattr(session.config, "workerinput"):
         return
+    if _DURATIONS:  # merged into the last figures, so a run of a few tests keeps the others'
+        try:
+            durations = json.loads(DURATIONS_FILE.read_text())
+        except (OSError, ValueError):
+            durations = {}
+        durations.update({nodeid: round(seconds, 2) for nodeid, seconds in _DURATIONS.items()})
+        DURATIONS_FILE.parent.mkdir(parents=True, exist_ok=True)
+        DURATIONS_FILE.write_text(json.dumps(durations, indent=1, sort_keys=True))
     shutil.rmtree(dbt_in_process.SHARED_DIR, ignore_errors=True)  # this run's shared parses
     if os.environ.get("SHOPSEG_TEST_BUILT_TEMPLATE"):
         return
