@@ -235,39 +235,25 @@ def pytest_collection_modifyitems(config, items):
 
 
 # the measured seconds of each test of the last run (written by the controller at the end of a run);
-# without it, the tests of a module-scoped fixture (a scenario build) go first, ordered by
-# HEAVY_MODULES (measured, docs/benchmarks.md), then the others in file order
+# a fresh clone uses tests/durations.json (the tests of 2 s or more of a measured full run,
+# docs/benchmarks.md "The test suite"; a test not listed counts 1 s)
 DURATIONS_FILE = ROOT / "target" / "pytest" / "durations.json"
-HEAVY_MODULES = (
-    "test_bad_input",
-    "test_segmentation",
-    "test_reliability",
-    "test_source_formats",
-    "test_hostile_input",
-    "test_shapes",
-    "test_access",
-    "test_drift",
-    "test_segment_query",
-    "test_python_models",
-)
+MEASURED_DURATIONS = Path(__file__).resolve().parent / "durations.json"
 _DURATIONS: dict[str, float] = {}
 
 
 def _unit_costs(items, unit_of) -> dict[str, float]:
-    try:
-        last = json.loads(DURATIONS_FILE.read_text())
-    except (OSError, ValueError):
-        last = {}
+    """The seconds of each work unit: the sum of its tests' last measured durations."""
+    last = {}
+    for path in (DURATIONS_FILE, MEASURED_DURATIONS):
+        try:
+            last = json.loads(path.read_text())
+            break
+        except (OSError, ValueError):
+            continue
     cost: dict[str, float] = {}
     for item in items:
-        module = item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
-        unit = unit_of[item]
-        if last:  # a unit costs the sum of its tests
-            cost[unit] = cost.get(unit, 0.0) + last.get(item.nodeid, 1.0)
-        elif unit != item.nodeid and module in HEAVY_MODULES:  # a rank, not seconds
-            cost[unit] = float(len(HEAVY_MODULES) - HEAVY_MODULES.index(module))
-        else:
-            cost[unit] = 0.0
+        cost[unit_of[item]] = cost.get(unit_of[item], 0.0) + last.get(item.nodeid, 1.0)
     return cost
 
 
