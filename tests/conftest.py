@@ -4,6 +4,7 @@
     fresh_database(name_prefix)  -> a new empty database (plpython3u enabled), dropped afterwards
     generate(dsn, *args)         -> run the demo-data generator CLI into a database
     run_dbt(dbname, *args)       -> run dbt against a database, output captured, returns CompletedProcess
+                                    (in this process, one parse per set of --vars: tests/dbt_in_process.py)
     built_db                     -> (session) a tiny generated database after a full `dbt build`
     clone_database(source, prefix) -> a copy of a database (CREATE DATABASE ... TEMPLATE), dropped afterwards
     clone_of_built_db            -> a private copy of built_db (CREATE DATABASE ... TEMPLATE), dropped afterwards
@@ -14,6 +15,8 @@ Speed (docs/decisions.md, issue 19): the tiny shop is built ONCE per pytest run 
     dbt target dir in SHOPSEG_TEST_BUILT_TARGET), so pytest does not build it a second time;
   * otherwise the first pytest process that needs it builds it under a file lock, and the other
     xdist workers copy it; the controller drops it at the end of the run.
+The work units go longest first (target/pytest/durations.json of the last run, else the measured
+tests/durations.json; scripts/test.sh passes --no-loadscope-reorder to keep that order).
 Each xdist worker gets its own copy as `built_db`, so tests that change built_db and restore it
 never race with another worker. Tests that share a module-scoped fixture are kept on one worker
 (pytest_collection_modifyitems below), so a module fixture's build runs once.
