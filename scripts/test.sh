@@ -6,7 +6,9 @@
 # The database built in step 1 is the tiny shop of the pytest fixture `built_db` (same generator
 # arguments as tests/conftest.py BUILT_DB_ARGS): pytest copies it with CREATE DATABASE ... TEMPLATE
 # instead of building it again. pytest runs on SHOPSEG_TEST_WORKERS xdist workers (default 2,
-# `0` = no xdist) and prints the 10 slowest tests (PYTEST_DURATIONS to change). The lint runs
+# `0` = no xdist), longest work units first (--no-loadscope-reorder keeps the conftest's order), and
+# prints the 10 slowest tests (PYTEST_DURATIONS to change). dbt runs inside pytest, one parse per
+# set of --vars (tests/dbt_in_process.py). The lint runs
 # beside pytest on its own copy (a template must have no other sessions while it is copied).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -45,7 +47,7 @@ lint_pid=$!
 
 echo "== 3/3 pytest (built_db = copies of $TEST_DB)"
 xdist=()
-[ "$WORKERS" = "0" ] || xdist=(-n "$WORKERS" --dist loadgroup)
+[ "$WORKERS" = "0" ] || xdist=(-n "$WORKERS" --dist loadgroup --no-loadscope-reorder)
 pytest_rc=0
 pytest_started=$SECONDS
 SHOPSEG_TEST_DSN="postgresql://$PGUSER@$PGHOST:$PGPORT/postgres" \

@@ -4,6 +4,7 @@
     fresh_database(name_prefix)  -> a new empty database (plpython3u enabled), dropped afterwards
     generate(dsn, *args)         -> run the demo-data generator CLI into a database
     run_dbt(dbname, *args)       -> run dbt against a database, output captured, returns CompletedProcess
+                                    (in this process, one parse per set of --vars: tests/dbt_in_process.py)
     built_db                     -> (session) a tiny generated database after a full `dbt build`
     clone_database(source, prefix) -> a copy of a database (CREATE DATABASE ... TEMPLATE), dropped afterwards
     clone_of_built_db            -> a private copy of built_db (CREATE DATABASE ... TEMPLATE), dropped afterwards
@@ -14,6 +15,8 @@ Speed (docs/decisions.md, issue 19): the tiny shop is built ONCE per pytest run 
     dbt target dir in SHOPSEG_TEST_BUILT_TARGET), so pytest does not build it a second time;
   * otherwise the first pytest process that needs it builds it under a file lock, and the other
     xdist workers copy it; the controller drops it at the end of the run.
+The work units go longest first (target/pytest/durations.json of the last run, else the measured
+tests/durations.json; scripts/test.sh passes --no-loadscope-reorder to keep that order).
 Each xdist worker gets its own copy as `built_db`, so tests that change built_db and restore it
 never race with another worker. Tests that share a module-scoped fixture are kept on one worker
 (pytest_collection_modifyitems below), so a module fixture's build runs once.
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import secrets
 import shutil
@@ -31,6 +35,7 @@ import sys
 import time
 from pathlib import Path
 
+import dbt_in_process  # tests/ is on sys.path (pytest's rootdir-relative conftest import)
 import psycopg
 import pytest
 from psycopg import sql
@@ -45,7 +50,10 @@ TINY_CUSTOMERS = int(os.environ.get("SHOPSEG_TEST_CUSTOMERS", "3000"))
 # the generator arguments of built_db (scripts/test.sh builds its template with the same ones)
 BUILT_DB_ARGS = ("--customers", str(TINY_CUSTOMERS), "--seed", "11")
 # one id per pytest run, shared by the xdist workers (they inherit the controller's environment)
+# dbt runs inside the pytest process (tests/dbt_in_process.py); 0 = a `dbt` subprocess per call
+DBT_IN_PROCESS = os.environ.get("SHOPSEG_TEST_DBT_IN_PROCESS", "1") != "0"
 RUN_ID = os.environ.setdefault("SHOPSEG_TEST_RUN", secrets.token_hex(4))
+dbt_in_process.SHARED_DIR = ROOT / "target" / "pytest" / f"manifests_{RUN_ID}"
 
 
 def dsn_for(dbname: str) -> str:
@@ -94,8 +102,13 @@ def run_dbt(dbname: str, *args: str, check: bool = True, target_dir: str | None 
     if params.get("password"):
         env["PGPASSWORD"] = params["password"]
     work = target_dir or f"target/pytest/{dbname}"
-    cmd = [str(VENV_BIN / "dbt"), *args, "--target-path", work, "--log-path", f"{work}/logs"]
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    dbt_args = [*args, "--target-path", work, "--log-path", f"{work}/logs"]
+    if DBT_IN_PROCESS:  # parse once per vars, no interpreter start-up (tests/dbt_in_process.py)
+        done = dbt_in_process.invoke(dbt_args, env, str(ROOT))
+    else:
+        done = subprocess.run(
+            [str(VENV_BIN / "dbt"), *dbt_args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800
+        )
     if check and done.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}")
     return done
@@ -214,11 +227,66 @@ def pytest_collection_modifyitems(config, items):
     for item, keys in keys_of.items():
         if keys:
             item.add_marker(pytest.mark.xdist_group(find(keys[0])))
+    # longest work units first, so neither worker is left with a long one at the end (scripts/test.sh
+    # passes --no-loadscope-reorder, which keeps this order; xdist's default orders by test count)
+    unit_of = {item: find(keys_of[item][0]) if keys_of[item] else item.nodeid for item in items}
+    cost = _unit_costs(items, unit_of)
+    first_index = {}
+    for index, item in enumerate(items):
+        first_index.setdefault(unit_of[item], index)
+    items.sort(key=lambda item: (-cost[unit_of[item]], first_index[unit_of[item]]))
+
+
+# the measured seconds of each test of the last run (written by the controller at the end of a run);
+# a fresh clone uses tests/durations.json (the tests of 2 s or more of a measured full run,
+# docs/benchmarks.md "The test suite"; a test not listed counts 1 s)
+DURATIONS_FILE = ROOT / "target" / "pytest" / "durations.json"
+MEASURED_DURATIONS = Path(__file__).resolve().parent / "durations.json"
+_DURATIONS: dict[str, float] = {}
+
+
+def _unit_costs(items, unit_of) -> dict[str, float]:
+    """The seconds of each work unit: the sum of its tests' last measured durations."""
+    last = {}
+    for path in (DURATIONS_FILE, MEASURED_DURATIONS):
+        try:
+            last = json.loads(path.read_text())
+            break
+        except (OSError, ValueError):
+            continue
+    cost: dict[str, float] = {}
+    for item in items:
+        cost[unit_of[item]] = cost.get(unit_of[item], 0.0) + last.get(item.nodeid, 1.0)
+    return cost
+
+
+def pytest_runtest_logreport(report):
+    """Sums each test's setup, call and teardown seconds (in the controller under xdist)."""
+    nodeid = report.nodeid.split("@", 1)[0]  # xdist appends @<group> to grouped tests' ids
+    _DURATIONS[nodeid] = _DURATIONS.get(nodeid, 0.0) + report.duration
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """The controller (or a run without xdist) drops the template it built for this run."""
-    if hasattr(session.config, "workerinput") or os.environ.get("SHOPSEG_TEST_BUILT_TEMPLATE"):
+    """The controller (or a run without xdist) drops the template it built for this run. Each
+    process writes its in-process dbt figures (invocations, parses, seconds) to
+    target/pytest/dbt_in_process_<worker>.json (docs/benchmarks.md)."""
+    if dbt_in_process.STATS["invocations"]:
+        worker = getattr(session.config, "workerinput", {}).get("workerid", "main")
+        out = ROOT / "target" / "pytest" / f"dbt_in_process_{worker}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(dbt_in_process.STATS, indent=2))
+    if hasattr(session.config, "workerinput"):
+        return
+    if _DURATIONS:  # merged into the last figures, so a run of a few tests keeps the others'
+        try:
+            durations = json.loads(DURATIONS_FILE.read_text())
+        except (OSError, ValueError):
+            durations = {}
+        durations.update({nodeid: round(seconds, 2) for nodeid, seconds in _DURATIONS.items()})
+        DURATIONS_FILE.parent.mkdir(parents=True, exist_ok=True)
+        DURATIONS_FILE.write_text(json.dumps(durations, indent=1, sort_keys=True))
+    shutil.rmtree(dbt_in_process.SHARED_DIR, ignore_errors=True)  # this run's shared parses
+    if os.environ.get("SHOPSEG_TEST_BUILT_TEMPLATE"):
         return
     name = _own_template_name()
     try:

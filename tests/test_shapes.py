@@ -5,17 +5,13 @@ definition, and axes without their signal say why.
     orders_only  customers and orders only (no products, lines, refunds or tickets)
     mail_order   most customers buy 1-3 times over ~18 months, one cohort
 
-The three shops are built in parallel (one full `dbt build` process each: the build must pass
-on every shape, with all its tests).
+Each shop gets one full `dbt build` (the build must pass on every shape, with all its tests).
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-
 import pytest
-from conftest import ROOT, VENV_BIN, dsn_for, fresh_database, generate, query
+from conftest import fresh_database, generate, query, run_dbt
 
 from shopseg.settings import MARTS
 
@@ -39,24 +35,9 @@ NEEDS_LINES_OR_TICKETS = {
 }
 
 
-def _dbt_env(dbname: str) -> dict:
-    env = dict(
-        os.environ, PGDATABASE=dbname, DBT_PROFILES_DIR=str(ROOT), PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}"
-    )
-    from psycopg.conninfo import conninfo_to_dict
-
-    params = conninfo_to_dict(dsn_for(dbname))
-    env.update(
-        PGHOST=params.get("host", "127.0.0.1"),
-        PGPORT=str(params.get("port", "5432")),
-        PGUSER=params.get("user", "postgres"),
-    )
-    return env
-
-
 @pytest.fixture(scope="module")
 def shapes():
-    """{shape: (dbname, dbt result)} for every shape, built concurrently."""
+    """{shape: (dbname, dbt output, dbt exit code)} for every shape."""
     with (
         fresh_database("shopseg_grocery") as grocery,
         fresh_database("shopseg_ordersonly") as orders_only,
@@ -65,20 +46,12 @@ def shapes():
         names = {"grocery": grocery, "orders_only": orders_only, "mail_order": mail_order}
         for shape, dbname in names.items():
             generate(dbname, "--shape", shape, "--customers", str(SHAPES[shape]), "--seed", "3")
-        running = {}
+        # one after the other, in the pytest process: the project's parse is shared with every
+        # other default-vars dbt call of this worker (tests/dbt_in_process.py)
+        results = {}
         for shape, dbname in names.items():
-            work = f"target/pytest/{dbname}"
-            running[shape] = subprocess.Popen(
-                [str(VENV_BIN / "dbt"), "build", "--target-path", work, "--log-path", f"{work}/logs"],
-                cwd=ROOT,
-                env=_dbt_env(dbname),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-        results = {
-            shape: (names[shape], proc.communicate(timeout=900)[0], proc.returncode) for shape, proc in running.items()
-        }
+            done = run_dbt(dbname, "build", check=False)
+            results[shape] = (dbname, done.stdout + done.stderr, done.returncode)
         yield results
 
 

@@ -1,0 +1,217 @@
+"""dbt in the pytest process, parsing the project once per set of `--vars` (issue 19, 4-minute suite).
+
+`conftest.run_dbt` calls `invoke` instead of starting a `dbt` subprocess (SHOPSEG_TEST_DBT_IN_PROCESS=0
+turns this off). A subprocess pays Python start-up and dbt's imports (2-4 s) and, on every new
+database or new `--vars`, a full parse of the project (8-20 s on the shared 2-core machine):
+dbt's partial-parse state is keyed by the connection's database name and the command-line vars,
+and each test has its own database.
+
+Here the project is parsed once per (vars, profile environment) in each pytest process with
+`dbt parse` (dbt's programmatic `dbtRunner`), and every later invocation with the same vars gets a
+deep copy of that manifest (`dbtRunner(manifest=...)`, which skips parsing). Why that is correct:
+
+  * the parse depends on the project files (unchanged during a test run: no test edits the
+    project, tests with their own projects run dbt as a subprocess in their own directories), the
+    command-line vars and the profile (both part of the cache key, as in dbt's own partial-parse
+    state check), and the target database's NAME, which dbt writes into every node's `database`
+    and `relation_name`. The copy is re-pointed at the invocation's database (`_retarget`): every
+    node, source, snapshot, seed, test that named the parse database names the new one;
+  * the run itself is not cached: the runtime config (profile with the new database, the vars,
+    `--full-refresh`, `--select`) is built by dbt for each invocation as in a subprocess, and
+    each copy is compiled afresh (compiling writes into the manifest, hence the deep copy).
+
+The console output is captured (dbt's own `capture_stdout_logs`) and returned as `stdout` of a
+`subprocess.CompletedProcess` with dbt's exit codes (0 success, 1 failure, 2 error), so the tests
+read it exactly as a subprocess's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import fcntl
+import hashlib
+import io
+import json
+import os
+import pickle
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+_LOCK = threading.Lock()  # dbt keeps global state (flags, adapters, event manager): one at a time
+_MANIFESTS: dict[tuple, tuple[dict, str]] = {}  # key -> (manifest fields, database it was parsed for)
+# the profile's environment (profiles.yml reads these): part of the manifest key
+_PROFILE_ENV = ("SHOPSEG_TARGET", "PGHOST", "PGPORT", "PGUSER", "SHOPSEG_SCHEMA", "DBT_PROFILES_DIR")
+# a directory private to one pytest run (set by conftest): a parsed manifest is pickled there, so the
+# other xdist worker loads it instead of parsing the same project with the same vars again
+SHARED_DIR: Path | None = None
+STATS = {"invocations": 0, "parses": 0, "parse_s": 0.0, "run_s": 0.0}
+
+
+def _option(args: list[str], name: str) -> str | None:
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _vars_key(args: list[str]) -> str:
+    """The command-line vars as dbt reads them (a YAML mapping), normalised like dbt's own state
+    check (sorted), so `{a: 1, b: 2}` and `{b: 2, a: 1}` share a parse."""
+    raw = _option(args, "--vars")
+    if not raw:
+        return "{}"
+    import yaml
+
+    return json.dumps(yaml.safe_load(raw) or {}, sort_keys=True, default=str)
+
+
+@contextlib.contextmanager
+def _environment(env: dict[str, str]):
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _fields(manifest) -> dict:
+    """A Manifest's public fields. Copies and pickles go through this dict, not the Manifest:
+    dbt 1.11's `Manifest.__reduce_ex__` (what deepcopy and pickle use) leaves out the
+    `fixtures` field, which shifts its positional arguments (a copied manifest's `_ref_lookup`
+    lands in the wrong field: "RefableLookup.find() missing 1 required positional argument")."""
+    return {
+        f.name: getattr(manifest, f.name) for f in dataclasses.fields(manifest) if f.init and not f.name.startswith("_")
+    }
+
+
+def _retarget(fields: dict, old: str, new: str):
+    """A new Manifest from a deep copy of `fields`, every reference to database `old` pointing at `new`."""
+    from dbt.contracts.graph.manifest import Manifest
+
+    manifest = Manifest(**copy.deepcopy(fields))  # one deepcopy: references between fields stay shared
+    if old == new:
+        return manifest
+    quoted_old, quoted_new = f'"{old}".', f'"{new}".'
+    groups = [manifest.nodes, manifest.sources, manifest.unit_tests]
+    groups += [getattr(manifest, name, {}) for name in ("snapshots", "seeds", "functions")]
+    for group in groups:
+        for node in group.values():
+            if getattr(node, "database", None) == old:
+                node.database = new
+            relation_name = getattr(node, "relation_name", None)
+            if relation_name and relation_name.startswith(quoted_old):
+                node.relation_name = quoted_new + relation_name[len(quoted_old) :]
+    return manifest
+
+
+def _shared_path(key: tuple) -> Path | None:
+    if SHARED_DIR is None:
+        return None
+    return SHARED_DIR / (hashlib.sha256(repr(key).encode()).hexdigest()[:16] + ".pickle")
+
+
+@contextlib.contextmanager
+def _shared_lock(key: tuple):
+    path = _shared_path(key)
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _load_shared(key: tuple) -> dict:
+    """The manifest another pytest process of this run parsed for `key`, if any."""
+    path = _shared_path(key)
+    if path is None or not path.exists():
+        return {}
+    with open(path, "rb") as f:
+        return {key: pickle.load(f)}
+
+
+def _save_shared(key: tuple, entry: tuple) -> None:
+    path = _shared_path(key)
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    with open(partial, "wb") as f:
+        pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL)
+    partial.replace(path)  # atomic: a reader sees a whole pickle or none
+
+
+def _capture(runner, args: list[str]):
+    from dbt_common.events.functions import capture_stdout_logs, stop_capture_stdout_logs
+
+    stream = io.StringIO()
+    capture_stdout_logs(stream)
+    try:
+        result = runner.invoke(args)
+    finally:
+        stop_capture_stdout_logs()
+    return result, stream.getvalue()
+
+
+def invoke(args: list[str], env: dict[str, str], cwd: str) -> subprocess.CompletedProcess:
+    """Run `dbt *args` in this process with `env` (PGDATABASE names the database); the result
+    looks like `subprocess.run(["dbt", *args], capture_output=True, text=True)`'s."""
+    from dbt.cli.main import dbtRunner
+
+    database = env["PGDATABASE"]
+    key = (_vars_key(args), tuple(env.get(name, "") for name in _PROFILE_ENV))
+    with _LOCK, _environment(env), contextlib.chdir(cwd):
+        STATS["invocations"] += 1
+        parse_out = ""
+        with _shared_lock(key):  # the other worker waits for one parse of the same key, then loads it
+            if key not in _MANIFESTS:
+                _MANIFESTS.update(_load_shared(key))
+            if key not in _MANIFESTS:
+                parse_out = _parse(key, args, database)
+        if key not in _MANIFESTS:  # a parse error: report it as the command's own failure
+            return subprocess.CompletedProcess(["dbt", *args], 2, parse_out, "")
+        manifest, parsed_for = _MANIFESTS[key]
+        started = time.perf_counter()
+        result, out = _capture(dbtRunner(manifest=_retarget(manifest, parsed_for, database)), list(args))
+        STATS["run_s"] += time.perf_counter() - started
+    if result.success:
+        code = 0
+    elif result.exception is None:
+        code = 1
+    else:
+        code = 2
+        message = str(result.exception)
+        if message and message not in out:  # a subprocess prints the error; so do we
+            out += "\n" + message + "\n"
+    return subprocess.CompletedProcess(["dbt", *args], code, out, "")
+
+
+def _parse(key: tuple, args: list[str], database: str) -> str:
+    """`dbt parse` with the invocation's vars and dirs; caches and shares the manifest; returns
+    the parse's console output (with the error when it failed)."""
+    from dbt.cli.main import dbtRunner
+
+    started = time.perf_counter()
+    # parse with the invocation's vars and target dir (--vars, --target-path, --log-path)
+    parse_args = ["parse", "--no-write-json"]
+    for name in ("--vars", "--target-path", "--log-path", "--profiles-dir", "--target", "--profile"):
+        value = _option(args, name)
+        if value is not None:
+            parse_args += [name, value]
+    parsed, parse_out = _capture(dbtRunner(), parse_args)
+    STATS["parses"] += 1
+    STATS["parse_s"] += time.perf_counter() - started
+    if not parsed.success:
+        return parse_out + "\n" + str(parsed.exception or "dbt parse failed") + "\n"
+    _MANIFESTS[key] = (_fields(parsed.result), database)
+    _save_shared(key, _MANIFESTS[key])
+    return parse_out
