@@ -44,6 +44,21 @@
     {{ columns | join(',\n') }}
 {%- endmacro %}
 
+{#-
+    The standardized features of every axis as select-list columns, each followed by a comma:
+    {axis}_z_i = (transform(f.feature_i) - p.{axis}_mean_i) / p.{axis}_std_i for the axis' i-th
+    catalog feature, from feature row `f` and parameter row `p` (shopseg_centroid_parameters).
+    The assignment and the drift measurement standardize with this one expression.
+-#}
+{% macro shopseg_standardized_features(catalog, axes) -%}
+    {%- for axis in axes %}
+        {%- for feature in catalog if feature.axis == axis %}
+    ({{ shopseg_transform('f.' ~ feature.feature, feature.transform) }} - p.{{ axis }}_mean_{{ loop.index }})
+    / p.{{ axis }}_std_{{ loop.index }} as {{ axis }}_z_{{ loop.index }},
+        {%- endfor %}
+    {%- endfor %}
+{%- endmacro %}
+
 {#- The slot columns prefix_1, ..., prefix_{k_max}: shopseg_slot_columns('a_d', 3) = 'a_d_1, a_d_2, a_d_3'. -#}
 {% macro shopseg_slot_columns(prefix, k_max) -%}
     {%- for j in range(1, k_max + 1) %}{{ prefix }}_{{ j }}{{ ', ' if not loop.last }}{% endfor -%}

@@ -54,14 +54,7 @@ parameters as (
 -- z_i = (transform(x_i) - mean_i) / std_i, per axis and feature (features in catalog order)
 standardized as (
     select
-        {%- for axis in axes %}
-            {%- for feature in catalog if feature.axis == axis %}
-                (
-                    {{ shopseg_transform('f.' ~ feature.feature, feature.transform) }}
-                    - p.{{ axis }}_mean_{{ loop.index }}
-                ) / p.{{ axis }}_std_{{ loop.index }} as {{ axis }}_z_{{ loop.index }},
-            {%- endfor %}
-        {%- endfor %}
+        {{ shopseg_standardized_features(catalog, axes) }}
         f.customer_id
     from features as f
     cross join parameters as p

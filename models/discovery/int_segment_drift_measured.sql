@@ -174,14 +174,7 @@ customer_weights as (
 
 standardized as (
     select
-        {%- for axis in axes %}
-            {%- for feature in catalog if feature.axis == axis %}
-                (
-                    {{ shopseg_transform('f.' ~ feature.feature, feature.transform) }}
-                    - p.{{ axis }}_mean_{{ loop.index }}
-                ) / p.{{ axis }}_std_{{ loop.index }} as {{ axis }}_z_{{ loop.index }},
-            {%- endfor %}
-        {%- endfor %}
+        {{ shopseg_standardized_features(catalog, axes) }}
         customer_weights.w
     from features as f
     inner join customer_weights on f.customer_id = customer_weights.customer_id
