@@ -85,8 +85,8 @@ def generate(dbname: str, *args: str) -> None:
         raise AssertionError(f"generator failed:\n{done.stdout}\n{done.stderr}")
 
 
-def run_dbt(dbname: str, *args: str, check: bool = True, target_dir: str | None = None):
-    """Run dbt in the project against `dbname` (own target/log dirs, so runs don't collide)."""
+def dbt_env(dbname: str) -> dict[str, str]:
+    """The environment a dbt run of the project against `dbname` needs (profile vars, the venv)."""
     params = conninfo_to_dict(dsn_for(dbname))
     env = dict(os.environ)
     env.update(
@@ -101,6 +101,12 @@ def run_dbt(dbname: str, *args: str, check: bool = True, target_dir: str | None 
     )
     if params.get("password"):
         env["PGPASSWORD"] = params["password"]
+    return env
+
+
+def run_dbt(dbname: str, *args: str, check: bool = True, target_dir: str | None = None):
+    """Run dbt in the project against `dbname` (own target/log dirs, so runs don't collide)."""
+    env = dbt_env(dbname)
     work = target_dir or f"target/pytest/{dbname}"
     dbt_args = [*args, "--target-path", work, "--log-path", f"{work}/logs"]
     if DBT_IN_PROCESS:  # parse once per vars, no interpreter start-up (tests/dbt_in_process.py)

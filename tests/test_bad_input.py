@@ -26,8 +26,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import ROOT, VENV_BIN, dsn_for, fresh_database, generate, query, run_dbt
-from psycopg.conninfo import conninfo_to_dict
+from conftest import ROOT, VENV_BIN, dbt_env, dsn_for, fresh_database, generate, query, run_dbt
 
 from shopseg.settings import CATALOG, MARTS, STAGING
 from shopseg.settings import INTERMEDIATE as INTER
@@ -692,18 +691,7 @@ def test_empty_sources_stop_the_build(stop_db):
 def run_dbt_measured(dbname: str, *args: str) -> dict:
     """run_dbt, plus the peak memory of dbt (wait4 ru_maxrss) and of every server backend of the
     database (VmHWM / RssAnon from /proc, sampled every 50 ms)."""
-    params = conninfo_to_dict(dsn_for(dbname))
-    env = dict(os.environ)
-    env.update(
-        {
-            "PGHOST": params.get("host", "127.0.0.1"),
-            "PGPORT": str(params.get("port", "5432")),
-            "PGUSER": params.get("user", "postgres"),
-            "PGDATABASE": dbname,
-            "DBT_PROFILES_DIR": str(ROOT),
-            "PATH": f"{VENV_BIN}:{env.get('PATH', '')}",
-        }
-    )
+    env = dbt_env(dbname)
     work = f"target/pytest/{dbname}"
     peaks: dict[int, dict] = {}
     stop = threading.Event()
