@@ -6,6 +6,7 @@
     run_dbt(dbname, *args)       -> run dbt against a database, output captured, returns CompletedProcess
                                     (in this process, one parse per set of --vars: tests/dbt_in_process.py)
     built_db                     -> (session) a tiny generated database after a full `dbt build`
+    MODELS_ONLY                  -> `dbt build` arguments that leave out the data and unit tests
     clone_database(source, prefix) -> a copy of a database (CREATE DATABASE ... TEMPLATE), dropped afterwards
     clone_of_built_db            -> a private copy of built_db (CREATE DATABASE ... TEMPLATE), dropped afterwards
 
@@ -118,6 +119,13 @@ def run_dbt(dbname: str, *args: str, check: bool = True, target_dir: str | None 
     if check and done.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}")
     return done
+
+
+# `dbt build` without the data and unit tests (models, seeds, snapshots, functions, grants): for the
+# builds that set up or move a scenario whose assertions are SQL on the outputs. Every dbt test of the
+# DAG still runs where it is the thing checked: scripts/test.sh's build of built_db, the bad_db build
+# (warnings), the builds that must stop, the shapes, the source formats and the test-scope tests.
+MODELS_ONLY = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
 
 
 def query(dbname: str, statement: str, params=None):

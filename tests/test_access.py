@@ -14,7 +14,7 @@ import secrets
 
 import psycopg
 import pytest
-from conftest import BASE_DSN, dsn_for, fresh_database, generate, query, run_dbt
+from conftest import BASE_DSN, MODELS_ONLY, dsn_for, fresh_database, generate, query, run_dbt
 from psycopg import errors, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -32,7 +32,7 @@ def access_db():
     with fresh_database("shopseg_access") as name:
         try:
             generate(name, "--customers", "400", "--seed", "21")
-            run_dbt(name, "build", "--vars", f"{{bi_role: {role}}}")
+            run_dbt(name, "build", *MODELS_ONLY, "--vars", f"{{bi_role: {role}}}")
             with psycopg.connect(BASE_DSN, autocommit=True) as con:
                 con.execute(
                     sql.SQL("create role {} login in role {}").format(sql.Identifier(user), sql.Identifier(role))
@@ -195,7 +195,7 @@ def test_bi_user_executes_only_the_functions_meant_for_it(access_db):
 def test_grants_survive_rebuilds(access_db):
     """A full refresh replaces every table (new objects, no grants): dbt re-applies them."""
     name, role, user = access_db
-    run_dbt(name, "build", "--full-refresh", "--vars", f"{{bi_role: {role}}}")
+    run_dbt(name, "build", *MODELS_ONLY, "--full-refresh", "--vars", f"{{bi_role: {role}}}")
     with bi_connect(name, user) as con:
         for relation in ("customer_profiles", "archetypes", "api_customer_profile", "api_top_archetypes"):
             con.execute(f"select count(*) from {MARTS}.{relation}").fetchone()

@@ -20,7 +20,7 @@ test_bad_input.py / test_segment_query.py next to the tests of the same features
 from __future__ import annotations
 
 import pytest
-from conftest import fresh_database, generate, query, run_dbt
+from conftest import MODELS_ONLY, fresh_database, generate, query, run_dbt
 from test_bad_input import AUDIT, INTER, MARTS, drop_primary_keys, execute, one
 
 LONG_ID = "repeat(md5('long'), 250)"  # 8,000 characters
@@ -341,9 +341,6 @@ PROFILES = f"""select customer_id, segmentation_status, archetype_id, dominant_s
 
 
 # the twin builds compare outputs: data tests and unit tests add nothing there (about half a build)
-MODELS_ONLY = ("--exclude", "resource_type:test", "resource_type:unit_test")
-
-
 def snapshot(dbname: str) -> dict:
     return {
         "reference": query(dbname, f"select * from {INTER}.int_reference_date_resolved"),

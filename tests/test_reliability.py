@@ -17,7 +17,7 @@ import time
 
 import psycopg
 import pytest
-from conftest import ROOT, VENV_BIN, dsn_for, fresh_database, generate, query, run_dbt
+from conftest import MODELS_ONLY, ROOT, VENV_BIN, dsn_for, fresh_database, generate, query, run_dbt
 
 from shopseg.settings import INTERMEDIATE as INTER
 from shopseg.settings import MARTS
@@ -123,7 +123,7 @@ def remove_insert_failure(dbname: str, relation: str) -> None:
 def rel_db():
     with fresh_database("shopseg_rel") as name:
         generate(name, "--customers", CUSTOMERS, "--seed", "31")
-        run_dbt(name, "build")
+        run_dbt(name, "build", *MODELS_ONLY)
         yield name
 
 
@@ -133,7 +133,7 @@ def rel_db():
 def test_failed_discovery_leaves_previous_outputs(rel_db):
     before = outputs(rel_db)
     assert_consistent(rel_db)
-    done = run_dbt(rel_db, "build", "--vars", "{rediscover: true, min_cluster_share: 0.9}", check=False)
+    done = run_dbt(rel_db, "build", *MODELS_ONLY, "--vars", "{rediscover: true, min_cluster_share: 0.9}", check=False)
     assert done.returncode != 0
     assert "segment_centroids" in done.stdout and "min_cluster_share must be a number in [0, 0.5)" in done.stdout, (
         done.stdout[-3000:]
@@ -149,7 +149,12 @@ def test_failed_assignment_leaves_previous_outputs(rel_db):
     inject_insert_failure(rel_db, relation)
     try:
         done = run_dbt(
-            rel_db, "build", "--vars", "{rediscover: true, sample_seed: 101, sample_quota_mid: 100}", check=False
+            rel_db,
+            "build",
+            *MODELS_ONLY,
+            "--vars",
+            "{rediscover: true, sample_seed: 101, sample_quota_mid: 100}",
+            check=False,
         )
     finally:
         remove_insert_failure(rel_db, relation)
@@ -168,14 +173,19 @@ def test_failed_assignment_leaves_previous_outputs(rel_db):
 def test_failed_profile_write_is_all_or_nothing(rel_db):
     """customer_profiles deletes the rows it re-scores (pre-hook) and inserts the new ones in one
     transaction: a failure in the insert must not leave the deletes behind."""
-    run_dbt(rel_db, "build")  # assign the version appended above
+    run_dbt(rel_db, "build", *MODELS_ONLY)  # assign the version appended above
     version = assert_consistent(rel_db)
     before = outputs(rel_db)
     relation = f"{MARTS}.customer_profiles"
     inject_insert_failure(rel_db, relation)
     try:
         done = run_dbt(
-            rel_db, "build", "--vars", "{rediscover: true, sample_seed: 102, sample_quota_mid: 100}", check=False
+            rel_db,
+            "build",
+            *MODELS_ONLY,
+            "--vars",
+            "{rediscover: true, sample_seed: 102, sample_quota_mid: 100}",
+            check=False,
         )
     finally:
         remove_insert_failure(rel_db, relation)
@@ -186,7 +196,7 @@ def test_failed_profile_write_is_all_or_nothing(rel_db):
     assert assert_consistent(rel_db) == version
     # the next successful build heals everything (memberships, written by a sibling model in its
     # own transaction, may be one version ahead until then: docs/bad_input.md)
-    run_dbt(rel_db, "build")
+    run_dbt(rel_db, "build", *MODELS_ONLY)
     healed = assert_consistent(rel_db)
     assert healed == max(centroid_versions(rel_db)) and healed > version
     (ahead,) = query(
@@ -243,7 +253,12 @@ def test_readers_never_see_a_rebuild_in_progress(rel_db):
     try:
         time.sleep(0.3)
         run_dbt(
-            rel_db, "build", "--full-refresh", "--vars", "{rediscover: true, sample_seed: 103, sample_quota_mid: 100}"
+            rel_db,
+            "build",
+            *MODELS_ONLY,
+            "--full-refresh",
+            "--vars",
+            "{rediscover: true, sample_seed: 103, sample_quota_mid: 100}",
         )
         time.sleep(0.3)
     finally:
@@ -269,16 +284,16 @@ def test_readers_never_see_a_rebuild_in_progress(rel_db):
 
 
 def test_second_build_changes_nothing(rel_db):
-    run_dbt(rel_db, "build")
+    run_dbt(rel_db, "build", *MODELS_ONLY)
     first = outputs(rel_db)
-    run_dbt(rel_db, "build")
+    run_dbt(rel_db, "build", *MODELS_ONLY)
     assert outputs(rel_db) == first
 
 
 def test_second_rediscovery_changes_nothing(rel_db):
-    run_dbt(rel_db, "build", "--vars", "{rediscover: true}")
+    run_dbt(rel_db, "build", *MODELS_ONLY, "--vars", "{rediscover: true}")
     first = outputs(rel_db)
-    run_dbt(rel_db, "build", "--vars", "{rediscover: true}")
+    run_dbt(rel_db, "build", *MODELS_ONLY, "--vars", "{rediscover: true}")
     assert outputs(rel_db) == first
 
 

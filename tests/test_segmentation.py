@@ -9,7 +9,7 @@ import json
 import numpy as np
 import psycopg
 import pytest
-from conftest import TINY_CUSTOMERS, dsn_for, fresh_database, generate, query, run_dbt
+from conftest import MODELS_ONLY, TINY_CUSTOMERS, dsn_for, fresh_database, generate, query, run_dbt
 from sklearn.cluster import KMeans
 
 from shopseg.core import load_core
@@ -157,7 +157,7 @@ def test_api_views_answer_in_the_old_shape(built_db):
 def test_two_builds_on_the_same_data_are_identical(built_db):
     with fresh_database("shopseg_det") as other:
         generate(other, "--customers", str(TINY_CUSTOMERS), "--seed", "11")
-        run_dbt(other, "build")
+        run_dbt(other, "build", *MODELS_ONLY)
         assert centroids(other) == centroids(built_db)  # bit-identical floats
         assert profiles(other) == profiles(built_db)
 
@@ -166,7 +166,7 @@ def test_two_builds_on_the_same_data_are_identical(built_db):
 def lifecycle_db():
     with fresh_database("shopseg_life") as name:
         generate(name, "--customers", "1500", "--seed", "5")
-        run_dbt(name, "build")
+        run_dbt(name, "build", *MODELS_ONLY)
         yield name
 
 
@@ -184,12 +184,16 @@ def test_rediscovery_on_unchanged_data_keeps_every_label(lifecycle_db):
     before = {c: p[2] for c, p in profiles(lifecycle_db).items()}
     ((old_version,),) = query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids")
     pinned = "reference_date: '%s'" % reference_date(lifecycle_db)
-    run_dbt(lifecycle_db, "build", "--vars", "{rediscover: true, %s}" % pinned)
+    run_dbt(lifecycle_db, "build", *MODELS_ONLY, "--vars", "{rediscover: true, %s}" % pinned)
     assert query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids") == [(old_version,)]
     assert {c: p[2] for c, p in profiles(lifecycle_db).items()} == before
 
     run_dbt(
-        lifecycle_db, "build", "--vars", "{rediscover: true, sample_seed: 4242, sample_quota_mid: 300, %s}" % pinned
+        lifecycle_db,
+        "build",
+        *MODELS_ONLY,
+        "--vars",
+        "{rediscover: true, sample_seed: 4242, sample_quota_mid: 300, %s}" % pinned,
     )
     ((new_version,),) = query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids")
     assert new_version == old_version + 1
@@ -214,13 +218,13 @@ def test_rediscovery_on_unchanged_data_keeps_every_label(lifecycle_db):
     )
     assert changed == moved
     # later tests run on the default seed again: go back to a version discovered with it
-    run_dbt(lifecycle_db, "build", "--vars", "{rediscover: true, %s}" % pinned)
+    run_dbt(lifecycle_db, "build", *MODELS_ONLY, "--vars", "{rediscover: true, %s}" % pinned)
 
 
 def test_incremental_build_equals_full_rebuild(lifecycle_db):
     ref = reference_date(lifecycle_db)
     pinned = "{reference_date: '%s'}" % ref
-    run_dbt(lifecycle_db, "build", "--vars", pinned)  # pinned state, nothing new yet
+    run_dbt(lifecycle_db, "build", *MODELS_ONLY, "--vars", pinned)  # pinned state, nothing new yet
     with psycopg.connect(dsn_for(lifecycle_db), autocommit=True) as con:
         # new orders (with lines) for 20 existing buyers, one awaiting customer's first order,
         # a brand-new customer with an order, and a new ticket
@@ -254,13 +258,13 @@ def test_incremental_build_equals_full_rebuild(lifecycle_db):
             select (select max(ticket_id) + 1 from raw.support_tickets), customer_id, date '{ref}' + interval '1 day',
                    null, 'chat', 'how_to', 3, 10, 60, false, false, 5
             from raw.customers order by customer_id desc offset 5 limit 1""")
-    run_dbt(lifecycle_db, "build", "--vars", pinned)
+    run_dbt(lifecycle_db, "build", *MODELS_ONLY, "--vars", pinned)
     ((changed,),) = query(lifecycle_db, f"select count(*) from {INTER}.int_customers_changed")
     ((total,),) = query(lifecycle_db, "select count(*) from raw.customers")
     assert 20 <= changed <= 30, f"incremental build re-computed {changed} of {total} customers"
     incremental = profiles(lifecycle_db)
     incremental_members = query(lifecycle_db, f"select * from {MARTS}.customer_segment_memberships order by 1, 2, 3")
-    run_dbt(lifecycle_db, "build", "--full-refresh", "--vars", pinned)
+    run_dbt(lifecycle_db, "build", *MODELS_ONLY, "--full-refresh", "--vars", pinned)
     full = profiles(lifecycle_db)
     assert incremental.keys() == full.keys()
     different = [c for c in full if incremental[c] != full[c]]
