@@ -9,7 +9,7 @@ postgresql://postgres@127.0.0.1:55432/postgres; the role must be able to create 
 the plpython3u extension), creates a stand-in analytics_marts.customer_profiles (same columns
 and indexes as the real model) filled with 120,000 synthetic customers, deploys the two seeds
 and the four segment_query_* functions with the project's own dbt (`dbt build --select ...`,
-target and logs in a pytest tmp dir), runs the SQL side against a Python reference, and drops
+in the pytest process through conftest.run_dbt), runs the SQL side against a Python reference, and drops
 the database afterwards.
 """
 
@@ -18,23 +18,21 @@ from __future__ import annotations
 import ast
 import bisect
 import csv
-import getpass
 import hashlib
 import importlib.util
 import itertools
 import json
-import os
 import random
 import re
 import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import run_dbt
 
 from shopseg import settings
 
@@ -44,7 +42,6 @@ LABELS_CSV = ROOT / "seeds" / "segment_axis_labels.csv"
 SYNONYMS_CSV = ROOT / "seeds" / "segment_label_synonyms.csv"
 DSN = settings.test_dsn()
 N_CUSTOMERS = 120_000
-DBT_TIMEOUT = 240
 ISSUE_QUESTIONS = [
     "weekly shoppers who rarely return and prefer self service",
     "VIP customers with declining engagement",
@@ -405,25 +402,10 @@ def test_udf_file_is_a_valid_plpython_body():
 try:
     import psycopg
     from psycopg import sql
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    from psycopg.conninfo import make_conninfo
 except ImportError:  # the pure tests above still run
     psycopg = None
 
-PROFILE = """\
-shopseg:
-  target: nlqtest
-  outputs:
-    nlqtest:
-      type: postgres
-      host: "{{ env_var('NLQ_TEST_HOST') }}"
-      port: "{{ env_var('NLQ_TEST_PORT') | as_number }}"
-      user: "{{ env_var('NLQ_TEST_USER') }}"
-      password: "{{ env_var('NLQ_TEST_PASSWORD', '') }}"
-      dbname: "{{ env_var('NLQ_TEST_DBNAME') }}"
-      schema: analytics
-      threads: 1
-      connect_timeout: 10
-"""
 FUNCTIONS = ["segment_query_parse", "segment_query_vocabulary", "segment_query_filter", "segment_query_customers"]
 SELECT = ["segment_axis_labels", "segment_label_synonyms", *FUNCTIONS]
 
@@ -494,9 +476,8 @@ def reference_match(row, filters) -> bool:
 
 
 class Db:
-    def __init__(self, dbname: str, tmp: Path):
+    def __init__(self, dbname: str):
         self.dbname = dbname
-        self.tmp = tmp
         self.conninfo = make_conninfo(DSN, dbname=dbname)
         self.conn = None
         self.build = None
@@ -510,40 +491,9 @@ class Db:
     def one(self, query, params=None):
         return self.query(query, params)[0][0]
 
-    def dbt(self, *args):
-        info = conninfo_to_dict(DSN)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DBT_", "PG", "SHOPSEG_"))}
-        env.update(
-            {
-                "NLQ_TEST_HOST": info.get("host") or "localhost",
-                "NLQ_TEST_PORT": str(info.get("port") or 5432),
-                "NLQ_TEST_USER": info.get("user") or getpass.getuser(),
-                "NLQ_TEST_PASSWORD": info.get("password") or "",
-                "NLQ_TEST_DBNAME": self.dbname,
-                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-                "DBT_VERSION_CHECK": "false",
-                "DBT_USE_COLORS": "false",
-                "DBT_PARTIAL_PARSE": "false",
-            }
-        )
-        dbt_bin = Path(sys.executable).with_name("dbt")
-        cmd = [
-            str(dbt_bin) if dbt_bin.exists() else shutil.which("dbt"),
-            *args,
-            "--project-dir",
-            str(ROOT),
-            "--profiles-dir",
-            str(self.tmp),
-            "--target-path",
-            str(self.tmp / "target"),
-            "--log-path",
-            str(self.tmp / "logs"),
-        ]
-        return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=DBT_TIMEOUT)
-
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory):
+def db():
     if psycopg is None:
         pytest.fail("psycopg is not installed")
     if not (Path(sys.executable).with_name("dbt").exists() or shutil.which("dbt")):
@@ -553,10 +503,8 @@ def db(tmp_path_factory):
     except psycopg.OperationalError as exc:
         pytest.fail(f"PostgreSQL not reachable at {DSN}: {exc}")
     dbname = f"nlq_{secrets.token_hex(5)}"
-    tmp = tmp_path_factory.mktemp("nlq")
-    (tmp / "profiles.yml").write_text(PROFILE)
     admin.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
-    handle = Db(dbname, tmp)
+    handle = Db(dbname)
     try:
         handle.conn = psycopg.connect(handle.conninfo, autocommit=True)
         handle.query("create extension plpython3u")
@@ -571,7 +519,8 @@ def db(tmp_path_factory):
             for row in synthetic_profiles(N_CUSTOMERS):
                 copy.write_row(row)
         handle.query(FIXTURE_INDEXES)
-        handle.build = handle.dbt("build", "--select", *SELECT, "--exclude-resource-type", "test")
+        # the project's own dbt, in this process (conftest.run_dbt: no second parse of the project)
+        handle.build = run_dbt(dbname, "build", "--select", *SELECT, "--exclude-resource-type", "test", check=False)
         handle.rows = [
             (cid, st, arch, segs, tier)
             for cid, st, arch, segs, tier in handle.query(
