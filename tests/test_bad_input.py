@@ -615,14 +615,21 @@ def test_duplicate_line_and_refund_ids_stop_the_build(stop_db):
         )
 
 
+# The builds that must stop at one test build the subgraph from the model that test guards (its
+# test and every node after it: dbt skips all of them once the test fails, as in a full build); the
+# nodes before it are unchanged from the last build, so building them again would only cost time.
+CENTROIDS_ONWARD = ("--select", "int_segment_centroids_current+")
+ORDERS_ONWARD = ("--select", "int_orders_validated+")
+
+
 def test_unusable_centroids_stop_the_build(stop_db):
     before = outputs(stop_db)
-    done = run_dbt(stop_db, "build", "--vars", "{centroid_version: 99}", check=False)
+    done = run_dbt(stop_db, "build", *CENTROIDS_ONWARD, "--vars", "{centroid_version: 99}", check=False)
     assert_stopped(stop_db, before, done, "assert_centroids_usable")
     assert one(stop_db, f"select problem from {AUDIT}.assert_centroids_usable").startswith(
         "var centroid_version = 99 is not in segment_centroids"
     )
-    done = run_dbt(stop_db, "build", "--vars", "{kmeans_k_max: 2}", check=False)
+    done = run_dbt(stop_db, "build", *CENTROIDS_ONWARD, "--vars", "{kmeans_k_max: 2}", check=False)
     assert_stopped(stop_db, before, done, "assert_centroids_usable")
     problems = [r[0] for r in query(stop_db, f"select problem from {AUDIT}.assert_centroids_usable")]
     assert problems and all("exceeds var kmeans_k_max = 2" in p for p in problems)
@@ -630,7 +637,9 @@ def test_unusable_centroids_stop_the_build(stop_db):
 
 def test_mostly_rejected_orders_stop_the_build(stop_db):
     before = outputs(stop_db)
-    done = run_dbt(stop_db, "build", "--full-refresh", "--vars", "{reporting_currency: JPY}", check=False)
+    done = run_dbt(
+        stop_db, "build", *ORDERS_ONWARD, "--full-refresh", "--vars", "{reporting_currency: JPY}", check=False
+    )
     assert_stopped(stop_db, before, done, "assert_rejected_order_share_below_limit")
     share, reason, message = query(
         stop_db,
