@@ -83,7 +83,7 @@ reasons as ( -- noqa: disable=LT02
         select
             '{{ table_name }}' as source_table,
             '{{ key_column }}' as key_column,
-            source_rows.{{ key_column }} as key_value,
+            cast(source_rows.{{ key_column }} as text) as key_value,
             flagged.reason_column,
             flagged.reason_code,
             flagged.example_value

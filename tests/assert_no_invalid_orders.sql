@@ -40,10 +40,10 @@ findings as (
         meanings.problem,
         meanings.rule_applied,
         'order_id' as key_column,
-        validated.order_id as key_value,
+        cast(validated.order_id as text) as key_value,
         case
             when meanings.rule_code = 'other_currency' then validated.currency
-            when meanings.rule_code = 'unknown_customer' then validated.customer_id
+            when meanings.rule_code = 'unknown_customer' then cast(validated.customer_id as text)
         end as example_value
     from {{ ref('int_orders_validated') }} as validated
     inner join meanings on validated.rejection_reason = meanings.rule_code

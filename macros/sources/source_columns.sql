@@ -15,7 +15,7 @@
 -#}
 {% macro select_source_columns(source_name, table_name) %}
     {%- set contract = shopseg_source_contract()[table_name] -%}
-    {%- set columns = contract.columns -%}
+    {%- set columns = shopseg_contract_column_types(table_name) -%}
     {%- if execute -%}{%- do shopseg_check_identifier_vars() -%}{%- endif -%}
     {%- set resolved = shopseg_source_select(table_name) -%}
     {%- if not execute %}
@@ -66,7 +66,7 @@
     {%- set key_expr = 'cast(' ~ adapter.quote(contract.key) ~ ' as text)' -%}
     {%- if execute and resolved.present -%}
         {%- set types = shopseg_select_column_types(resolved.sql, contract.columns.keys() | list) -%}
-        {%- for name, data_type in contract.columns.items() -%}
+        {%- for name, data_type in shopseg_contract_column_types(table_name).items() -%}
             {%- if shopseg_cast_can_fail(types[name], data_type) -%}
                 {%- do checks.append({
                     'name': name,

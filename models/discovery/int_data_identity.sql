@@ -53,7 +53,7 @@ sketch as (
 sample_summary as (
     select
         count(*) as sample_size,
-        md5(coalesce(string_agg(customer_id || ':' || ltv_tier || ':' || feature_hash, '|' order by customer_id), ''))
+        md5(coalesce(string_agg(cast(customer_id as text) || ':' || ltv_tier || ':' || feature_hash, '|' order by cast(customer_id as text)), ''))
             as sample_fingerprint
     from sample
 ),

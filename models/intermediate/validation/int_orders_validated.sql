@@ -112,8 +112,8 @@ validated as (
         converted.order_total * converted.currency_rate as order_total,
         converted.discount_code,
         case
-            when {{ shopseg_key_too_long('converted.order_id') }}
-                or {{ shopseg_key_too_long('converted.customer_id') }} then 'id_too_long'
+            when {{ shopseg_key_too_long('converted.order_id', 'order') }}
+                or {{ shopseg_key_too_long('converted.customer_id', 'customer') }} then 'id_too_long'
             when converted.customer_id is null then 'null_customer'
             when customers.customer_id is null then 'unknown_customer'
             when converted.ordered_at is null then 'null_date'

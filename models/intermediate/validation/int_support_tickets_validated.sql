@@ -43,8 +43,8 @@ checked as (
         tickets.*,
         case
             when tickets.ticket_id is null then 'null_id'
-            when {{ shopseg_key_too_long('tickets.ticket_id') }}
-                or {{ shopseg_key_too_long('tickets.customer_id') }} then 'id_too_long'
+            when {{ shopseg_key_too_long('tickets.ticket_id', 'ticket') }}
+                or {{ shopseg_key_too_long('tickets.customer_id', 'customer') }} then 'id_too_long'
             when tickets.customer_id is null then 'null_customer'
             when customers.customer_id is null then 'unknown_customer'
             when tickets.ticket_created_at is null then 'null_date'
