@@ -24,26 +24,56 @@
     {{ return(relation) }}
 {% endmacro %}
 
-{#- A table the previous build wrote whose customer_id is not of this build's customer key type
-    (macros/sources/key_types.sql: the source's type changed, or var key_types did) would mix two
-    types in one table: stop with the fix, unless this is a --full-refresh (which rewrites it). -#}
-{% macro shopseg_check_key_type_unchanged(relation) %}
-    {%- if not execute or relation is none or flags.FULL_REFRESH -%}{{ return(none) }}{%- endif -%}
-    {%- set expected = shopseg_key_type('customer') -%}
+{#- The first key column (customer_id, order_id, ...) of a relation a previous build wrote that is
+    not of this build's key type (macros/sources/key_types.sql: the source's type changed, or var
+    key_types did): {family, column, found, expected}, or none. -#}
+{% macro shopseg_key_type_mismatch(relation) %}
+    {%- if not execute or relation is none -%}{{ return(none) }}{%- endif -%}
     {%- for column in adapter.get_columns_in_relation(relation) -%}
-        {%- if column.name == 'customer_id' -%}
+        {%- set family = shopseg_key_family_of(column.name) -%}
+        {%- if family -%}
+            {%- set expected = shopseg_key_type(family) -%}
             {%- set found = column.data_type | lower -%}
             {%- set found = 'text' if found.startswith('character') else found -%}
             {%- if found != expected -%}
-                {{ exceptions.raise_compiler_error(
-                    "The customer key type changed since the previous build: " ~ relation ~ ".customer_id is "
-                    ~ found ~ ", this build reads customer ids as " ~ expected ~ " (docs/source_contract.md, "
-                    ~ "Key types). Rebuild everything once with `dbt build --full-refresh` (the previous "
-                    ~ "build's features and profiles are recomputed), or keep the old type with "
-                    ~ "--vars '{key_types: {customer: " ~ found ~ "}}'.") }}
+                {{ return({'family': family, 'column': column.name, 'found': found, 'expected': expected}) }}
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
+    {{ return(none) }}
+{% endmacro %}
+
+{#- A table of the previous build with other key types would mix two types in one table: stop with
+    the fix, unless this is a --full-refresh (which rewrites it). -#}
+{% macro shopseg_check_key_type_unchanged(relation) %}
+    {%- if flags.FULL_REFRESH -%}{{ return(none) }}{%- endif -%}
+    {%- set mismatch = shopseg_key_type_mismatch(relation) -%}
+    {%- if mismatch -%}
+        {{ exceptions.raise_compiler_error(
+            "The " ~ mismatch.family ~ " key type changed since the previous build: " ~ relation ~ "." ~ mismatch.column
+            ~ " is " ~ mismatch.found ~ ", this build reads " ~ mismatch.family ~ " ids as " ~ mismatch.expected
+            ~ " (docs/source_contract.md, Key types). Rebuild once with `dbt build --full-refresh` (features "
+            ~ "and profiles are recomputed), or keep the old type with --vars '{key_types: {" ~ mismatch.family
+            ~ ": " ~ mismatch.found ~ "}}'.") }}
+    {%- endif -%}
+{% endmacro %}
+
+{#- Pre-hook of the snapshot (history is never rebuilt, not even by --full-refresh): a history
+    written with another customer key type stops the snapshot with the three ways out. -#}
+{% macro shopseg_check_snapshot_key_type() %}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set existing = adapter.get_relation(this.database, this.schema, this.identifier) -%}
+    {%- set mismatch = shopseg_key_type_mismatch(existing) -%}
+    {%- if mismatch -%}
+        {{ exceptions.raise_compiler_error(
+            "The segment history " ~ existing ~ " keeps " ~ mismatch.column ~ " as " ~ mismatch.found ~ ", this build reads "
+            ~ mismatch.family ~ " ids as " ~ mismatch.expected ~ " (docs/source_contract.md, Key types). Keep the "
+            ~ "history by converting it once: alter table " ~ existing ~ " alter column " ~ mismatch.column ~ " type "
+            ~ mismatch.expected ~ " using " ~ mismatch.column ~ "::" ~ mismatch.expected ~ "; or start a new history "
+            ~ "(dbt run-operation shopseg_reset_centroid_history); or keep the old type with --vars '{key_types: {"
+            ~ mismatch.family ~ ": " ~ mismatch.found ~ "}}'.") }}
+    {%- endif -%}
+    {{ return('') }}
 {% endmacro %}
 
 {#- A where-clause condition restricting `column` to the scope on incremental runs. -#}

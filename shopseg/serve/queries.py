@@ -14,6 +14,7 @@ endpoints send, built in SQL (`::text`, so the HTTP server passes it through wit
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 
@@ -74,6 +75,20 @@ def check_limit(value, what: str, maximum: int) -> int:
     if not 1 <= value <= maximum:
         raise BadRequest(f"{what} must be between 1 and {maximum}, got {value}")
     return value
+
+
+@contextlib.contextmanager
+def unreadable_id_is_unknown(customer_id: str):
+    """The customer id travels untyped (psycopg sends str as `unknown`), so PostgreSQL reads it as
+    the type of customer_profiles.customer_id (text, bigint or uuid: the build's customer key
+    type, docs/source_contract.md) and the primary-key index is used. A value that type cannot
+    read ('abc' where ids are bigint) names no customer: 404, not a server error."""
+    try:
+        yield
+    except (errors.InvalidTextRepresentation, errors.NumericValueOutOfRange):
+        raise NotFound(
+            f"unknown customer: {shorten(customer_id)!r} (not an id of this shop's customer key type)"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -240,15 +255,19 @@ class Queries:
     # ---- the calls ------------------------------------------------------------------------------------
     async def customer_profile(self, conn: psycopg.AsyncConnection, customer_id) -> str:
         customer_id = check_text(customer_id, "customer_id", MAX_CUSTOMER_ID_LENGTH)
-        row = await (await conn.execute(self.customer_profile_sql, {"customer_id": customer_id})).fetchone()
+        with unreadable_id_is_unknown(customer_id):
+            row = await (await conn.execute(self.customer_profile_sql, {"customer_id": customer_id})).fetchone()
         if row is None:
             raise NotFound(f"unknown customer: {shorten(customer_id)!r}")
         return row[0]
 
     async def customer_segments(self, conn: psycopg.AsyncConnection, customer_id) -> str:
         customer_id = check_text(customer_id, "customer_id", MAX_CUSTOMER_ID_LENGTH)
-        cur = await conn.execute(self.customer_segments_sql, {"customer_id": customer_id, "awaiting": AWAITING_MESSAGE})
-        row = await cur.fetchone()
+        with unreadable_id_is_unknown(customer_id):
+            cur = await conn.execute(
+                self.customer_segments_sql, {"customer_id": customer_id, "awaiting": AWAITING_MESSAGE}
+            )
+            row = await cur.fetchone()
         if row is None:
             raise NotFound(f"unknown customer: {shorten(customer_id)!r}")
         return row[0]
