@@ -27,7 +27,7 @@
     ('refunds', 'rejection_reason', 'quantity_out_of_bounds'): ('quantity', 'above var max_line_quantity', 'refund ignored'),
     ('refunds', 'value_rule', 'negative_counted_as_0'): ('amount', 'negative amount or quantity', 'counted as 0'),
     ('support_tickets', 'rejection_reason', 'id_too_long'): ('ticket_id', 'ticket_id or customer_id longer than var max_key_length', 'ticket ignored'),
-    ('support_tickets', 'rejection_reason', 'null_customer'): ('customer_id', 'missing', 'ticket ignored'),
+    ('support_tickets', 'rejection_reason', 'null_customer'): ('customer_id', 'missing, or not readable as the customer key type', 'ticket ignored'),
     ('support_tickets', 'rejection_reason', 'unknown_customer'): ('customer_id', 'not in customers', 'ticket ignored'),
     ('support_tickets', 'rejection_reason', 'null_date'): ('created_at', 'missing or not a date', 'ticket ignored'),
     ('support_tickets', 'rejection_reason', 'future_date'): ('created_at', 'after the build clock', 'ticket ignored'),

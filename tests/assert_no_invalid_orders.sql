@@ -8,7 +8,7 @@
 -#}
 {%- set meanings = {
     'id_too_long': 'order_id or customer_id longer than var max_key_length',
-    'null_customer': 'missing',
+    'null_customer': 'missing, or not readable as the customer key type (assert_source_values_parse lists it)',
     'unknown_customer': 'not in customers',
     'null_date': 'missing or not a date',
     'future_date': 'after the build clock (now())',

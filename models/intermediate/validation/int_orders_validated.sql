@@ -2,8 +2,9 @@
     Every distinct order id with the rule that decides whether it counts as a purchase
     (docs/bad_input.md). rejection_reason is null for valid purchases, otherwise the first rule
     that rejects it:
-      id_too_long       order_id or customer_id longer than var('max_key_length') (default 255)
-      null_customer     no customer_id
+      id_too_long       a text order_id or customer_id longer than var('max_key_length') (default 255)
+      null_customer     no customer_id, or one that cannot be read as the customer key type
+                        (e.g. 'abc' where customer ids are bigint; assert_source_values_parse lists it)
       unknown_customer  customer_id not a customer (int_customers_validated)
       null_date         no created_at, or one that is not a date (staging reads it as null)
       cancelled         cancelled_at is set (a normal business event, not bad input)
