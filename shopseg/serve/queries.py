@@ -86,9 +86,7 @@ def unreadable_id_is_unknown(customer_id: str):
     try:
         yield
     except (errors.InvalidTextRepresentation, errors.NumericValueOutOfRange):
-        raise NotFound(
-            f"unknown customer: {shorten(customer_id)!r} (not an id of this shop's customer key type)"
-        ) from None
+        raise NotFound(f"unknown customer: {shorten(customer_id)!r}") from None
 
 
 @dataclass(frozen=True)
