@@ -18,7 +18,7 @@ from conftest import query, run_dbt
 from shopseg.settings import MARTS
 
 FAMILIES = ("customer", "order", "product", "order_line", "refund", "ticket")
-TEXT_KEYS = json.dumps({"key_types": {family: "text" for family in FAMILIES}})
+TEXT_KEYS = json.dumps({"key_types": dict.fromkeys(FAMILIES, "text")})
 KEY_COLUMNS = ("customer_id", "order_id", "product_id", "order_line_id", "refund_id", "ticket_id")
 
 

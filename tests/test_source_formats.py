@@ -137,8 +137,8 @@ def test_fivetran_staging_equals_contract(fivetran_shop):
 
 def test_zendesk_requester_link(fivetran_shop):
     db = fivetran_shop
-    linked = f"""select ticket_id::text, customer_id::text, ticket_created_at, ticket_closed_at, channel, topic, message_count,
-                        is_reopened, is_escalated
+    linked = f"""select ticket_id::text, customer_id::text, ticket_created_at, ticket_closed_at, channel, topic,
+                        message_count, is_reopened, is_escalated
                  from {STG}.stg_helpdesk__support_tickets where customer_id is not null"""
     contract = """select ticket_id::text, customer_id::text, created_at, closed_at, channel, topic, message_count,
                          reopened, escalated from raw.support_tickets"""
