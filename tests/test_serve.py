@@ -213,6 +213,7 @@ def test_customer_profile_is_the_mart_row(api, built_db):
             built_db, f"select profile from {MARTS}.api_customer_profile where customer_id = %s", (customer_id,)
         )[0]
         assert body == expected
+        assert body["customer_id"] == customer_id  # a JSON string whatever the key type (bigint here)
         if status == "segmented":
             assert body["archetype"]["archetype_id"].startswith("arch_")
             assert len(body["archetype"]["dominant_segments"]) == AXES
@@ -226,6 +227,7 @@ def test_customer_profile_is_the_mart_row(api, built_db):
 def test_customer_segments_cover_all_axes(api, built_db):
     customers = ids(built_db)
     body = api.get(f"/api/customers/{quote(customers['segmented'], safe='')}/segments").json()
+    assert body["customer_id"] == customers["segmented"]
     assert len(body["memberships"]) == AXES
     for axis, segments in body["memberships"].items():
         assert sum(s["membership"] for s in segments) == pytest.approx(1.0, abs=1e-6)

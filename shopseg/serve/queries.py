@@ -131,7 +131,7 @@ class Queries:
                 group by m.axis
             )
             select jsonb_build_object(
-                'customer_id', p.customer_id,
+                'customer_id', p.customer_id::text,  -- a string whatever the key type, as in the profile
                 'segmentation_status', p.segmentation_status,
                 'archetype_id', p.archetype_id,
                 'centroid_version', p.centroid_version,
