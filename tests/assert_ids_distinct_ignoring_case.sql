@@ -14,7 +14,7 @@ with findings as (
         'differs from another customer_id only by case' as problem,
         'kept as separate customers (ids are case-sensitive): check the export' as rule_applied,
         'customer_id' as key_column,
-        customer_id as key_value,
+        cast(customer_id as text) as key_value,
         null as example_value
     from {{ ref('int_customers_validated') }}
     where key_warning = 'differs_only_by_case'

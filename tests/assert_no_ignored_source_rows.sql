@@ -9,17 +9,19 @@
 -#}
 {#- (table, reason column, reason) -> (column, problem, rule applied) -#}
 {%- set meanings = {
-    ('customers', 'rejection_reason', 'null_id'): ('customer_id', 'has no id (null or blank)', 'no profile'),
+    ('customers', 'rejection_reason', 'null_id'): ('customer_id', 'has no id (null or blank, or not readable as a forced key type)', 'no profile'),
     ('customers', 'rejection_reason', 'id_too_long'): ('customer_id', 'longer than var max_key_length', 'not an id: no profile, its orders and tickets are not counted'),
     ('customers', 'created_at_rule', 'implausible_date'): ('created_at', 'before var min_source_date or after the build clock', 'read as unknown'),
     ('products', 'rejection_reason', 'id_too_long'): ('product_id', 'longer than var max_key_length', 'no price position'),
     ('products', 'rejection_reason', 'price_out_of_bounds'): ('list_price', 'above var max_unit_price', 'no price position'),
     ('order_lines', 'rejection_reason', 'id_too_long'): ('order_line_id', 'an id longer than var max_key_length', 'line ignored'),
+    ('order_lines', 'rejection_reason', 'null_order'): ('order_id', 'missing, or not readable as the order key type', 'line ignored'),
     ('order_lines', 'rejection_reason', 'unknown_order'): ('order_id', 'not in orders', 'line ignored'),
     ('order_lines', 'rejection_reason', 'quantity_out_of_bounds'): ('quantity', 'above var max_line_quantity', 'line ignored'),
     ('order_lines', 'rejection_reason', 'price_out_of_bounds'): ('unit_price', 'above var max_unit_price', 'line ignored'),
     ('order_lines', 'value_rule', 'negative_counted_as_0'): ('quantity', 'negative quantity or unit_price', 'counted as 0'),
     ('refunds', 'rejection_reason', 'id_too_long'): ('refund_id', 'an id longer than var max_key_length', 'refund ignored'),
+    ('refunds', 'rejection_reason', 'null_order'): ('order_id', 'missing, or not readable as the order key type', 'refund ignored'),
     ('refunds', 'rejection_reason', 'unknown_order'): ('order_id', 'not in orders', 'refund ignored'),
     ('refunds', 'rejection_reason', 'future_date'): ('created_at', 'after the build clock', 'refund ignored'),
     ('refunds', 'rejection_reason', 'implausible_date'): ('created_at', 'before var min_source_date', 'refund ignored'),
@@ -27,7 +29,7 @@
     ('refunds', 'rejection_reason', 'quantity_out_of_bounds'): ('quantity', 'above var max_line_quantity', 'refund ignored'),
     ('refunds', 'value_rule', 'negative_counted_as_0'): ('amount', 'negative amount or quantity', 'counted as 0'),
     ('support_tickets', 'rejection_reason', 'id_too_long'): ('ticket_id', 'ticket_id or customer_id longer than var max_key_length', 'ticket ignored'),
-    ('support_tickets', 'rejection_reason', 'null_customer'): ('customer_id', 'missing', 'ticket ignored'),
+    ('support_tickets', 'rejection_reason', 'null_customer'): ('customer_id', 'missing, or not readable as the customer key type', 'ticket ignored'),
     ('support_tickets', 'rejection_reason', 'unknown_customer'): ('customer_id', 'not in customers', 'ticket ignored'),
     ('support_tickets', 'rejection_reason', 'null_date'): ('created_at', 'missing or not a date', 'ticket ignored'),
     ('support_tickets', 'rejection_reason', 'future_date'): ('created_at', 'after the build clock', 'ticket ignored'),
@@ -83,7 +85,7 @@ reasons as ( -- noqa: disable=LT02
         select
             '{{ table_name }}' as source_table,
             '{{ key_column }}' as key_column,
-            source_rows.{{ key_column }} as key_value,
+            cast(source_rows.{{ key_column }} as text) as key_value,
             flagged.reason_column,
             flagged.reason_code,
             flagged.example_value

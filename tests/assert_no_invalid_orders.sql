@@ -8,7 +8,7 @@
 -#}
 {%- set meanings = {
     'id_too_long': 'order_id or customer_id longer than var max_key_length',
-    'null_customer': 'missing',
+    'null_customer': 'missing, or not readable as the customer key type (assert_source_values_parse lists it)',
     'unknown_customer': 'not in customers',
     'null_date': 'missing or not a date',
     'future_date': 'after the build clock (now())',
@@ -40,10 +40,10 @@ findings as (
         meanings.problem,
         meanings.rule_applied,
         'order_id' as key_column,
-        validated.order_id as key_value,
+        cast(validated.order_id as text) as key_value,
         case
             when meanings.rule_code = 'other_currency' then validated.currency
-            when meanings.rule_code = 'unknown_customer' then validated.customer_id
+            when meanings.rule_code = 'unknown_customer' then cast(validated.customer_id as text)
         end as example_value
     from {{ ref('int_orders_validated') }} as validated
     inner join meanings on validated.rejection_reason = meanings.rule_code

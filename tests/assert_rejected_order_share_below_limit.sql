@@ -35,7 +35,7 @@ top_reason as (
 ),
 
 examples as (
-    select string_agg(validated.order_id, ', ' order by validated.order_id) as example_order_ids
+    select string_agg(validated.order_id::text, ', ' order by validated.order_id) as example_order_ids
     from (
         select validated.order_id
         from validated

@@ -395,7 +395,7 @@ def test_absurd_and_unreadable_amounts(bad_db):
     # a kept outlier is listed, not dropped
     assert rejection(name, ids["order_outlier"]) is None
     assert profile(name, ids["cust_outlier"])[0][0] == "segmented"
-    listed = [r[0] for r in query(name, f"select order_id from {AUDIT}.assert_order_totals_plausible")]
+    listed = [r[0] for r in query(name, f"select order_id::text from {AUDIT}.assert_order_totals_plausible")]
     assert str(ids["order_outlier"]) in listed
 
 
@@ -421,7 +421,9 @@ def test_refunds_larger_than_the_order_are_capped(bad_db):
     assert (refunded, net) == (100, 0)
     status, _, ltv, _ = profile(name, ids["cust_over_refunded"])[0]
     assert status == "segmented" and ltv == 0
-    listed = query(name, f"select order_id, order_total, refunded_total from {AUDIT}.assert_refunds_within_order_total")
+    listed = query(
+        name, f"select order_id::text, order_total, refunded_total from {AUDIT}.assert_refunds_within_order_total"
+    )
     assert (str(ids["order_over_refunded"]), 100, 150) in listed
 
 
@@ -507,7 +509,7 @@ def test_mixed_currencies(bad_db):
     rows = query(
         name,
         f"""select v.order_total, o.total::numeric, v.currency_rate, v.rejection_reason
-        from {INTER}.int_orders_validated v join raw.orders o on o.order_id::text = v.order_id
+        from {INTER}.int_orders_validated v join raw.orders o on o.order_id = v.order_id
         where v.currency = 'CAD' and v.rejection_reason is null""",
     )
     assert rows and all(total == raw * rate and rate == 0.5 for total, raw, rate, _ in rows)
@@ -604,7 +606,7 @@ def test_duplicate_line_and_refund_ids_stop_the_build(stop_db):
         assert failed(done.stdout, "unique_stg_shop__refunds_refund_id")
         # the stored failures name the duplicated ids
         assert query(
-            stop_db, f"select unique_field, n_records from {AUDIT}.unique_stg_shop__order_lines_order_line_id"
+            stop_db, f"select unique_field::text, n_records from {AUDIT}.unique_stg_shop__order_lines_order_line_id"
         ) == [(str(line), 2)]
         assert f'select * from "{stop_db}"."{AUDIT}"."unique_stg_shop__refunds_refund_id"' in done.stdout
     finally:

@@ -173,9 +173,9 @@ def test_tickets_are_validated_like_orders(hostile_db):
         r[0]: r[1:]
         for r in query(
             name,
-            f"""select ticket_id, rejection_reason, closed_at_rule,
+            f"""select ticket_id::text, rejection_reason, closed_at_rule,
         message_count_rule, resolution_rule, resolution_hours, message_count
-        from {INTER}.int_support_tickets_validated where ticket_id like '93001%%'""",
+        from {INTER}.int_support_tickets_validated where ticket_id::text like '93001%%'""",
         )
     }
     assert rules["9300101"][0] == "implausible_date"
@@ -218,8 +218,8 @@ def test_absurd_line_quantities_and_prices_are_ignored(hostile_db):
     reasons = dict(
         query(
             name,
-            f"""select order_line_id, rejection_reason from {INTER}.int_order_lines_validated
-        where order_line_id in ('9300201', '9300202')""",
+            f"""select order_line_id::text, rejection_reason from {INTER}.int_order_lines_validated
+        where order_line_id::text in ('9300201', '9300202')""",
         )
     )
     assert reasons == {"9300201": "quantity_out_of_bounds", "9300202": "price_out_of_bounds"}
@@ -419,7 +419,7 @@ def test_incremental_equals_full_refresh_for_a_reused_order_id(twin_db):
     after = order_counts(name, owner_a, other_b, owner_d, other_c)
     assert after == [before[0], before[1], before[2] - 1, before[3] + 1]
     assert one(
-        name, f"select customer_id from {INTER}.int_orders_validated where order_id = %s", (str(order_y),)
+        name, f"select customer_id::text from {INTER}.int_orders_validated where order_id = %s", (str(order_y),)
     ) == str(other_c)
     run_dbt(name, "build", "--full-refresh", *MODELS_ONLY)
     full = twin_db["full_refresh"] = snapshot(name)

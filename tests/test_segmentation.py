@@ -18,11 +18,12 @@ from shopseg.settings import INTERMEDIATE as INTER
 
 
 def profiles(dbname: str) -> dict[str, tuple]:
-    """customer_id -> every profile column except segmented_at (the run's timestamp)."""
+    """customer_id (as text, whatever the key type) -> every profile column except segmented_at (the run's
+    timestamp)."""
     rows = query(
         dbname,
         f"""
-        select customer_id, segmentation_status, archetype_id, dominant_segments::text,
+        select customer_id::text, segmentation_status, archetype_id, dominant_segments::text,
                fuzzy_memberships::text, ltv, ltv_tier, order_count, centroid_version, scoring_hash
         from {MARTS}.customer_profiles""",
     )
@@ -278,7 +279,7 @@ def test_incremental_build_equals_full_rebuild(lifecycle_db):
         lifecycle_db,
         f"""
         select segmentation_status from {MARTS}.customer_profiles
-        where customer_id = (select max(customer_id)::text from raw.customers)""",
+        where customer_id::text = (select max(customer_id)::text from raw.customers)""",
     )
     assert status == "segmented"
 
@@ -290,7 +291,7 @@ def test_membership_test_catches_broken_profiles(built_db):
     rows = query(
         built_db,
         f"""
-        select customer_id, fuzzy_memberships::text, dominant_segments ->> 'purchase_value'
+        select customer_id::text, fuzzy_memberships::text, dominant_segments ->> 'purchase_value'
         from {MARTS}.customer_profiles
         where segmentation_status = 'segmented'
           and (select count(*) from jsonb_object_keys(fuzzy_memberships -> 'purchase_value')) >= 2

@@ -165,12 +165,12 @@ def raw_get(client: httpx.Client, target: str) -> tuple[int, bytes]:
 def ids(dbname: str) -> dict:
     (segmented,) = query(
         dbname,
-        f"select customer_id from {MARTS}.customer_profiles "
+        f"select customer_id::text from {MARTS}.customer_profiles "
         "where segmentation_status = 'segmented' order by ltv desc, customer_id limit 1",
     )[0]
     (awaiting,) = query(
         dbname,
-        f"select customer_id from {MARTS}.customer_profiles "
+        f"select customer_id::text from {MARTS}.customer_profiles "
         "where segmentation_status = 'awaiting_first_purchase' order by customer_id limit 1",
     )[0]
     return {"segmented": segmented, "awaiting": awaiting}
@@ -213,6 +213,7 @@ def test_customer_profile_is_the_mart_row(api, built_db):
             built_db, f"select profile from {MARTS}.api_customer_profile where customer_id = %s", (customer_id,)
         )[0]
         assert body == expected
+        assert body["customer_id"] == customer_id  # a JSON string whatever the key type (bigint here)
         if status == "segmented":
             assert body["archetype"]["archetype_id"].startswith("arch_")
             assert len(body["archetype"]["dominant_segments"]) == AXES
@@ -226,6 +227,7 @@ def test_customer_profile_is_the_mart_row(api, built_db):
 def test_customer_segments_cover_all_axes(api, built_db):
     customers = ids(built_db)
     body = api.get(f"/api/customers/{quote(customers['segmented'], safe='')}/segments").json()
+    assert body["customer_id"] == customers["segmented"]
     assert len(body["memberships"]) == AXES
     for axis, segments in body["memberships"].items():
         assert sum(s["membership"] for s in segments) == pytest.approx(1.0, abs=1e-6)
@@ -270,7 +272,12 @@ def test_segment_query_matches_the_sql_function(api, built_db):
     assert body["interpretation"]["complete"] is True
 
 
-@pytest.mark.parametrize("customer_id", ["no-such-customer", "客户-ü-🙂", "1' or '1'='1", "1; drop table x; --"])
+# built_db's customer ids are bigint (docs/source_contract.md, Key types): an id that is not an
+# integer, or one beyond bigint's range, is an unknown customer, not a server error
+@pytest.mark.parametrize(
+    "customer_id",
+    ["no-such-customer", "客户-ü-🙂", "1' or '1'='1", "1; drop table x; --", "42.5", "99999999999999999999"],
+)
 def test_unknown_customer_is_404(api, customer_id):
     for path in (
         f"/api/mcp/customer/{quote(customer_id, safe='')}",

@@ -60,35 +60,36 @@ def fivetran_shop():
 
 def assert_staging_equals_contract(db, customer_extra: str = "") -> None:
     """The five shop staging views of a loader format hold exactly the contract tables' rows the
-    generator derived the loader's tables from (both directions); `customer_extra`: more customer
-    columns to compare (", country" where the format carries it)."""
+    generator derived the loader's tables from (both directions; ids compared as text, as the
+    staged key type is the format's); `customer_extra`: more customer columns to compare
+    (", country" where the format carries it)."""
     pairs = {
         "customers": (
             f"select customer_id::text, created_at{customer_extra} from raw.customers",
-            f"select customer_id, customer_created_at{customer_extra} from {STG}.stg_shop__customers",
+            f"select customer_id::text, customer_created_at{customer_extra} from {STG}.stg_shop__customers",
         ),
         "orders": (
             """select order_id::text, customer_id::text, created_at, currency, subtotal, discount_amount,
                              shipping_amount, tax_amount, total, discount_code, sales_channel, cancelled_at
                       from raw.orders""",
-            f"""select order_id, customer_id, ordered_at, currency, subtotal, discount_amount,
+            f"""select order_id::text, customer_id::text, ordered_at, currency, subtotal, discount_amount,
                               shipping_amount, tax_amount, order_total, discount_code, sales_channel, cancelled_at
                        from {STG}.stg_shop__orders""",
         ),
         "order_lines": (
             """select order_line_id::text, order_id::text, product_id::text, quantity, unit_price,
                                   discount_amount from raw.order_lines""",
-            f"""select order_line_id, order_id, product_id, quantity, unit_price, line_discount_amount
+            f"""select order_line_id::text, order_id::text, product_id::text, quantity, unit_price, line_discount_amount
                             from {STG}.stg_shop__order_lines""",
         ),
         "products": (
             "select product_id::text, title, category, list_price from raw.products",
-            f"select product_id, product_title, category, list_price from {STG}.stg_shop__products",
+            f"select product_id::text, product_title, category, list_price from {STG}.stg_shop__products",
         ),
         # features read refunds per order (money and items): the per-order sums are equal
         "refunds": (
             "select order_id::text, count(*), sum(amount), sum(quantity) from raw.refunds group by 1",
-            f"""select order_id, count(*), sum(refund_amount), sum(refund_quantity)
+            f"""select order_id::text, count(*), sum(refund_amount), sum(refund_quantity)
                         from {STG}.stg_shop__refunds group by 1""",
         ),
     }
@@ -128,7 +129,7 @@ def test_fivetran_staging_equals_contract(fivetran_shop):
         one(
             db,
             f"""select count(*) from {STG}.stg_shop__products
-                       where product_id in (select id::text from shopify.product where _fivetran_deleted)""",
+                       where product_id in (select id from shopify.product where _fivetran_deleted)""",
         )
         > 0
     )
@@ -136,8 +137,8 @@ def test_fivetran_staging_equals_contract(fivetran_shop):
 
 def test_zendesk_requester_link(fivetran_shop):
     db = fivetran_shop
-    linked = f"""select ticket_id, customer_id, ticket_created_at, ticket_closed_at, channel, topic, message_count,
-                        is_reopened, is_escalated
+    linked = f"""select ticket_id::text, customer_id::text, ticket_created_at, ticket_closed_at, channel, topic,
+                        message_count, is_reopened, is_escalated
                  from {STG}.stg_helpdesk__support_tickets where customer_id is not null"""
     contract = """select ticket_id::text, customer_id::text, created_at, closed_at, channel, topic, message_count,
                          reopened, escalated from raw.support_tickets"""
@@ -147,7 +148,7 @@ def test_zendesk_requester_link(fivetran_shop):
     unlinkable = """select t.id::text from zendesk.ticket t join zendesk."user" u on u.id = t.requester_id
                     where not t._fivetran_deleted and u.external_id is null
                       and lower(trim(u.email)) not in (select lower(email) from raw.customers)"""
-    staged_unlinked = f"select ticket_id from {STG}.stg_helpdesk__support_tickets where customer_id is null"
+    staged_unlinked = f"select ticket_id::text from {STG}.stg_helpdesk__support_tickets where customer_id is null"
     assert one(db, f"select count(*) from ({unlinkable}) as u") > 0
     assert except_count(db, unlinkable, staged_unlinked) == 0
     assert except_count(db, staged_unlinked, unlinkable) == 0
@@ -226,6 +227,7 @@ def test_zendesk_links_to_a_contract_shop(fivetran_shop):
 
 
 # ---- an orders-only shop with its own names, read through the mapping vars ------------------
+UNREADABLE_BUYER_ORDER = 900000001  # an order whose buyer_id is 'abc' (customer ids are integers)
 MAPPING = {
     "source_tables": {"customers": "shop_customers", "orders": "shop_orders"},
     "source_columns": {
@@ -256,6 +258,16 @@ RESHAPE = [
     """insert into raw.shop_orders (id, buyer_id, created_at, currency, total_cents, attributes, is_test)
        select id + 100000000, buyer_id, created_at, currency, 99999999, '{}'::jsonb, true
        from raw.shop_orders where id % 10 = 0""",
+    # the buyer column landed as text (a CSV load) while the customers' ids are integers: the
+    # foreign key is read as the customer key type (bigint), ' 42.0 ' as 42, and an order whose
+    # buyer cannot be read as an integer id is rejected with its reason, never a crash
+    "alter table raw.shop_orders add column buyer_id_before bigint",
+    "update raw.shop_orders set buyer_id_before = buyer_id",
+    "alter table raw.shop_orders alter column buyer_id type text",
+    "update raw.shop_orders set buyer_id = ' ' || buyer_id || '.0 ' where id % 7 = 0",
+    f"""insert into raw.shop_orders (id, buyer_id, created_at, currency, total_cents, attributes, is_test)
+       select {UNREADABLE_BUYER_ORDER}, 'abc', max(created_at), min(currency), 1000, '{{}}'::jsonb, false
+       from raw.shop_orders""",
 ]
 
 
@@ -295,7 +307,7 @@ def test_orders_only_mapped_shop_builds(orders_only_shop):
     assert (
         except_count(
             db,
-            """select id::text, buyer_id::text, total_cents / 100.0, attributes ->> 'channel'
+            """select id, buyer_id_before, total_cents / 100.0, attributes ->> 'channel'
                                from raw.shop_orders where not is_test""",
             f"select order_id, customer_id, order_total, sales_channel from {STG}.stg_shop__orders",
         )
@@ -319,6 +331,40 @@ def test_orders_only_mapped_shop_builds(orders_only_shop):
             )
         }
         assert len(labels - {"insufficient_data", None}) >= 2, (axis, labels)
+
+
+def test_mapped_keys_keep_the_source_type(orders_only_shop):
+    """Integer customer ids stay bigint from staging to the marts (docs/source_contract.md, Key
+    types); the text buyer column is read as that type: ' 42.0 ' is customer 42 (compared above),
+    'abc' rejects its order with a reason that the audits report."""
+    db = orders_only_shop
+    types = dict(
+        query(
+            db,
+            """select table_name || '.' || column_name, data_type from information_schema.columns
+                  where column_name = 'customer_id'
+                    and table_name in ('stg_shop__orders', 'int_orders_validated', 'customer_profiles')""",
+        )
+    )
+    assert types == {
+        "stg_shop__orders.customer_id": "bigint",
+        "int_orders_validated.customer_id": "bigint",
+        "customer_profiles.customer_id": "bigint",
+    }
+    assert one(db, "select count(*) from raw.shop_orders where buyer_id like ' %.0 '") > 0
+    order = UNREADABLE_BUYER_ORDER
+    assert query(
+        db, f"select customer_id, rejection_reason from {INTER}.int_orders_validated where order_id = %s", (order,)
+    ) == [(None, "null_customer")]
+    # the unreadable value is listed with its row, column and raw value, and the rejected order counted
+    assert query(
+        db,
+        f"""select key_value, column_name, raw_value, problem from {AUDIT}.assert_source_values_parse
+               where source_table like '%%shop_orders%%'""",
+    ) == [(str(order), "customer_id", "abc", "not an integer id (its key family is read as bigint)")]
+    assert one(
+        db, f"select orders_affected from {AUDIT}.assert_no_invalid_orders where problem = 'null_customer'"
+    ) == one(db, "select count(*) from raw.shop_orders where not is_test and buyer_id_before is null")
 
 
 def test_mapping_errors_name_the_column_and_the_var(orders_only_shop):

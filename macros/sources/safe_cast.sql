@@ -14,6 +14,12 @@
       text         anything, trimmed of surrounding blanks (space, tab, CR, LF);
                    the empty string is null ('' is not an id, ' C5 ' is 'C5'); integer-valued
                    numbers lose a trailing '.0' ('42.0' -> '42') so ids exported as floats still match
+      bigint       (key families read as integers, macros/sources/key_types.sql) any integer column, or
+                   an integer written as text or held by a numeric / float column ('42', ' 42 ', '42.0',
+                   '-7') within bigint's range; '42.5', 'abc', '1e3', '' are unreadable
+      uuid         (key families read as UUIDs) a uuid column, or a UUID written as text: 32 hex digits,
+                   optionally hyphenated (8-4-4-4-12) and in braces, any case, surrounding blanks
+                   ignored; anything else is unreadable
     source_type is the column's type in the source (information_schema data_type).
 -#}
 
@@ -48,6 +54,16 @@
             then cast({{ text_expr }} as timestamptz)
         else cast({{ text_expr }} as timestamp) at time zone 'UTC'
     end
+{%- endmacro -%}
+
+{#- An integer written as text, or a number with only zeros after the point (an id exported as a float). -#}
+{%- macro shopseg_integer_key_pattern() -%}
+    '^[[:space:]]*[-+]?[0-9]{1,19}([.]0*)?[[:space:]]*$'
+{%- endmacro -%}
+
+{#- The UUID spellings PostgreSQL's uuid input accepts (a subset: hyphens only at 8-4-4-4-12). -#}
+{%- macro shopseg_uuid_pattern() -%}
+    '^([0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}|[{][0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}[}])$'
 {%- endmacro -%}
 
 {%- macro shopseg_numeric_pattern() -%}
@@ -95,6 +111,23 @@
                 end
             end
         {%- endif -%}
+    {%- elif target == 'bigint' -%}
+        {%- if family == 'integer' -%}
+            cast({{ expr }} as bigint)
+        {%- else -%}
+            {#- nested CASE: the numeric cast only sees what the pattern accepted -#}
+            case when {{ as_text }} ~ {{ shopseg_integer_key_pattern() }} then
+                case when abs(cast({{ as_text }} as numeric)) <= 9223372036854775807
+                    then cast(cast({{ as_text }} as numeric) as bigint) end
+            end
+        {%- endif -%}
+    {%- elif target == 'uuid' -%}
+        {%- if (source_type or '') | lower == 'uuid' -%}
+            {{ expr }}
+        {%- else -%}
+            case when btrim({{ as_text }}, {{ shopseg_blank_characters() }}) ~* {{ shopseg_uuid_pattern() }}
+                then cast(btrim({{ as_text }}, {{ shopseg_blank_characters() }}) as uuid) end
+        {%- endif -%}
     {%- elif target == 'boolean' -%}
         {%- if family == 'boolean' -%}
             {{ expr }}
@@ -120,6 +153,10 @@
         {{ return('not an ISO-8601 date/timestamp (or infinite, or no such day)') }}
     {%- elif target == 'boolean' -%}
         {{ return('not a boolean (true/false, yes/no, 1/0)') }}
+    {%- elif target == 'bigint' -%}
+        {{ return('not an integer id (its key family is read as bigint)') }}
+    {%- elif target == 'uuid' -%}
+        {{ return('not a UUID (its key family is read as uuid)') }}
     {%- else -%}
         {{ return('not readable as ' ~ target_type) }}
     {%- endif -%}
@@ -133,6 +170,10 @@
         {{ return(false) }}
     {%- elif target == 'boolean' -%}
         {{ return(family != 'boolean') }}
+    {%- elif target == 'bigint' -%}
+        {{ return(family != 'integer') }}
+    {%- elif target == 'uuid' -%}
+        {{ return((source_type or '') | lower != 'uuid') }}
     {%- else -%}
         {{ return(true) }}
     {%- endif -%}

@@ -15,9 +15,17 @@
 -#}
 {% macro select_source_columns(source_name, table_name) %}
     {%- set contract = shopseg_source_contract()[table_name] -%}
-    {%- set columns = contract.columns -%}
     {%- if execute -%}{%- do shopseg_check_identifier_vars() -%}{%- endif -%}
     {%- set resolved = shopseg_source_select(table_name) -%}
+    {%- if execute and resolved.present -%}
+        {#- this table's own columns are checked before the key types are resolved (which reads
+            the tables that own the keys it references), so its own mapping errors come first -#}
+        {%- set types = shopseg_select_column_types(resolved.sql, contract.columns.keys() | list) -%}
+        {%- for name, data_type in contract.columns.items() if not shopseg_key_family_of(name) -%}
+            {%- do shopseg_check_castable(table_name, name, types[name], data_type, shopseg_mapping_source(resolved, name)) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set columns = shopseg_contract_column_types(table_name) -%}
     {%- if not execute %}
     select
         {%- for name, data_type in columns.items() %}
@@ -30,8 +38,7 @@
         {%- endfor %}
     where false
     {%- else %}
-    {%- set types = shopseg_select_column_types(resolved.sql, columns.keys() | list) %}
-    {%- for name, data_type in columns.items() %}
+    {%- for name, data_type in columns.items() if shopseg_key_family_of(name) %}
         {%- do shopseg_check_castable(table_name, name, types[name], data_type, shopseg_mapping_source(resolved, name)) %}
     {%- endfor %}
     select
@@ -66,7 +73,7 @@
     {%- set key_expr = 'cast(' ~ adapter.quote(contract.key) ~ ' as text)' -%}
     {%- if execute and resolved.present -%}
         {%- set types = shopseg_select_column_types(resolved.sql, contract.columns.keys() | list) -%}
-        {%- for name, data_type in contract.columns.items() -%}
+        {%- for name, data_type in shopseg_contract_column_types(table_name).items() -%}
             {%- if shopseg_cast_can_fail(types[name], data_type) -%}
                 {%- do checks.append({
                     'name': name,

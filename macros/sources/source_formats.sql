@@ -165,6 +165,8 @@
         'numeric': ['timestamp', 'boolean'],
         'timestamptz': ['numeric', 'integer', 'boolean'],
         'boolean': ['timestamp', 'numeric'],
+        'bigint': ['timestamp', 'boolean'],
+        'uuid': ['timestamp', 'boolean', 'numeric', 'integer'],
     } -%}
     {%- if family in impossible.get(target, []) -%}
         {{ exceptions.raise_compiler_error(

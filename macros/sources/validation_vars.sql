@@ -61,8 +61,10 @@
     {{- return("'" ~ (value | string | replace("'", "''")) ~ "'") -}}
 {% endmacro %}
 
-{#- A key column normalised by staging: an id longer than var max_key_length is not an id. -#}
-{% macro shopseg_key_too_long(column) %}
+{#- A key column normalised by staging: a text id longer than var max_key_length is not an id
+    (an id of a bigint or uuid key family has a bounded length: the rule is false). -#}
+{% macro shopseg_key_too_long(column, family) %}
+    {%- if not shopseg_key_is_text(family) -%}{{- return('false') -}}{%- endif -%}
     {{- return('length(' ~ column ~ ') > ' ~ shopseg_bound('max_key_length')) -}}
 {% endmacro %}
 

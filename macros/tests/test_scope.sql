@@ -66,7 +66,8 @@
         ~ " from " ~ scope) -%}
     {%- set ids = found.rows[0][1] -%}
     {%- if ids is not none -%}
-        {%- do return("customer_id = any('" ~ (ids | replace("'", "''")) ~ "'::text[])") -%}
+        {#- the array in the customer key type (docs/source_contract.md), so the index is used -#}
+        {%- do return("customer_id = any('" ~ (ids | replace("'", "''")) ~ "'::" ~ shopseg_key_type('customer') ~ "[])") -%}
     {%- else -%}
         {%- do return("customer_id in (select customer_id from " ~ scope ~ ")") -%}
     {%- endif -%}

@@ -41,7 +41,7 @@ current_scoring as (
 previous_scoring as (
     {% if previous is none -%}
         select
-            null::text as customer_id,
+            null::{{ shopseg_key_type('customer') }} as customer_id,
             null::text as scoring_hash
         where false
     {%- else -%}

@@ -53,8 +53,10 @@ sketch as (
 sample_summary as (
     select
         count(*) as sample_size,
-        md5(coalesce(string_agg(customer_id || ':' || ltv_tier || ':' || feature_hash, '|' order by customer_id), ''))
-            as sample_fingerprint
+        -- ids as text: the fingerprint does not depend on the key type (docs/source_contract.md)
+        md5(coalesce(string_agg(
+            customer_id::text || ':' || ltv_tier || ':' || feature_hash, '|' order by customer_id::text
+        ), '')) as sample_fingerprint
     from sample
 ),
 

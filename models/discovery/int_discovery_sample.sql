@@ -28,7 +28,7 @@ shuffled as (
         ltv_tier,
         row_number() over (
             partition by ltv_tier
-            order by md5('{{ var("sample_seed") | int }}:' || customer_id), customer_id
+            order by md5('{{ var("sample_seed") | int }}:' || cast(customer_id as text)), cast(customer_id as text)
         ) as draw_order
     from tiers
 ),
@@ -49,4 +49,5 @@ select
     features.*
 from sampled
 inner join features on sampled.customer_id = features.customer_id
-order by sampled.customer_id
+-- ids as text: the sample and its order do not depend on the key type (docs/source_contract.md)
+order by cast(sampled.customer_id as text)

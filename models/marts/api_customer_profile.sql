@@ -11,7 +11,8 @@ with profiles as (
 select
     customer_id,
     jsonb_build_object(
-        'customer_id', customer_id,
+        -- a JSON string whatever the key type: ids are names, and JSON numbers above 2^53 lose digits
+        'customer_id', customer_id::text,
         'segmentation_status', segmentation_status,
         'archetype', case
             when segmentation_status = 'segmented' then jsonb_build_object(

@@ -900,7 +900,7 @@ def compare(
                 "select count(*) filter (where p.customer_id is not null and c.customer_id is not null),"
                 " count(*) filter (where c.customer_id is null),"
                 " count(*) filter (where p.customer_id is null)"
-                " from (select customer_id from {p} where segmentation_status = 'segmented') as p"
+                " from (select customer_id::text as customer_id from {p} where segmentation_status = 'segmented') as p"
                 " full join {o} as c on p.customer_id = c.customer_id"
             ).format(p=rel["p"], o=out)
         ).fetchone()
@@ -908,7 +908,7 @@ def compare(
         overall = cur.execute(
             sql.SQL(
                 "select count(*), count(*) filter (where p.dominant_segments is not distinct from c.dominant_segments)"
-                " from (select customer_id, dominant_segments from {p}) as p"
+                " from (select customer_id::text as customer_id, dominant_segments from {p}) as p"
                 " full join {o} as c on p.customer_id = c.customer_id"
             ).format(p=rel["p"], o=out)
         ).fetchone()
@@ -917,7 +917,7 @@ def compare(
                 "select a.key, count(*), count(*) filter (where a.value #>> '{{}}' = c.dominant_segments ->> a.key),"
                 " max(abs((p.fuzzy_memberships -> a.key -> (a.value #>> '{{}}'))::float8"
                 "      - (c.fuzzy_memberships -> a.key -> (a.value #>> '{{}}'))::float8))"
-                " from {p} as p join {o} as c on p.customer_id = c.customer_id"
+                " from {p} as p join {o} as c on p.customer_id::text = c.customer_id"
                 " cross join lateral jsonb_each(p.dominant_segments) as a"
                 " where p.segmentation_status = 'segmented' group by a.key order by a.key"
             ).format(p=rel["p"], o=out)
@@ -925,10 +925,10 @@ def compare(
         bad = cur.execute(
             sql.SQL(
                 "select axis, customer_id, dbt_label, client_label from ("
-                " select a.key as axis, p.customer_id, a.value #>> '{{}}' as dbt_label,"
+                " select a.key as axis, p.customer_id::text as customer_id, a.value #>> '{{}}' as dbt_label,"
                 "  c.dominant_segments ->> a.key as client_label,"
-                "  row_number() over (partition by a.key order by p.customer_id) as rn"
-                " from {p} as p join {o} as c on p.customer_id = c.customer_id"
+                "  row_number() over (partition by a.key order by p.customer_id::text) as rn"
+                " from {p} as p join {o} as c on p.customer_id::text = c.customer_id"
                 " cross join lateral jsonb_each(p.dominant_segments) as a"
                 " where p.segmentation_status = 'segmented'"
                 "  and a.value #>> '{{}}' is distinct from c.dominant_segments ->> a.key) as d"
@@ -942,15 +942,15 @@ def compare(
             raw_ids = [int(i) if pipeline.id_type in ("bigint", "integer") else i for i in ids]
             customers, feats = pipeline.batch(con, raw_ids, scattered=True)
             pos = {c: i for i, c in enumerate(customers)}
-            cur.execute(sql.SQL("select * from {f} where customer_id = any(%s)").format(f=rel["f"]), (ids,))
+            cur.execute(sql.SQL("select * from {f} where customer_id::text = any(%s)").format(f=rel["f"]), (ids,))
             cols = [d.name for d in cur.description]
-            stored = {r[0]: dict(zip(cols, r)) for r in cur.fetchall()}
+            stored = {str(r[0]): dict(zip(cols, r)) for r in cur.fetchall()}
             dbt_d = {
                 (r[0], r[1]): r[2]
                 for r in cur.execute(
-                    sql.SQL("select customer_id, axis, squared_distances from {a} where customer_id = any(%s)").format(
-                        a=rel["a"]
-                    ),
+                    sql.SQL(
+                        "select customer_id::text, axis, squared_distances from {a} where customer_id::text = any(%s)"
+                    ).format(a=rel["a"]),
                     (ids,),
                 ).fetchall()
             }
@@ -1005,10 +1005,12 @@ def check_features(pipeline, features=f"{settings.INTERMEDIATE}.int_customer_fea
     with psycopg.connect(pipeline.dsn) as con, con.cursor() as cur:
         customers, feats = pipeline.batch(con, ids, scattered=True)
         cur.execute(
-            sql.SQL("select * from {} where has_orders and customer_id = any(%s)").format(rel), ([str(i) for i in ids],)
+            # ids as text: the client's, whatever the build's customer key type (docs/source_contract.md)
+            sql.SQL("select * from {} where has_orders and customer_id::text = any(%s)").format(rel),
+            ([str(i) for i in ids],),
         )
         cols = [d.name for d in cur.description]
-        stored = {r[0]: dict(zip(cols, r)) for r in cur.fetchall()}
+        stored = {str(r[0]): dict(zip(cols, r)) for r in cur.fetchall()}
     out = {
         "customers": len(customers),
         "only_sql": len(set(stored) - set(customers)),

@@ -71,7 +71,9 @@ def sample_ids(settings: ServeSettings, n: int) -> list[str]:
         for statement in settings.session_setup():
             conn.execute(statement)
         rows = conn.execute(
-            f'select customer_id from "{settings.marts}".customer_profiles order by md5(customer_id) limit %s', (n,)
+            f'select customer_id::text from "{settings.marts}".customer_profiles'
+            " order by md5(customer_id::text) limit %s",
+            (n,),
         ).fetchall()
     if not rows:
         raise SystemExit("no customers in the mart: run `make demo` first")

@@ -14,6 +14,7 @@ endpoints send, built in SQL (`::text`, so the HTTP server passes it through wit
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 
@@ -76,6 +77,18 @@ def check_limit(value, what: str, maximum: int) -> int:
     return value
 
 
+@contextlib.contextmanager
+def unreadable_id_is_unknown(customer_id: str):
+    """The customer id travels untyped (psycopg sends str as `unknown`), so PostgreSQL reads it as
+    the type of customer_profiles.customer_id (text, bigint or uuid: the build's customer key
+    type, docs/source_contract.md) and the primary-key index is used. A value that type cannot
+    read ('abc' where ids are bigint) names no customer: 404, not a server error."""
+    try:
+        yield
+    except (errors.InvalidTextRepresentation, errors.NumericValueOutOfRange):
+        raise NotFound(f"unknown customer: {shorten(customer_id)!r}") from None
+
+
 @dataclass(frozen=True)
 class Queries:
     """The statements, composed once for the configured schemas."""
@@ -118,7 +131,7 @@ class Queries:
                 group by m.axis
             )
             select jsonb_build_object(
-                'customer_id', p.customer_id,
+                'customer_id', p.customer_id::text,  -- a string whatever the key type, as in the profile
                 'segmentation_status', p.segmentation_status,
                 'archetype_id', p.archetype_id,
                 'centroid_version', p.centroid_version,
@@ -240,15 +253,19 @@ class Queries:
     # ---- the calls ------------------------------------------------------------------------------------
     async def customer_profile(self, conn: psycopg.AsyncConnection, customer_id) -> str:
         customer_id = check_text(customer_id, "customer_id", MAX_CUSTOMER_ID_LENGTH)
-        row = await (await conn.execute(self.customer_profile_sql, {"customer_id": customer_id})).fetchone()
+        with unreadable_id_is_unknown(customer_id):
+            row = await (await conn.execute(self.customer_profile_sql, {"customer_id": customer_id})).fetchone()
         if row is None:
             raise NotFound(f"unknown customer: {shorten(customer_id)!r}")
         return row[0]
 
     async def customer_segments(self, conn: psycopg.AsyncConnection, customer_id) -> str:
         customer_id = check_text(customer_id, "customer_id", MAX_CUSTOMER_ID_LENGTH)
-        cur = await conn.execute(self.customer_segments_sql, {"customer_id": customer_id, "awaiting": AWAITING_MESSAGE})
-        row = await cur.fetchone()
+        with unreadable_id_is_unknown(customer_id):
+            cur = await conn.execute(
+                self.customer_segments_sql, {"customer_id": customer_id, "awaiting": AWAITING_MESSAGE}
+            )
+            row = await cur.fetchone()
         if row is None:
             raise NotFound(f"unknown customer: {shorten(customer_id)!r}")
         return row[0]

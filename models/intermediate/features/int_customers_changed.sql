@@ -31,7 +31,7 @@ context as (
 previous_features as (
     {% if previous is none -%}
         select
-            null::text as customer_id,
+            null::{{ shopseg_key_type('customer') }} as customer_id,
             null::text as feature_context,
             0 as source_order_rows,
             0 as source_cancelled_order_rows,

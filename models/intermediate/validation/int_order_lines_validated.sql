@@ -31,9 +31,9 @@ validated as (
         lines.line_discount_amount,
         case
             when lines.order_id is null then 'null_order'
-            when {{ shopseg_key_too_long('lines.order_id') }}
-                or {{ shopseg_key_too_long('lines.order_line_id') }}
-                or {{ shopseg_key_too_long('lines.product_id') }} then 'id_too_long'
+            when {{ shopseg_key_too_long('lines.order_id', 'order') }}
+                or {{ shopseg_key_too_long('lines.order_line_id', 'order_line') }}
+                or {{ shopseg_key_too_long('lines.product_id', 'product') }} then 'id_too_long'
             when orders.order_id is null then 'unknown_order'
             when lines.quantity > {{ shopseg_bound('max_line_quantity') }} then 'quantity_out_of_bounds'
             when lines.unit_price > {{ shopseg_bound('max_unit_price') }} then 'price_out_of_bounds'

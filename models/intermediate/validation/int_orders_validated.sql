@@ -2,8 +2,9 @@
     Every distinct order id with the rule that decides whether it counts as a purchase
     (docs/bad_input.md). rejection_reason is null for valid purchases, otherwise the first rule
     that rejects it:
-      id_too_long       order_id or customer_id longer than var('max_key_length') (default 255)
-      null_customer     no customer_id
+      id_too_long       a text order_id or customer_id longer than var('max_key_length') (default 255)
+      null_customer     no customer_id, or one that cannot be read as the customer key type
+                        (e.g. 'abc' where customer ids are bigint; assert_source_values_parse lists it)
       unknown_customer  customer_id not a customer (int_customers_validated)
       null_date         no created_at, or one that is not a date (staging reads it as null)
       cancelled         cancelled_at is set (a normal business event, not bad input)
@@ -112,8 +113,8 @@ validated as (
         converted.order_total * converted.currency_rate as order_total,
         converted.discount_code,
         case
-            when {{ shopseg_key_too_long('converted.order_id') }}
-                or {{ shopseg_key_too_long('converted.customer_id') }} then 'id_too_long'
+            when {{ shopseg_key_too_long('converted.order_id', 'order') }}
+                or {{ shopseg_key_too_long('converted.customer_id', 'customer') }} then 'id_too_long'
             when converted.customer_id is null then 'null_customer'
             when customers.customer_id is null then 'unknown_customer'
             when converted.ordered_at is null then 'null_date'

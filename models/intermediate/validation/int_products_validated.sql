@@ -18,7 +18,7 @@ checked as (
         products.*,
         case
             when products.product_id is null then 'null_id'
-            when {{ shopseg_key_too_long('products.product_id') }} then 'id_too_long'
+            when {{ shopseg_key_too_long('products.product_id', 'product') }} then 'id_too_long'
             when products.category is null then 'no_category'
             when products.list_price is null or products.list_price < 0 then 'no_price'
             when products.list_price > {{ shopseg_bound('max_unit_price') }} then 'price_out_of_bounds'

@@ -33,8 +33,8 @@ validated as (
         refunds.refund_reason,
         case
             when refunds.order_id is null then 'null_order'
-            when {{ shopseg_key_too_long('refunds.order_id') }}
-                or {{ shopseg_key_too_long('refunds.refund_id') }} then 'id_too_long'
+            when {{ shopseg_key_too_long('refunds.order_id', 'order') }}
+                or {{ shopseg_key_too_long('refunds.refund_id', 'refund') }} then 'id_too_long'
             when orders.order_id is null then 'unknown_order'
             when refunds.refunded_at > now() then 'future_date'
             when refunds.refunded_at < {{ shopseg_min_date('refunds') }} then 'implausible_date'

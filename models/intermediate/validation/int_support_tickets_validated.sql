@@ -4,7 +4,7 @@
       rejection_reason    null = counted; otherwise the ticket is ignored:
                             null_id           no ticket_id
                             id_too_long       ticket_id or customer_id longer than var max_key_length
-                            null_customer     no customer_id
+                            null_customer     no customer_id, or one not readable as the customer key type
                             unknown_customer  customer_id not a customer (int_customers_validated)
                             null_date         no created_at, or one that is not a date
                             future_date       created_at after the build's clock
@@ -43,8 +43,8 @@ checked as (
         tickets.*,
         case
             when tickets.ticket_id is null then 'null_id'
-            when {{ shopseg_key_too_long('tickets.ticket_id') }}
-                or {{ shopseg_key_too_long('tickets.customer_id') }} then 'id_too_long'
+            when {{ shopseg_key_too_long('tickets.ticket_id', 'ticket') }}
+                or {{ shopseg_key_too_long('tickets.customer_id', 'customer') }} then 'id_too_long'
             when tickets.customer_id is null then 'null_customer'
             when customers.customer_id is null then 'unknown_customer'
             when tickets.ticket_created_at is null then 'null_date'

@@ -4,8 +4,8 @@ with source as (
 
 renamed as (
     select
-        cast(ticket_id as text) as ticket_id,
-        cast(customer_id as text) as customer_id,
+        cast(ticket_id as {{ shopseg_key_type('ticket') }}) as ticket_id,
+        cast(customer_id as {{ shopseg_key_type('customer') }}) as customer_id,
         cast(created_at as timestamptz) as ticket_created_at,
         cast(closed_at as timestamptz) as ticket_closed_at,
         lower(trim(cast(channel as text))) as channel,

@@ -4,7 +4,7 @@ with source as (
 
 renamed as (
     select
-        cast(customer_id as text) as customer_id,
+        cast(customer_id as {{ shopseg_key_type('customer') }}) as customer_id,
         cast(created_at as timestamptz) as customer_created_at,
         cast(country as text) as country
     from source

@@ -4,9 +4,9 @@ with source as (
 
 renamed as (
     select
-        cast(order_line_id as text) as order_line_id,
-        cast(order_id as text) as order_id,
-        cast(product_id as text) as product_id,
+        cast(order_line_id as {{ shopseg_key_type('order_line') }}) as order_line_id,
+        cast(order_id as {{ shopseg_key_type('order') }}) as order_id,
+        cast(product_id as {{ shopseg_key_type('product') }}) as product_id,
         cast(quantity as numeric) as quantity,
         cast(unit_price as numeric) as unit_price,
         cast(discount_amount as numeric) as line_discount_amount

@@ -4,8 +4,8 @@ with source as (
 
 renamed as (
     select
-        cast(order_id as text) as order_id,
-        cast(customer_id as text) as customer_id,
+        cast(order_id as {{ shopseg_key_type('order') }}) as order_id,
+        cast(customer_id as {{ shopseg_key_type('customer') }}) as customer_id,
         cast(created_at as timestamptz) as ordered_at,
         nullif(upper(trim(cast(currency as text))), '') as currency,
         cast(subtotal as numeric) as subtotal,

@@ -4,7 +4,7 @@ with source as (
 
 renamed as (
     select
-        cast(product_id as text) as product_id,
+        cast(product_id as {{ shopseg_key_type('product') }}) as product_id,
         cast(title as text) as product_title,
         cast(category as text) as category,
         cast(list_price as numeric) as list_price

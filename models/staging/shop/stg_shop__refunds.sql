@@ -4,9 +4,9 @@ with source as (
 
 renamed as (
     select
-        cast(refund_id as text) as refund_id,
-        cast(order_id as text) as order_id,
-        cast(order_line_id as text) as order_line_id,
+        cast(refund_id as {{ shopseg_key_type('refund') }}) as refund_id,
+        cast(order_id as {{ shopseg_key_type('order') }}) as order_id,
+        cast(order_line_id as {{ shopseg_key_type('order_line') }}) as order_line_id,
         cast(created_at as timestamptz) as refunded_at,
         cast(amount as numeric) as refund_amount,
         cast(quantity as numeric) as refund_quantity,
