@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import time
+from pathlib import Path
 
 from psycopg.conninfo import conninfo_to_dict
 
@@ -37,6 +38,23 @@ PROJECT_DIRS = (
 )
 
 
+def freeze_project(root: Path, dest: Path) -> Path:
+    """Copy the dbt project files and folders of `root` to `dest` (symlinks followed, so an
+    installed local package is copied, not linked); returns `dest`."""
+    for name in PROJECT_FILES:
+        if (root / name).exists():
+            dest.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, dest / name)
+    # tests/fixtures: pytest's own dbt projects; dbt_packages, target and logs below the top level:
+    # what nested projects (packages/dbt_plpython/integration_tests) installed or wrote, among them
+    # a symlink back to the package itself, which copytree would follow for ever
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", "fixtures", "dbt_packages", "target", "logs")
+    for name in PROJECT_DIRS:
+        if (root / name).is_dir():
+            shutil.copytree(root / name, dest / name, ignore=skip)
+    return dest
+
+
 class DbtRuns:
     """The measured child processes of one benchmark run: its work folder (target/bench/<run id>),
     the dbt project copy they run on, the server-memory sampler of the benchmark database."""
@@ -54,16 +72,7 @@ class DbtRuns:
     def freeze(self):
         """Copy the dbt project as it is now: every dbt run of this benchmark uses the same code,
         whatever is edited in the working tree meanwhile."""
-        dest = self.work / "project"
-        for name in PROJECT_FILES:
-            if (ROOT / name).exists():
-                dest.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(ROOT / name, dest / name)
-        skip = shutil.ignore_patterns("__pycache__", "*.pyc", "fixtures")  # tests/fixtures: pytest's own dbt projects
-        for name in PROJECT_DIRS:
-            if (ROOT / name).is_dir():
-                shutil.copytree(ROOT / name, dest / name, ignore=skip)
-        return dest
+        return freeze_project(ROOT, self.work / "project")
 
     def dbt_env(self):
         """The environment of a dbt run on the benchmark database (settings of --pg-setting in PGOPTIONS)."""
