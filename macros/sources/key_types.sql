@@ -93,15 +93,6 @@
     {{ return(shopseg_key_type_of_source(source_type)) }}
 {% endmacro %}
 
-{#- {family: type} for every family (the build's key types, shown in serving_build_info). -#}
-{% macro shopseg_key_types() %}
-    {%- set types = {} -%}
-    {%- for family in shopseg_key_families() -%}
-        {%- do types.update({family: shopseg_key_type(family)}) -%}
-    {%- endfor -%}
-    {{ return(types) }}
-{% endmacro %}
-
 {#- The contract columns of a table with every key column typed as its family. -#}
 {% macro shopseg_contract_column_types(table_name) %}
     {%- set columns = {} -%}
