@@ -10,9 +10,22 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# not the project's own text: top-level folders of environments, build and report output
-# (report/out, bench/results), installed dbt packages, the local cluster
-SKIP_TOP = {".git", ".venv", ".pg", "target", "logs", "dbt_packages", "node_modules", "report", "bench"}
+# not the project's own text: top-level folders of environments, tool caches (pytest writes a
+# README.md into its own), build and report output (report/out, bench/results), installed dbt
+# packages, the local cluster
+SKIP_TOP = {
+    ".git",
+    ".venv",
+    ".pg",
+    ".pytest_cache",
+    ".ruff_cache",
+    "target",
+    "logs",
+    "dbt_packages",
+    "node_modules",
+    "report",
+    "bench",
+}
 THIS_FILE = Path(__file__).resolve()  # its examples name missing files on purpose
 TEXT_SUFFIXES = {".md", ".py", ".sql", ".yml", ".yaml", ".sh", ".toml", ".csv", ".txt", ".example"}
 MARKDOWN_LINK = re.compile(r"(?<!!)\[[^\]\n]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)|!\[[^\]\n]*\]\(([^)\s]+)\)")
