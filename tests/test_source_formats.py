@@ -170,16 +170,17 @@ def test_zendesk_requester_link(fivetran_shop):
     ) == [(one(db, f"select count(*) from ({unlinkable}) as u"),)]
 
 
+def sources_present(db) -> dict[str, tuple]:
+    """source_table -> (source_format, is_present, row_count, excluded_rows) of int_sources_present."""
+    rows = query(
+        db, f"select source_table, source_format, is_present, row_count, excluded_rows from {INTER}.int_sources_present"
+    )
+    return {r[0]: r[1:] for r in rows}
+
+
 def test_sources_present_names_formats(fivetran_shop):
     db = fivetran_shop
-    rows = {
-        r[0]: r[1:]
-        for r in query(
-            db,
-            f"""select source_table, source_format, is_present, row_count, excluded_rows
-                                              from {INTER}.int_sources_present""",
-        )
-    }
+    rows = sources_present(db)
     # nothing is dropped unseen: staged + left out = the loader's rows
     assert rows["orders"] == (
         "shopify_fivetran",
@@ -513,14 +514,7 @@ def test_airbyte_staging_equals_contract(airbyte_shop):
     )
     assert_staging_equals_contract(db, customer_extra=", country")
     # nothing is dropped unseen: staged + left out = the loader's rows (line items of the read versions)
-    rows = {
-        r[0]: r[1:]
-        for r in query(
-            db,
-            f"""select source_table, source_format, is_present, row_count, excluded_rows
-                                              from {INTER}.int_sources_present""",
-        )
-    }
+    rows = sources_present(db)
     loader = {
         "customers": f"select count(*) from {AB}.customers",
         "orders": f"select count(*) from {AB}.orders",
