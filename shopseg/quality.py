@@ -154,7 +154,8 @@ def load_catalog(con, schema: str) -> dict[str, dict]:
 
 def population(con, schema: str, names: list[str]) -> tuple[list[str], np.ndarray]:
     rows = con.execute(
-        f"select customer_id, {', '.join(names)} from {schema}_intermediate.int_customer_features "
+        # ids as text, like the planted classes they are matched with, whatever the build's key type
+        f"select customer_id::text, {', '.join(names)} from {schema}_intermediate.int_customer_features "
         "where has_orders order by customer_id"
     ).fetchall()
     return [r[0] for r in rows], np.array([r[1:] for r in rows], dtype=float).reshape(len(rows), len(names))
