@@ -5,8 +5,10 @@
     awaiting_first_purchase for a pinned version that does not exist):
       * var('centroid_version') names a version that is not in segment_centroids;
       * an axis of the catalog (seeds/segment_axes.csv) has no centroids in the chosen version;
-      * an axis' k exceeds var('kmeans_k_max'), the number of distances the assignment SQL
-        computes (lowering kmeans_k_max after a discovery would silently drop clusters).
+      * an axis' k exceeds var('kmeans_k_max') (lowered after a discovery), or the number of
+        labels the axis has in the catalog: the assignment SQL computes a distance for one cluster
+        per label (shopseg_axis_clusters), so a pinned version of an older catalog with more
+        clusters than labels would silently lose clusters.
     Each row names the version, the axis and what is wrong.
 -#}
 {%- set pinned = var('centroid_version') %}
@@ -18,6 +20,14 @@ with current_centroids as (
 
 catalog_axes as (
     select axis from {{ ref('segment_axes') }}
+),
+
+axis_labels as (
+    select
+        axis,
+        count(*) as labels
+    from {{ ref('segment_axis_labels') }}
+    group by axis
 ),
 
 available as (
@@ -62,6 +72,15 @@ findings as (
         || ' assignment computes: raise kmeans_k_max back or rediscover' as problem
     from current_centroids
     where current_centroids.k > {{ k_max }}
+    union all
+    select
+        current_centroids.centroid_version::text as centroid_version,
+        current_centroids.axis,
+        'k = ' || current_centroids.k || ' exceeds the ' || axis_labels.labels || ' labels of the axis in'
+        || ' segment_axis_labels, the clusters the assignment computes: rediscover' as problem
+    from current_centroids
+    inner join axis_labels on current_centroids.axis = axis_labels.axis
+    where current_centroids.k > axis_labels.labels
 )
 
 select * from findings

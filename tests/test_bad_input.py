@@ -635,6 +635,28 @@ def test_unusable_centroids_stop_the_build(stop_db):
     assert_stopped(stop_db, before, done, "assert_centroids_usable")
     problems = [r[0] for r in query(stop_db, f"select problem from {AUDIT}.assert_centroids_usable")]
     assert problems and all("exceeds var kmeans_k_max = 2" in p for p in problems)
+    # a version with more clusters on an axis than the axis has labels (a pinned version of an older
+    # catalog): the assignment computes one distance per label, so it would silently drop a cluster
+    newest = one(stop_db, f"select max(centroid_version) from {MARTS}.segment_centroids")
+    axis, labels = query(
+        stop_db,
+        """select axis, count(*) from analytics_catalog.segment_axis_labels
+        group by axis order by count(*), axis limit 1""",
+    )[0]
+    moved = f"{MARTS}.segment_centroids set k = %s where centroid_version = {newest} and axis = '{axis}'"
+    (k,) = query(
+        stop_db, f"select max(k) from {MARTS}.segment_centroids where centroid_version = {newest} and axis = '{axis}'"
+    )[0]
+    execute(stop_db, "update " + moved % (labels + 1))
+    try:
+        done = run_dbt(stop_db, "build", *CENTROIDS_ONWARD, check=False)
+        assert_stopped(stop_db, before, done, "assert_centroids_usable")  # outputs do not show k
+        assert [r[0] for r in query(stop_db, f"select axis from {AUDIT}.assert_centroids_usable")] == [axis]
+        assert f"exceeds the {labels} labels of the axis" in one(
+            stop_db, f"select problem from {AUDIT}.assert_centroids_usable"
+        )
+    finally:
+        execute(stop_db, "update " + moved % k)
 
 
 def test_mostly_rejected_orders_stop_the_build(stop_db):

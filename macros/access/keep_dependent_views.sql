@@ -29,7 +29,8 @@
     dbt's relation cache still believes the cascade dropped those views (it would then fail to
     rebuild them: "relation already exists"), so shopseg_keep_dependent_views_cached(), a
     post-hook outside the transaction (it runs after dbt's drop), puts the views that now read the
-    new table back into the cache.
+    new table back into the cache. Both hooks render no SQL where they have nothing to do (dbt
+    sends no statement for an empty hook).
 -#}
 {#- The views that read table `table_oid` (a SQL expression of type oid/regclass), as the
     `from ... where ...` of a query over pg_class `view_class`: the one dependency walk the three
@@ -78,8 +79,6 @@
         end loop;
     end
     $shopseg_views$
-    {%- else -%}
-    select 1
     {%- endif -%}
 {% endmacro %}
 
@@ -94,7 +93,6 @@
                 database=this.database, schema=row[0], identifier=row[1], type='view')) -%}
         {%- endfor -%}
     {%- endif -%}
-    select 1
 {% endmacro %}
 
 {#- dbt's rename (table, incremental --full-refresh and view swaps), plus: before a table or view is

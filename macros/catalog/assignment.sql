@@ -21,12 +21,13 @@
 {#-
     The centroid parameters of every axis as ONE row of scalar columns (an aggregate over the
     per-axis rows of int_segment_centroids_current): {axis}_status, {axis}_k, and for each feature
-    i <= p (the axis' feature count) and cluster slot j <= k_max: {axis}_mean_i, {axis}_std_i,
+    i <= p (the axis' feature count) and cluster slot j <= slots[axis] (shopseg_axis_clusters; or
+    j <= slots for every axis when `slots` is a number, e.g. 0: no centers): {axis}_mean_i, {axis}_std_i,
     {axis}_weight_i, {axis}_center_j_i. The assignment reads these plain columns of one cross-joined
     row instead of subscripting arrays in every customer row. An axis missing from the relation
     gets nulls.
 -#}
-{% macro shopseg_centroid_parameters(catalog, axes, k_max) -%}
+{% macro shopseg_centroid_parameters(catalog, axes, slots) -%}
     {%- set columns = [] -%}
     {%- for axis in axes -%}
         {%- set only = " filter (where axis = '" ~ axis ~ "')" -%}
@@ -36,7 +37,7 @@
             {%- do columns.append('min(feature_mean[%d])%s as %s_mean_%d' % (i, only, axis, i)) -%}
             {%- do columns.append('min(feature_std[%d])%s as %s_std_%d' % (i, only, axis, i)) -%}
             {%- do columns.append('min(feature_weights[%d])%s as %s_weight_%d' % (i, only, axis, i)) -%}
-            {%- for j in range(1, k_max + 1) -%}
+            {%- for j in range(1, (slots[axis] if slots is mapping else slots) + 1) -%}
                 {%- do columns.append('min(centers[%d][%d])%s as %s_center_%d_%d' % (j, i, only, axis, j, i)) -%}
             {%- endfor -%}
         {%- endfor -%}

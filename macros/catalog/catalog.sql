@@ -59,15 +59,38 @@
 {% endmacro %}
 
 {#-
-    The most clusters any axis can have: the largest label vocabulary (discovery never uses more
-    clusters than an axis has labels). Assignment SQL is unrolled over this many slots, so
-    lowering var('kmeans_k_max') after a discovery cannot cut off stored clusters.
+    The most clusters each axis can have: {axis: its number of labels} (discovery seeds one
+    cluster per label group and never uses more clusters than an axis has labels). The assignment
+    SQL is unrolled over this many cluster slots per axis, so lowering var('kmeans_k_max') after a
+    discovery cannot cut off stored clusters; assert_centroids_usable stops a build whose
+    centroids have more clusters on an axis than it has labels (a pinned version of an older
+    catalog). One catalog query per invocation (shopseg_run_cache).
 -#}
-{% macro shopseg_max_clusters() %}
+{% macro shopseg_axis_clusters() %}
     {%- set labels_seed = ref('segment_axis_labels') -%}
-    {%- if not execute -%}{{ return(6) }}{%- endif -%}
-    {%- set query -%}
-        select max(labels) from (select count(*) as labels from {{ labels_seed }} group by axis) as per_axis
-    {%- endset -%}
-    {{ return(run_query(query).columns[0].values()[0] | int) }}
+    {%- set axes_seed = ref('segment_axes') -%}
+    {%- if not execute -%}{{ return({}) }}{%- endif -%}
+    {%- set memo = shopseg_run_cache('axis_clusters') -%}
+    {%- if not memo -%}
+        {%- set query -%}
+            select axes.axis, count(labels.axis) as labels
+            from {{ axes_seed }} as axes
+            left join {{ labels_seed }} as labels on axes.axis = labels.axis
+            group by axes.axis
+        {%- endset -%}
+        {%- for row in run_query(query).rows -%}
+            {%- if row[1] | int == 0 -%}
+                {{ exceptions.raise_compiler_error("Axis '" ~ row[0] ~ "' of the segment_axes seed has no labels in "
+                    ~ "the segment_axis_labels seed: every axis needs its label definitions (docs/labels.md)") }}
+            {%- endif -%}
+            {%- do memo.update({row[0]: row[1] | int}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(memo) }}
+{% endmacro %}
+
+{#- The most clusters any axis can have (the largest label vocabulary); 6 at parse time. -#}
+{% macro shopseg_max_clusters() %}
+    {%- set clusters = shopseg_axis_clusters() -%}
+    {{ return((clusters.values() | max) if clusters else 6) }}
 {% endmacro %}

@@ -87,11 +87,10 @@
     {%- endif -%}
 {% endmacro %}
 
-{#- Pre-hook: delete the scoped customers' rows before the incremental insert. -#}
+{#- Pre-hook: delete the scoped customers' rows before the incremental insert. Renders nothing on a
+    full build (dbt sends no statement for an empty hook). -#}
 {% macro shopseg_delete_scope(scope_model, column='customer_id') %}
     {%- if execute and is_incremental() -%}
         delete from {{ this }} where {{ column }} in (select customer_id from {{ ref(scope_model) }})
-    {%- else -%}
-        select 1
     {%- endif -%}
 {% endmacro %}

@@ -78,6 +78,15 @@
       mapped {contract column: True} for the columns a var or a format maps.
 -#}
 {% macro shopseg_source_select(table_name) %}
+    {%- set memo = shopseg_run_cache('source_select') if execute else {} -%}
+    {%- if table_name not in memo -%}
+        {%- do memo.update({table_name: shopseg_source_select_uncached(table_name)}) -%}
+    {%- endif -%}
+    {{ return(memo[table_name]) }}
+{% endmacro %}
+
+{#- shopseg_source_select without the per-invocation memo. -#}
+{% macro shopseg_source_select_uncached(table_name) %}
     {%- set fmt = shopseg_source_format(table_name) -%}
     {%- if shopseg_source_skipped(table_name) -%}
         {{ return({'present': false, 'sql': none, 'label': 'skipped by var(skip_sources)', 'format': fmt,
@@ -138,6 +147,9 @@
 -#}
 {% macro shopseg_select_column_types(select_sql, column_names) %}
     {%- if not execute -%}{{ return({}) }}{%- endif -%}
+    {%- set memo = shopseg_run_cache('select_column_types') -%}
+    {%- set memo_key = select_sql ~ '\n' ~ (column_names | join(',')) -%}
+    {%- if memo_key in memo -%}{{ return(memo[memo_key]) }}{%- endif -%}
     {%- set probe -%}
         select
             {%- for name in column_names %}
@@ -151,6 +163,7 @@
     {%- for name in column_names -%}
         {%- do types.update({name: row[loop.index0]}) -%}
     {%- endfor -%}
+    {%- do memo.update({memo_key: types}) -%}
     {{ return(types) }}
 {% endmacro %}
 

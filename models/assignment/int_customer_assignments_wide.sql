@@ -28,7 +28,7 @@
     (on_schema_change='fail'; dbt cannot add array columns) and the next build must be a
     --full-refresh (docs/lifecycle.md).
 -#}
-{%- set k_max = shopseg_max_clusters() -%}
+{%- set slots = shopseg_axis_clusters() -%}
 {%- set catalog = shopseg_catalog_features() -%}
 {%- set axes = shopseg_catalog_axes() -%}
 {#-
@@ -47,7 +47,7 @@ with features as (
 parameters as (
     select
         max(centroid_version) as centroid_version,
-        {{ shopseg_centroid_parameters(catalog, axes, k_max) }}
+        {{ shopseg_centroid_parameters(catalog, axes, slots) }}
     from {{ ref('int_segment_centroids_current') }}
 ),
 
@@ -68,7 +68,7 @@ distances as (
             {%- set n_features = catalog | selectattr('axis', 'equalto', axis) | list | length %}
             p.{{ axis }}_status,
             p.{{ axis }}_k,
-            {%- for j in range(1, k_max + 1) %}
+            {%- for j in range(1, slots[axis] + 1) %}
                 case
                     when p.{{ axis }}_status = 'segmented' and p.{{ axis }}_k >= {{ j }}
                         then
@@ -91,7 +91,7 @@ distances as (
 nearest as (
     select
         {%- for axis in axes %}
-            least({{ shopseg_slot_columns(axis ~ '_d', k_max) }}) as {{ axis }}_min,
+            least({{ shopseg_slot_columns(axis ~ '_d', slots[axis]) }}) as {{ axis }}_min,
         {%- endfor %}
         *
     from distances
@@ -105,13 +105,13 @@ dominant as (
         {%- for axis in axes %}
             case
                 when {{ axis }}_status = 'segmented'
-                    then array_position(array[{{ shopseg_slot_columns(axis ~ '_d', k_max) }}], {{ axis }}_min)
+                    then array_position(array[{{ shopseg_slot_columns(axis ~ '_d', slots[axis]) }}], {{ axis }}_min)
                 when {{ axis }}_status is not null then 1
             end as {{ axis }}_dominant_index,
             case
                 when {{ axis }}_min > 0
                     then
-                        {%- for j in range(1, k_max + 1) %}
+                        {%- for j in range(1, slots[axis] + 1) %}
                             {{ '+ ' if not loop.first }}coalesce({{ axis }}_min / {{ axis }}_d_{{ j }}, 0)
                         {%- endfor %}
             end as {{ axis }}_ratio_sum,
@@ -129,20 +129,20 @@ assigned as (
             {{ axis }}_dominant_index,
             case
                 when {{ axis }}_status = 'segmented'
-                    then (array[{{ shopseg_slot_columns(axis ~ '_d', k_max) }}])[1:{{ axis }}_k]
+                    then (array[{{ shopseg_slot_columns(axis ~ '_d', slots[axis]) }}])[1:{{ axis }}_k]
             end as {{ axis }}_squared_distances,
             -- fuzzy c-means memberships (m = 2), u_j = (min / d_j) / ratio_sum; a zero distance
             -- gives membership 1 to the dominant cluster (as discover_axis.fuzzy_memberships)
             case
                 when {{ axis }}_status = 'segmented' and {{ axis }}_min = 0
                     then (array[
-                        {%- for j in range(1, k_max + 1) %}
+                        {%- for j in range(1, slots[axis] + 1) %}
                             ({{ axis }}_dominant_index = {{ j }})::int::double precision{{ ',' if not loop.last }}
                         {%- endfor %}
                     ])[1:{{ axis }}_k]
                 when {{ axis }}_status = 'segmented'
                     then (array[
-                        {%- for j in range(1, k_max + 1) %}
+                        {%- for j in range(1, slots[axis] + 1) %}
                             {{ axis }}_min / {{ axis }}_d_{{ j }} / {{ axis }}_ratio_sum{{ ',' if not loop.last }}
                         {%- endfor %}
                     ])[1:{{ axis }}_k]

@@ -17,7 +17,7 @@
     digits of md5 of the signature (jsonb text is canonical), so it is stable across builds.
     No PII: email never leaves the raw schema.
 -#}
-{%- set k_max = shopseg_max_clusters() %}
+{%- set slots = shopseg_axis_clusters() %}
 {%- set axes = shopseg_catalog_axes() %}
 {%- set axis_names = shopseg_text_array(axes) %}
 with features as (
@@ -69,11 +69,12 @@ axis_labels as (
 ),
 
 -- one row: the JSON key text of each membership, '"label": ' (JSON-escaped by to_json), with
--- ', ' before all but the first; null beyond the axis' k (computed once, not per customer)
+-- ', ' before all but the first, one per label of the axis; null beyond the axis' k (computed once,
+-- not per customer)
 membership_keys as (
     select
         {%- for axis in axes %}
-            {%- for j in range(1, k_max + 1) %}
+            {%- for j in range(1, slots[axis] + 1) %}
                 {{ "', ' || " if not loop.first }}to_json({{ axis }}_labels[{{ j }}])::text || ': '
                     as {{ axis }}_key_{{ j }},
             {%- endfor %}
@@ -104,7 +105,7 @@ segments as (
             {%- for axis in axes %}
                 concat(
                     '"{{ axis }}": {',
-                    {%- for j in range(1, k_max + 1) %}
+                    {%- for j in range(1, slots[axis] + 1) %}
                         k.{{ axis }}_key_{{ j }}, assignments.{{ axis }}_memberships[{{ j }}]::text,
                     {%- endfor %}
                     '}'
