@@ -28,9 +28,9 @@
     (on_schema_change='fail'; dbt cannot add array columns) and the next build must be a
     --full-refresh (docs/lifecycle.md).
 -#}
-{%- set slots = shopseg_axis_clusters() -%}
 {%- set catalog = shopseg_catalog_features() -%}
 {%- set axes = shopseg_catalog_axes() -%}
+{%- set slots = shopseg_axis_clusters() -%}
 {#-
     Each step is computed once per row: the CTEs end in `offset 0`, which keeps PostgreSQL from
     pulling them up and re-evaluating an expression at every reference. Each step passes on only

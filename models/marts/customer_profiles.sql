@@ -17,8 +17,8 @@
     digits of md5 of the signature (jsonb text is canonical), so it is stable across builds.
     No PII: email never leaves the raw schema.
 -#}
-{%- set slots = shopseg_axis_clusters() %}
 {%- set axes = shopseg_catalog_axes() %}
+{%- set slots = shopseg_axis_clusters() %}
 {%- set axis_names = shopseg_text_array(axes) %}
 with features as (
     select
