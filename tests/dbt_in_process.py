@@ -15,7 +15,8 @@ deep copy of that manifest (`dbtRunner(manifest=...)`, which skips parsing). Why
     command-line vars and the profile (both part of the cache key, as in dbt's own partial-parse
     state check), and the target database's NAME, which dbt writes into every node's `database`
     and `relation_name`. The copy is re-pointed at the invocation's database (`_retarget`): every
-    node, source, snapshot, seed, test that named the parse database names the new one;
+    node, source, snapshot, seed, test that named the parse database names the new one, and the
+    `graph` context variable (manifest.flat_graph) is rebuilt from them;
   * the run itself is not cached: the runtime config (profile with the new database, the vars,
     `--full-refresh`, `--select`) is built by dbt for each invocation as in a subprocess, and
     each copy is compiled afresh (compiling writes into the manifest, hence the deep copy).
@@ -109,6 +110,11 @@ def _retarget(fields: dict, old: str, new: str):
             relation_name = getattr(node, "relation_name", None)
             if relation_name and relation_name.startswith(quoted_old):
                 node.relation_name = quoted_new + relation_name[len(quoted_old) :]
+    # the `graph` context variable (macros reading graph.nodes, e.g. the daily test scope's
+    # relation in macros/tests/test_scope.sql) is this dict built at parse: build it from the
+    # re-pointed nodes, or it would still name the parse database
+    if manifest.flat_graph:
+        manifest.build_flat_graph()
     return manifest
 
 

@@ -263,14 +263,11 @@ def profile(dbname: str, customer_id):
 def test_bad_input_build_succeeds_and_warns(bad_db):
     _, _, output = bad_db
     for test in (
-        "unique_stg_shop__orders_order_id",
-        "not_null_stg_shop__orders_order_id",
+        "primary_key_stg_shop__orders_order_id",
         "not_null_stg_shop__orders_customer_id",
-        "unique_stg_shop__customers_customer_id",
-        "not_null_stg_shop__customers_customer_id",
-        "unique_stg_helpdesk__support_tickets_ticket_id",
-        "not_null_stg_helpdesk__support_tickets_ticket_id",
-        "unique_stg_shop__products_product_id",
+        "primary_key_stg_shop__customers_customer_id",
+        "primary_key_stg_helpdesk__support_tickets_ticket_id",
+        "primary_key_stg_shop__products_product_id",
         "not_null_stg_shop__refunds_order_id",
         "assert_source_values_parse",
         "assert_no_invalid_orders",
@@ -279,6 +276,21 @@ def test_bad_input_build_succeeds_and_warns(bad_db):
         "assert_no_ignored_source_rows",
     ):
         assert warned(output, test), f"{test} did not warn:\n{output[-3000:]}"
+
+
+def test_key_warnings_name_the_null_and_the_duplicated_keys(bad_db):
+    """One primary_key warning per source key (unique + not_null in one scan) keeps both findings:
+    the duplicated id and the rows without an id, each in a row of the stored failures."""
+    name, ids, output = bad_db
+    for test, column, duplicated in (
+        ("primary_key_stg_shop__orders_order_id", "order_id", ids["dup_order"]),
+        ("primary_key_stg_shop__customers_customer_id", "customer_id", ids["buyer"]),
+        ("primary_key_stg_helpdesk__support_tickets_ticket_id", "ticket_id", ids["ticket"]),
+    ):
+        found = query(name, f"select key_value::text, n_records, failure from {AUDIT}.{test} order by failure")
+        assert found == [(str(duplicated), 2, "duplicate_key"), (None, 1, "null_key")], (test, found)
+        assert f"{column}: key '{duplicated}' on 2 rows (duplicate_key)" in output, output[-3000:]
+        assert f"{column}: 1 row(s) without a key (null_key)" in output, output[-3000:]
 
 
 def test_duplicate_ids_keep_one_row(bad_db):

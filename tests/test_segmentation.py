@@ -468,3 +468,56 @@ def test_a_mislabelled_centroid_fails_the_contradiction_test(built_db):
                 (version,),
             )
     assert run_dbt(built_db, "test", "--select", "assert_labels_match_definitions").returncode == 0
+
+
+def test_a_null_or_missing_membership_fails_the_membership_array_test(clone_of_built_db):
+    """customer_segment_memberships.membership is unnest(labels, memberships, squared_distances);
+    its not-null rule is tested on the arrays (unnest_not_null on
+    int_customer_segment_assignments.memberships): a null element, a memberships array shorter
+    than the labels and a null array each fail it, naming customer and axis, and exactly the
+    customers whose unnested membership is null are reported."""
+    db = clone_of_built_db
+    wide = f"{INTER}.int_customer_assignments_wide"
+    customers = [
+        row[0]
+        for row in query(
+            db,
+            f"""select customer_id::text from {wide}
+            where cardinality(purchase_value_memberships) >= 2 order by customer_id limit 3""",
+        )
+    ]
+    assert len(customers) == 3
+    null_element, shorter, null_array = customers
+    with psycopg.connect(dsn_for(db), autocommit=True) as con:
+        con.execute(
+            f"update {wide} set purchase_value_memberships[1] = null where customer_id::text = %s", (null_element,)
+        )
+        con.execute(
+            f"""update {wide} set purchase_value_memberships =
+                purchase_value_memberships[1:cardinality(purchase_value_memberships) - 1]
+            where customer_id::text = %s""",
+            (shorter,),
+        )
+        con.execute(f"update {wide} set purchase_value_memberships = null where customer_id::text = %s", (null_array,))
+    # the rule as the view states it
+    unnested_nulls = sorted(
+        query(
+            db,
+            f"""select distinct customer_id::text, axis from {MARTS}.customer_segment_memberships
+            where membership is null""",
+        )
+    )
+    assert unnested_nulls == sorted((c, "purchase_value") for c in customers), unnested_nulls
+
+    done = run_dbt(db, "test", "--store-failures", "--select", "test_name:unnest_not_null", check=False)
+    assert done.returncode != 0 and "Failure in test unnest_not_null" in done.stdout, done.stdout[-3000:]
+    ((audit,),) = query(
+        db,
+        f"""select format('%I.%I', table_schema, table_name) from information_schema.tables
+        where table_schema = '{TEST_AUDIT}' and table_name like 'unnest_not_null%'""",
+    )
+    found = sorted(query(db, f"select key_value, label_value, problem from {audit}"))
+    assert [(key, axis) for key, axis, _ in found] == unnested_nulls, found
+    problems = {key: problem for key, _, problem in found}
+    assert problems[null_element] == "null element"
+    assert problems[shorter].startswith("shorter than ") and problems[null_array].startswith("shorter than ")
