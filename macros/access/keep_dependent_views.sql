@@ -97,10 +97,11 @@
 
 {#- dbt's rename (table, incremental --full-refresh and view swaps), plus: before a table or view is
     renamed to its backup, lock the views on it that the dbt user owns, in ACCESS EXCLUSIVE mode (same
-    lock order as a reader: view, then table). Then dbt's own rename. -#}
+    lock order as a reader: view, then table). The lock and dbt's own `alter table ... rename` go in
+    one round trip (the statement default__rename_relation sends). -#}
 {% macro postgres__rename_relation(from_relation, to_relation) %}
     {%- if (from_relation.is_table or from_relation.is_view) and to_relation.identifier.endswith('__dbt_backup') %}
-    {% call statement('lock_dependent_views') -%}
+    {% call statement('rename_relation') -%}
         do $shopseg_lock_views$
         declare
             dependent record;
@@ -114,8 +115,10 @@
                 execute format('lock table %s in access exclusive mode', dependent.view_name);
             end loop;
         end
-        $shopseg_lock_views$
+        $shopseg_lock_views$;
+        alter table {{ from_relation.render() }} rename to {{ adapter.quote_as_configured(to_relation.identifier, 'identifier') }}
     {%- endcall %}
-    {%- endif %}
+    {%- else %}
     {% do default__rename_relation(from_relation, to_relation) %}
+    {%- endif %}
 {% endmacro %}
