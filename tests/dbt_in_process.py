@@ -13,7 +13,7 @@ deep copy of that manifest (`dbtRunner(manifest=...)`, which skips parsing). Why
   * the parse depends on the project files (unchanged during a test run: no test edits the
     project, tests with their own projects run dbt as a subprocess in their own directories), the
     command-line vars and the profile (both part of the cache key, as in dbt's own partial-parse
-    state check), and the target database's NAME, which dbt writes into every node's `database`
+    state check; except RUNTIME_ONLY_VARS, which the parse does not read into the manifest), and the target database's NAME, which dbt writes into every node's `database`
     and `relation_name`. The copy is re-pointed at the invocation's database (`_retarget`): every
     node, source, snapshot, seed, test that named the parse database names the new one, and the
     `graph` context variable (manifest.flat_graph) is rebuilt from them;
@@ -61,15 +61,25 @@ def _option(args: list[str], name: str) -> str | None:
     return None
 
 
+# Vars that only the SQL of models and tests reads, at compile time (never a config, a ref, a
+# source or a YAML property): the manifest a parse produces is the same whatever their values, and
+# dbt reads them from the invocation's own --vars when it compiles. They are left out of the parse
+# key, so e.g. every pinned reference date shares one parse. tests/test_dbt_in_process.py parses
+# with all of them set and checks the manifest is the parse without them, node for node (e.g.
+# allow_empty_orders is not here: it removes assert_sources_not_empty's edge to the orders source).
+RUNTIME_ONLY_VARS = frozenset({"reference_date", "test_scope", "centroid_version", "reporting_currency", "key_types"})
+
+
 def _vars_key(args: list[str]) -> str:
     """The command-line vars as dbt reads them (a YAML mapping), normalised like dbt's own state
-    check (sorted), so `{a: 1, b: 2}` and `{b: 2, a: 1}` share a parse."""
+    check (sorted), so `{a: 1, b: 2}` and `{b: 2, a: 1}` share a parse; without RUNTIME_ONLY_VARS."""
     raw = _option(args, "--vars")
     if not raw:
         return "{}"
     import yaml
 
-    return json.dumps(yaml.safe_load(raw) or {}, sort_keys=True, default=str)
+    parsed = {k: v for k, v in (yaml.safe_load(raw) or {}).items() if k not in RUNTIME_ONLY_VARS}
+    return json.dumps(parsed, sort_keys=True, default=str)
 
 
 @contextlib.contextmanager
