@@ -13,8 +13,9 @@ deep copy of that manifest (`dbtRunner(manifest=...)`, which skips parsing). Why
   * the parse depends on the project files (unchanged during a test run: no test edits the
     project, tests with their own projects run dbt as a subprocess in their own directories), the
     command-line vars and the profile (both part of the cache key, as in dbt's own partial-parse
-    state check; except RUNTIME_ONLY_VARS, which the parse does not read into the manifest), and the target database's NAME, which dbt writes into every node's `database`
-    and `relation_name`. The copy is re-pointed at the invocation's database (`_retarget`): every
+    state check; except RUNTIME_ONLY_VARS, which the parse does not read into the manifest),
+    and the target database's NAME, which dbt writes into every node's `database` and
+    `relation_name`. The copy is re-pointed at the invocation's database (`_retarget`): every
     node, source, snapshot, seed, test that named the parse database names the new one, and the
     `graph` context variable (manifest.flat_graph) is rebuilt from them;
   * the run itself is not cached: the runtime config (profile with the new database, the vars,
