@@ -12,8 +12,8 @@
     Cheap by design: one pass per table and no sort. Each row is hashed with
     hash_record_extended (64 bits, PostgreSQL 14+) over a row() of the columns features read, with
     one seed per table; keys are hashed in their own type (bigint, text and uuid are all hashable;
-    casting them to text cost about 0.3 s of CPU at seed scale for nothing: a key type change
-    between builds already stops the daily build until a --full-refresh) and timestamps as
+    casting them to text cost CPU for nothing: a key type change between builds already stops
+    the daily build until a --full-refresh) and timestamps as
     timestamptz, whose hash does not depend on the session TimeZone. The hashes
     are summed per customer (order-independent, and unlike a xor it keeps duplicate rows): the
     fingerprint is "rows:sum", so a change of the number of counted rows is always seen, and an
