@@ -284,6 +284,112 @@ def test_incremental_build_equals_full_rebuild(lifecycle_db):
     assert status == "segmented"
 
 
+def features_by_customer(dbname: str) -> dict[str, tuple]:
+    """customer_id as text -> every column of int_customer_features."""
+    return {r[0]: r[1:] for r in query(dbname, f"select customer_id::text, * from {INTER}.int_customer_features")}
+
+
+def test_incremental_build_sees_in_place_edits(clone_of_built_db):
+    """Issue 19: edits that keep every row count (a line added, deleted or edited, a refund edited or
+    moved to another order, a ticket edited, two tickets swapped between customers, a customer's own
+    attributes) give the same profiles and features in the daily build as in a full rebuild, and the
+    edited customers are re-computed. A product edit changes the feature context (everyone)."""
+    db = clone_of_built_db
+    ((ref,),) = query(db, f"select reference_date::text from {INTER}.int_reference_date_resolved")
+    pinned = "{reference_date: '%s'}" % ref
+    chosen: dict[str, str] = {}
+
+    def pick(kind: str, statement: str) -> tuple:
+        """The first row of `statement` (its first column a customer id) for a customer not chosen yet."""
+        rows = [r for r in query(db, statement) if str(r[0]) not in chosen.values()]
+        assert rows, f"the tiny shop has no customer for {kind}"
+        chosen[kind] = str(rows[0][0])
+        return rows[0]
+
+    valid_lines = f"""select distinct on (o.customer_id) o.customer_id, l.order_line_id, l.order_id
+        from {INTER}.int_order_lines_validated l
+        join {INTER}.int_orders_validated o on o.order_id = l.order_id and o.rejection_reason is null
+        where l.rejection_reason is null and l.line_discount_amount is not null and l.quantity < 50
+        order by o.customer_id, l.order_line_id limit 50"""
+    two_line_orders = f"""select o.customer_id, min(l.order_line_id)
+        from {INTER}.int_order_lines_validated l
+        join {INTER}.int_orders_validated o on o.order_id = l.order_id and o.rejection_reason is null
+        where l.rejection_reason is null group by o.customer_id, o.order_id having count(*) >= 2
+        order by 1 limit 50"""
+    refunded = f"""select o.customer_id, r.refund_id, min(other.order_id)
+        from {INTER}.int_refunds_validated r
+        join {INTER}.int_orders_validated o on o.order_id = r.order_id and o.rejection_reason is null
+        left join {INTER}.int_orders_validated other on other.customer_id = o.customer_id
+            and other.rejection_reason is null and other.order_id <> o.order_id
+        where r.rejection_reason is null group by 1, 2 order by 1, 2 limit 200"""
+    tickets = f"""select distinct on (t.customer_id) t.customer_id, t.ticket_id
+        from {INTER}.int_support_tickets_validated t
+        where t.rejection_reason is null and t.customer_id in
+            (select customer_id from {INTER}.int_customer_features where has_orders)
+        order by t.customer_id, t.ticket_id limit 50"""
+    edits = []
+    _, line_id, order_id = pick("line_added", valid_lines)
+    edits.append(f"""insert into raw.order_lines select (select max(order_line_id) + 1 from raw.order_lines),
+        order_id, (select max(product_id) from raw.products), quantity + 2, unit_price + 10, 0
+        from raw.order_lines where order_line_id = {line_id}""")
+    _, line_id = pick("line_deleted", two_line_orders)
+    edits.append(f"delete from raw.order_lines where order_line_id = {line_id}")
+    for kind, assignment in [
+        ("line_quantity", "quantity = quantity + 3"),
+        ("line_price", "unit_price = unit_price * 2 + 1"),
+        ("line_product", "product_id = (select min(product_id) from raw.products)"),
+        ("line_discount", "discount_amount = discount_amount + 1.5"),
+    ]:
+        _, line_id, _ = pick(kind, valid_lines)
+        edits.append(f"update raw.order_lines set {assignment} where order_line_id = {line_id}")
+    _, refund_id, _ = pick("refund_amount", refunded)
+    edits.append(f"update raw.refunds set amount = amount / 2, quantity = quantity + 1 where refund_id = {refund_id}")
+    _, refund_id, other_order = pick(
+        "refund_moved", refunded.replace("group by 1, 2", "group by 1, 2 having count(other.order_id) > 0")
+    )
+    edits.append(f"update raw.refunds set order_id = {other_order} where refund_id = {refund_id}")
+    _, ticket_id = pick("ticket_edited", tickets)
+    edits.append(f"""update raw.support_tickets set resolution_minutes = coalesce(resolution_minutes, 0) + 600,
+        escalated = not coalesce(escalated, false), message_count = coalesce(message_count, 0) + 4,
+        channel = case when channel = 'phone' then 'email' else 'phone' end where ticket_id = {ticket_id}""")
+    customer_a, ticket_a = pick("ticket_moved_a", tickets)
+    customer_b, ticket_b = pick("ticket_moved_b", tickets)
+    edits.append(f"update raw.support_tickets set customer_id = {customer_b} where ticket_id = {ticket_a}")
+    edits.append(f"update raw.support_tickets set customer_id = {customer_a} where ticket_id = {ticket_b}")
+    (customer,) = pick("customer_attributes", f"select customer_id from {INTER}.int_customer_features order by 1")
+    edits.append(f"""update raw.customers set country = 'ZZ', email = 'edited@example.com',
+        created_at = created_at - interval '1 day' where customer_id = {customer}""")
+    with psycopg.connect(dsn_for(db), autocommit=True) as con:
+        for statement in edits:
+            assert con.execute(statement).rowcount == 1, statement
+
+    run_dbt(db, "build", *MODELS_ONLY, "--vars", pinned)
+    changed = dict(query(db, f"select customer_id::text, reason from {INTER}.int_customers_changed"))
+    feature_inputs = {kind: c for kind, c in chosen.items() if kind != "customer_attributes"}
+    assert {kind: changed.get(c) for kind, c in feature_inputs.items()} == dict.fromkeys(
+        feature_inputs, "source_rows_changed"
+    )
+    assert len(changed) <= 2 * len(chosen), f"{len(changed)} customers re-computed for {len(chosen)} edited"
+    incremental_features, incremental_profiles = features_by_customer(db), profiles(db)
+    run_dbt(db, "build", *MODELS_ONLY, "--full-refresh", "--vars", pinned)
+    full_features, full_profiles = features_by_customer(db), profiles(db)
+    assert incremental_features.keys() == full_features.keys()
+    stale = {c for c in full_features if incremental_features[c] != full_features[c]}
+    stale |= {c for c in full_profiles if incremental_profiles.get(c) != full_profiles[c]}
+    edited = {c: kind for kind, c in chosen.items()}
+    assert stale == set(), f"{len(stale)} customers stale after the daily build: " + ", ".join(
+        f"{c} ({edited.get(c, 'not edited')})" for c in sorted(stale)
+    )
+
+    # a product's category or price re-computes everyone, through the feature context
+    ((context,),) = query(db, f"select feature_context from {INTER}.int_feature_context")
+    with psycopg.connect(dsn_for(db), autocommit=True) as con:
+        con.execute("""update raw.products set category = category || '_edited'
+            where product_id = (select min(product_id) from raw.products)""")
+    run_dbt(db, "run", "--select", "int_feature_context", "--vars", pinned)
+    assert query(db, f"select feature_context from {INTER}.int_feature_context") != [(context,)]
+
+
 def test_membership_test_catches_broken_profiles(built_db):
     """The generic test fuzzy_memberships_valid fails, naming customer, axis and rule, on
     memberships that do not sum to 1, on a dominant label without the top score and on an

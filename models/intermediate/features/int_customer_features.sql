@@ -11,8 +11,9 @@
 {#-
     The feature vector of every customer: one row per customer in `customers`, every feature of the
     axis catalog (seeds/segment_axis_features.csv) as double precision. feature_hash fingerprints
-    the row (incremental scoring); feature_context and the source_* row counts record the state
-    it was computed from (int_customers_changed compares them on the next build). Customers without a valid
+    the row (incremental scoring); feature_context and source_fingerprint (the customer's counted
+    source rows: int_customer_source_counts) record the state it was computed from
+    (int_customers_changed compares them on the next build). Customers without a valid
     purchase have has_orders = false and null features (they are not segmented). Customers with
     orders but no lines / tickets get the documented neutral values (0 shares, 0 counts).
 -#}
@@ -135,11 +136,7 @@ fingerprinted as (
         typed.*,
         md5(typed::text) as feature_hash,  -- noqa: RF02
         context.feature_context,
-        coalesce(source_counts.order_rows, 0) as source_order_rows,
-        coalesce(source_counts.cancelled_order_rows, 0) as source_cancelled_order_rows,
-        coalesce(source_counts.refund_rows, 0) as source_refund_rows,
-        coalesce(source_counts.ticket_rows, 0) as source_ticket_rows,
-        source_counts.valid_orders_fingerprint as source_valid_orders_fingerprint
+        source_counts.source_fingerprint
     from typed
     cross join context
     left join source_counts on typed.customer_id = source_counts.customer_id

@@ -1,85 +1,86 @@
 {#-
-    How many source rows each customer has: orders (and how many of them are cancelled), refunds
-    (through their orders) and tickets, and a fingerprint of the customer's set of valid orders
-    (int_orders_validated: id, date, total). Stored with the features, they let the next
-    incremental build find the customers whose source rows or valid orders changed
-    (int_customers_changed), whatever timestamps late-arriving rows carry: the previous owner of a
-    re-assigned order id, an order that became valid or invalid, an edited valid order.
+    Per customer, how many source rows count for their features and a fingerprint of every column
+    of them that a feature reads: their valid orders (int_orders_validated), the counted lines and
+    refunds of those orders (lines and refunds reach a customer through their order's customer) and
+    their counted tickets. Stored with the features (int_customer_features.source_fingerprint), it
+    lets the next incremental build find every customer whose feature inputs changed
+    (int_customers_changed, reason source_rows_changed), whatever timestamps the rows carry: a
+    new, late-arriving, deleted, cancelled or edited order, line, refund or ticket, a row moved to
+    another order or customer, a row that became valid or invalid, the previous owner of an order
+    id now kept for another customer (docs/lifecycle.md lists them).
+
+    Cheap by design: one pass per table and no sort. Each row is hashed with
+    hash_record_extended (64 bits, PostgreSQL 14+) over a row() of the columns features read, with
+    one seed per table; keys are hashed in their own type (bigint, text and uuid are all hashable;
+    casting them to text cost CPU for nothing: a key type change between builds already stops
+    the daily build until a --full-refresh) and timestamps as
+    timestamptz, whose hash does not depend on the session TimeZone. The hashes
+    are summed per customer (order-independent, and unlike a xor it keeps duplicate rows): the
+    fingerprint is "rows:sum", so a change of the number of counted rows is always seen, and an
+    edit goes unseen only if the sums collide (about 2^-64 for data not crafted against
+    PostgreSQL's non-cryptographic hash). A missed edit leaves one customer stale until the monthly
+    full rebuild.
+    The columns hashed here are the ones the feature models read (int_orders_enriched and the three
+    feature models): a feature that reads another source column must add it here.
 -#}
-with orders as (
+with orders as not materialized (
+    -- inlined where it is read: the lines and refunds need only the order's customer
+    select * from {{ ref('int_orders_validated') }}
+    where rejection_reason is null
+),
+
+order_children as (
+    -- lines and refunds, hashed before they meet their order (one join for both)
     select
         order_id,
-        customer_id,
-        cancelled_at
-    from {{ ref('stg_shop__orders') }}
-    where customer_id is not null
-),
-
-refunds as (
-    select order_id from {{ ref('stg_shop__refunds') }}
-),
-
-valid_orders as (
-    select
-        customer_id,
-        md5(
-            string_agg(
-                order_id || '|' || extract(epoch from ordered_at) || '|' || order_total, ',' order by order_id
-            )
-        ) as valid_orders_fingerprint
-    from {{ ref('int_orders_validated') }}
+        hash_record_extended(
+            row(order_id, product_id, quantity, unit_price, line_discount_amount), 1
+        ) as row_hash
+    from {{ ref('int_order_lines_validated') }}
     where rejection_reason is null
-    group by customer_id
+    union all
+    select
+        order_id,
+        hash_record_extended(row(order_id, refund_amount, refund_quantity), 2) as row_hash
+    from {{ ref('int_refunds_validated') }}
+    where rejection_reason is null
 ),
 
-tickets as (
-    select customer_id from {{ ref('stg_helpdesk__support_tickets') }}
-    where customer_id is not null
-),
-
-order_counts as (
+hashed_rows as (
     select
         customer_id,
-        count(*) as order_rows,
-        count(cancelled_at) as cancelled_order_rows
+        hash_record_extended(
+            row(
+                order_id,
+                ordered_at,
+                order_total,
+                subtotal,
+                discount_amount,
+                discount_code,
+                currency_rate
+            ),
+            0
+        ) as row_hash
     from orders
-    group by customer_id
-),
-
-refund_counts as (
+    union all
     select
         orders.customer_id,
-        count(*) as refund_rows
-    from refunds
-    inner join orders on refunds.order_id = orders.order_id
-    group by orders.customer_id
-),
-
-ticket_counts as (
+        order_children.row_hash
+    from order_children
+    inner join orders on order_children.order_id = orders.order_id
+    union all
     select
         customer_id,
-        count(*) as ticket_rows
-    from tickets
-    group by customer_id
-),
-
-customers as (
-    select customer_id from order_counts
-    union
-    select customer_id from ticket_counts
-    union
-    select customer_id from valid_orders
+        hash_record_extended(
+            row(channel, topic, message_count, resolution_hours, is_escalated, is_reopened), 3
+        ) as row_hash
+    from {{ ref('int_support_tickets_validated') }}
+    where rejection_reason is null
 )
 
 select
-    customers.customer_id,
-    coalesce(order_counts.order_rows, 0) as order_rows,
-    coalesce(order_counts.cancelled_order_rows, 0) as cancelled_order_rows,
-    coalesce(refund_counts.refund_rows, 0) as refund_rows,
-    coalesce(ticket_counts.ticket_rows, 0) as ticket_rows,
-    valid_orders.valid_orders_fingerprint
-from customers
-left join order_counts on customers.customer_id = order_counts.customer_id
-left join refund_counts on customers.customer_id = refund_counts.customer_id
-left join ticket_counts on customers.customer_id = ticket_counts.customer_id
-left join valid_orders on customers.customer_id = valid_orders.customer_id
+    customer_id,
+    count(*) as source_rows,
+    count(*) || ':' || sum(row_hash) as source_fingerprint
+from hashed_rows
+group by customer_id

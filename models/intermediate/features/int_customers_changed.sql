@@ -2,18 +2,19 @@
     Customers whose features must be re-computed in this build (docs/lifecycle.md):
       first_build        no previous features: everyone
       context_changed    reference date, product catalog or feature catalog changed: everyone
-      source_rows_changed  the customer's number of orders, cancelled orders, refunds or
-                         tickets differs from the counts stored with their features (new,
-                         late-arriving, cancelled or deleted rows, whatever their timestamps),
-                         or their set of valid orders does (valid_orders_fingerprint: e.g. the
-                         previous owner of an order id now kept for another customer)
+      source_rows_changed  the fingerprint of the customer's counted source rows (valid orders,
+                         their lines and refunds, tickets: every column a feature reads;
+                         int_customer_source_counts) differs from the one stored with their
+                         features: a new, late-arriving, deleted, cancelled or edited row, a row
+                         moved to another order or customer, the previous owner of an order id
+                         now kept for another customer
       new_customer       a customer id the previous build did not have
       removed_customer   a customer id that is no longer in the source (its rows are deleted)
     The previous build's state is read from int_customer_features as it was before this build
     (source previous_build_intermediate: a ref() would be a cycle).
 -#}
 {%- set previous = shopseg_previous_relation(
-    'previous_build_intermediate', 'int_customer_features', 'source_valid_orders_fingerprint'
+    'previous_build_intermediate', 'int_customer_features', 'source_fingerprint'
 ) -%}
 {%- set previous = none if flags.FULL_REFRESH else previous -%}
 -- depends_on: {{ ref('int_customer_source_counts') }}
@@ -33,21 +34,13 @@ previous_features as (
         select
             null::{{ shopseg_key_type('customer') }} as customer_id,
             null::text as feature_context,
-            0 as source_order_rows,
-            0 as source_cancelled_order_rows,
-            0 as source_refund_rows,
-            0 as source_ticket_rows,
-            null::text as source_valid_orders_fingerprint
+            null::text as source_fingerprint
         where false
     {%- else -%}
         select
             customer_id,
             feature_context,
-            source_order_rows,
-            source_cancelled_order_rows,
-            source_refund_rows,
-            source_ticket_rows,
-            source_valid_orders_fingerprint
+            source_fingerprint
         from {{ previous }}
     {%- endif %}
 ),
@@ -76,14 +69,7 @@ source_changes as (
         'source_rows_changed' as reason
     from source_counts
     full outer join previous_features on source_counts.customer_id = previous_features.customer_id
-    where
-        coalesce(source_counts.order_rows, 0) <> coalesce(previous_features.source_order_rows, 0)
-        or coalesce(source_counts.cancelled_order_rows, 0)
-        <> coalesce(previous_features.source_cancelled_order_rows, 0)
-        or coalesce(source_counts.refund_rows, 0) <> coalesce(previous_features.source_refund_rows, 0)
-        or coalesce(source_counts.ticket_rows, 0) <> coalesce(previous_features.source_ticket_rows, 0)
-        or source_counts.valid_orders_fingerprint
-        is distinct from previous_features.source_valid_orders_fingerprint
+    where source_counts.source_fingerprint is distinct from previous_features.source_fingerprint
 ),
 
 new_customers as (
