@@ -652,7 +652,7 @@ def test_unusable_centroids_stop_the_build(stop_db):
     newest = one(stop_db, f"select max(centroid_version) from {MARTS}.segment_centroids")
     axis, labels = query(
         stop_db,
-        """select axis, count(*) from analytics_catalog.segment_axis_labels
+        f"""select axis, count(*) from {CATALOG}.segment_axis_labels
         group by axis order by count(*), axis limit 1""",
     )[0]
     moved = f"{MARTS}.segment_centroids set k = %s where centroid_version = {newest} and axis = '{axis}'"

@@ -10,6 +10,8 @@ import json
 import psycopg
 from conftest import built_template, dsn_for, run_dbt
 
+from shopseg.settings import MARTS
+
 
 def _documented_models(manifest: dict) -> list[dict]:
     return [
@@ -56,7 +58,7 @@ def test_a_documented_column_that_does_not_exist_is_skipped(clone_of_built_db):
     """The column comments of one relation, rendered by the macro itself (`dbt compile --inline`)
     for one real and one missing column: the statement succeeds, comments the real column and
     warns naming the missing one."""
-    relation = f"api.Relation.create(database='{clone_of_built_db}', schema='analytics_marts', identifier='archetypes')"
+    relation = f"api.Relation.create(database='{clone_of_built_db}', schema='{MARTS}', identifier='archetypes')"
     columns = "{'archetype_id': {'description': 'the id, as documented'}, 'no_such_column': {'description': 'x'}}"
     done = run_dbt(
         clone_of_built_db,
@@ -72,7 +74,7 @@ def test_a_documented_column_that_does_not_exist_is_skipped(clone_of_built_db):
         con.execute(statement)
         (comment,) = con.execute(
             "select col_description(attrelid, attnum) from pg_attribute "
-            "where attrelid = 'analytics_marts.archetypes'::regclass and attname = 'archetype_id'"
+            f"where attrelid = '{MARTS}.archetypes'::regclass and attname = 'archetype_id'"
         ).fetchone()
     assert comment == "the id, as documented"
     assert any("no_such_column" in n and "archetype_id" not in n for n in notices), notices

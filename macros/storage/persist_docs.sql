@@ -3,7 +3,7 @@
     relation. dbt 1.11's own version reads the relation's columns twice through
     information_schema (once in persist_docs, once in postgres__alter_column_comment) and sends the
     table comment and the column comments as separate statements: four round trips and two
-    catalog reads per model and snapshot, in every build (docs/benchmarks.md "Per-node statements").
+    catalog reads per model and snapshot, in every build (docs/decisions.md "Issue 19: fewer statements per dbt node").
     Same result: the relation comment, then a comment on each documented column that exists; a
     documented column the relation does not have is skipped with a warning (dbt warns too), which
     PostgreSQL sends as a notice to the dbt log.
