@@ -87,17 +87,10 @@
     {%- if fmt != 'contract' -%}
         {{ return(shopseg_format_key_types().get(fmt, {}).get(family, 'text')) }}
     {%- endif -%}
-    {%- set memo = shopseg_run_cache('key_type') -%}
-    {%- if family not in memo -%}
-        {%- set resolved = shopseg_source_select(owner_table) -%}
-        {%- if resolved.present -%}
-            {%- set source_type = shopseg_select_column_types(resolved.sql, [owner_column])[owner_column] -%}
-            {%- do memo.update({family: shopseg_key_type_of_source(source_type)}) -%}
-        {%- else -%}
-            {%- do memo.update({family: 'text'}) -%}
-        {%- endif -%}
-    {%- endif -%}
-    {{ return(memo[family]) }}
+    {%- set resolved = shopseg_source_select(owner_table) -%}
+    {%- if not resolved.present -%}{{ return('text') }}{%- endif -%}
+    {%- set source_type = shopseg_select_column_types(resolved.sql, [owner_column])[owner_column] -%}
+    {{ return(shopseg_key_type_of_source(source_type)) }}
 {% endmacro %}
 
 {#- The contract columns of a table with every key column typed as its family. -#}

@@ -2,8 +2,10 @@
     A dict that lives as long as one dbt invocation, shared by every node of it: for compile-time
     facts read from the database that cannot change while the invocation runs (the columns and
     types of the source tables: nothing in a build writes to them). shopseg_source_select and
-    shopseg_key_type memoize through it, so a build reads each source table's shape once instead
-    of once per column that asks (measured: docs/decisions.md "Issue 19: fewer statements per dbt node").
+    shopseg_select_column_types memoize through it (and so shopseg_key_type, which calls them), so
+    a build reads each source table's shape once instead of once per column that asks (measured:
+    docs/decisions.md "Issue 19: fewer statements per dbt node"); shopseg_axis_clusters reads the
+    label catalog once.
 
     It is stored in dbt's `graph` context variable (the manifest's flat graph): dbt builds that
     dict once per invocation, at parse or when the manifest is loaded, and hands the same dict to
