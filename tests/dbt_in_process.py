@@ -50,7 +50,7 @@ _PROFILE_ENV = ("SHOPSEG_TARGET", "PGHOST", "PGPORT", "PGUSER", "SHOPSEG_SCHEMA"
 # a directory private to one pytest run (set by conftest): a parsed manifest is pickled there, so the
 # other xdist worker loads it instead of parsing the same project with the same vars again
 SHARED_DIR: Path | None = None
-STATS = {"invocations": 0, "parses": 0, "parse_s": 0.0, "run_s": 0.0}
+STATS = {"invocations": 0, "parses": 0, "parse_s": 0.0, "run_s": 0.0, "calls": []}
 
 
 def _option(args: list[str], name: str) -> str | None:
@@ -188,18 +188,23 @@ def invoke(args: list[str], env: dict[str, str], cwd: str) -> subprocess.Complet
     key = (_vars_key(args), tuple(env.get(name, "") for name in _PROFILE_ENV))
     with _LOCK, _environment(env), contextlib.chdir(cwd):
         STATS["invocations"] += 1
-        parse_out = ""
+        parse_out, parsed_now = "", False
         with _shared_lock(key):  # the other worker waits for one parse of the same key, then loads it
             if key not in _MANIFESTS:
                 _MANIFESTS.update(_load_shared(key))
             if key not in _MANIFESTS:
-                parse_out = _parse(key, args, database)
+                parse_out, parsed_now = _parse(key, args, database), True
         if key not in _MANIFESTS:  # a parse error: report it as the command's own failure
             return subprocess.CompletedProcess(["dbt", *args], 2, parse_out, "")
         manifest, parsed_for = _MANIFESTS[key]
         started = time.perf_counter()
         result, out = _capture(dbtRunner(manifest=_retarget(manifest, parsed_for, database)), list(args))
-        STATS["run_s"] += time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        STATS["run_s"] += seconds
+        # which test ran which dbt command for how long (target/pytest/dbt_in_process_<worker>.json)
+        test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+        command = [a for a in args if not a.startswith("target/pytest")][:12]
+        STATS["calls"].append({"test": test, "args": command, "parse": parsed_now, "s": round(seconds, 2)})
     if result.success:
         code = 0
     elif result.exception is None:
