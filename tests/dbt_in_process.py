@@ -68,7 +68,14 @@ def _option(args: list[str], name: str) -> str | None:
 # key, so e.g. every pinned reference date shares one parse. tests/test_dbt_in_process.py parses
 # with all of them set and checks the manifest is the parse without them, node for node (e.g.
 # allow_empty_orders is not here: it removes assert_sources_not_empty's edge to the orders source).
-RUNTIME_ONLY_VARS = frozenset({"reference_date", "test_scope", "centroid_version", "reporting_currency", "key_types"})
+# The discovery vars reach the Python model segment_centroids through dbt_plpython's runtime_vars
+# (read when the model runs), and the sample quotas only int_discovery_sample's SQL.
+RUNTIME_ONLY_VARS = frozenset(
+    {"reference_date", "test_scope", "centroid_version", "reporting_currency", "key_types"}
+    | {"kmeans_k_max", "kmeans_max_iter", "min_cluster_share", "sample_seed", "min_customers_per_axis"}
+    | {"silhouette_sample_size", "rediscover", "rediscover_after_days", "rediscover_on_drift", "on_identity_change"}
+    | {"sample_quota_vip", "sample_quota_high", "sample_quota_mid", "sample_quota_low"}
+)
 
 
 def _vars_key(args: list[str]) -> str:

@@ -19,6 +19,20 @@ VALUES = {
     "centroid_version": 7,
     "reporting_currency": "JPY",
     "key_types": {"customer": "text", "order": "uuid", "product": "bigint"},
+    "kmeans_k_max": 3,
+    "kmeans_max_iter": 50,
+    "min_cluster_share": 0.1,
+    "sample_seed": 4242,
+    "min_customers_per_axis": 20,
+    "silhouette_sample_size": 500,
+    "rediscover": True,
+    "rediscover_after_days": 7,
+    "rediscover_on_drift": True,
+    "on_identity_change": "fail",
+    "sample_quota_vip": 10,
+    "sample_quota_high": 20,
+    "sample_quota_mid": 30,
+    "sample_quota_low": 40,
 }
 # differs between any two parses: the parse time
 VOLATILE = {"created_at"}
@@ -70,5 +84,6 @@ def test_the_parse_key_ignores_only_runtime_only_vars():
     )
     assert key(["build", "--vars", "{test_scope: rewritten}"]) == key(["build"])
     assert key(["build", "--vars", "{allow_empty_orders: true}"]) != key(["build"])
-    assert key(["build", "--vars", "{rediscover: true}"]) != key(["build"])
+    assert key(["build", "--vars", "{rediscover: true, sample_seed: 7}"]) == key(["build"])  # runtime_vars
+    assert key(["build", "--vars", "{drift_severity: error}"]) != key(["build"])  # a test's config
     assert key(["build", "--vars", "{bi_role: other}"]) != key(["build"])

@@ -189,7 +189,13 @@ def project(tmp_path_factory):
         proj.deps = proj.dbt("deps")
         # every model (but the one whose preflight must fail) and the UDF
         proj.build = proj.dbt(
-            "build", "--select", "resource_type:model", "resource_type:function", "--exclude", "py_missing_module"
+            "build",
+            "--select",
+            "resource_type:model",
+            "resource_type:function",
+            "--exclude",
+            "py_missing_module",
+            vars={"pym_greeting": "hello from --vars"},  # py_ref_source's runtime var
         )
         yield proj
     finally:
@@ -341,7 +347,17 @@ def test_list_of_row_dicts(project):
 def test_ref_source_config_and_this(project):
     rows = project.table("py_ref_source", "id")
     this = f'"{project.dbname}"."{SCHEMA}"."py_ref_source"'
-    common = ("custom value", "fallback", this, "py_ref_source", False, 42, "c", "int64,object,float64,object,object")
+    common = (
+        "custom value",
+        "fallback",
+        "hello from --vars",
+        this,
+        "py_ref_source",
+        False,
+        42,
+        "c",
+        "int64,object,float64,object,object",
+    )
     assert rows == [
         (1, "alpha", 2.5, True, 5) + common,
         (2, "beta", None, False, 0) + common,

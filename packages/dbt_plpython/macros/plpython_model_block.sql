@@ -15,6 +15,7 @@ do ${{ tag }}${{ compiled_code }}
 {{ dbt_plpython.runtime_file_model_runtime() }}
 
 {{ dbt_plpython.plpython_udf_modules(config.get('udf_modules') or []) }}
+{{ dbt_plpython.plpython_runtime_vars(config.get('runtime_vars') or []) }}
 
 _dbt_plpython_rows = _dbt_plpython_write(
     model(dbtObj(_dbt_plpython_load), PlpythonSession()),
@@ -43,4 +44,25 @@ ${{ tag }}$ language plpython3u
         {%- endif %}
 {{ name }} = _dbt_plpython_module({{ tojson(name) }}, {{ tojson(found[0].original_file_path) }}, {{ tojson(found[0].raw_code) }})
     {%- endfor %}
+{%- endmacro %}
+
+
+{#-
+    Vars the model reads with dbt.config.get(name) at RUN time: config runtime_vars=['name', ...].
+    A config value written as "{{ var('name') }}" in YAML is rendered when dbt parses the project,
+    so it is part of the manifest; a runtime var is read from the invocation's vars (or the
+    project's default) when the model is compiled for this run, like var() in a SQL model. The
+    values are Python literals (repr), as dbt writes config_dict itself.
+-#}
+{% macro plpython_runtime_vars(names) -%}
+    {%- if names is string -%}
+        {{ exceptions.raise_compiler_error("Python model " ~ model.name ~ ": config runtime_vars must be a list of var names, got '" ~ names ~ "'") }}
+    {%- endif -%}
+    {%- set values = {} -%}
+    {%- for name in names -%}
+        {%- do values.update({name: var(name)}) -%}
+    {%- endfor -%}
+    {%- if values %}
+config_dict.update({{ values }})
+    {%- endif -%}
 {%- endmacro %}
