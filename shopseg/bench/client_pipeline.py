@@ -611,12 +611,20 @@ def ticket_features(tickets: list[TicketRow], index: dict[str, int], order_count
     created = f64([t.created_epoch for t in tickets])
     closed = f64([t.closed_epoch for t in tickets])
     res_min = f64([t.resolution_minutes for t in tickets])
-    res = greatest0(np.where(np.isnan(res_min), (closed - created) / 60.0, res_min))
+    # unknown (NaN) stays unknown: the SQL averages messages and resolution over the tickets where
+    # they are known (avg ignores nulls), e.g. an open ticket has no resolution time
+    res = np.maximum(np.where(np.isnan(res_min), (closed - created) / 60.0, res_min), 0.0)
     feats = {}
     with np.errstate(divide="ignore", invalid="ignore"):
 
         def per_ticket(weights):
             return np.where(tcount > 0, np.bincount(cust, weights=weights, minlength=n_customers) / tcount, 0.0)
+
+        def per_known_ticket(values):
+            known = ~np.isnan(values)
+            sums = np.bincount(cust, weights=np.where(known, values, 0.0), minlength=n_customers)
+            counts = np.bincount(cust, weights=known.astype(np.float64), minlength=n_customers)
+            return np.where(counts > 0, sums / counts, 0.0)
 
         def tshare(mask):
             return per_ticket(mask.astype(np.float64))
@@ -625,8 +633,8 @@ def ticket_features(tickets: list[TicketRow], index: dict[str, int], order_count
         topic = np.array([t.topic for t in tickets], dtype=object)
         for ch in CHANNELS:
             feats["share_" + ch] = tshare(channel == ch)
-        feats["messages_per_ticket"] = per_ticket(greatest0(f64([t.message_count for t in tickets])))
-        feats["resolution_hours"] = per_ticket(res) / 60.0
+        feats["messages_per_ticket"] = per_known_ticket(np.maximum(f64([t.message_count for t in tickets]), 0.0))
+        feats["resolution_hours"] = per_known_ticket(res) / 60.0
         feats["escalation_rate"] = tshare(np.array([t.escalated is True for t in tickets], dtype=bool))
         feats["reopen_rate"] = tshare(np.array([t.reopened is True for t in tickets], dtype=bool))
         feats["technical_topic_share"] = tshare(topic == "technical")
