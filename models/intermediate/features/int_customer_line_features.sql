@@ -8,8 +8,16 @@
 }}
 {#-
     Order-line features per customer (valid purchases only, lines that count:
-    int_order_lines_validated): category exploration, product repurchase and price positioning. Lines of unknown products count as items but have no
-    category or price position. Empty when there are no order lines.
+    int_order_lines_validated): category exploration, product repurchase and price positioning.
+    Lines of unknown products count as items but have no category or price position. Empty when
+    there are no order lines.
+    Each aggregate reads the lines at the grain it needs (docs/benchmarks.md, "Line features"):
+    spend shares and price position straight per customer, items per (customer, category), and only
+    "bought in several orders" per (customer, product), whose smallest and largest order ids differ
+    exactly then. Sums stay numeric, so they are exact and do not depend on the order rows arrive
+    in (the incremental and the full build give identical features). A full build reads every line
+    three times, in parallel plans (faster than one spilled copy); an incremental build keeps the
+    few re-computed customers' lines once (materialized).
 -#}
 with lines as (
     select * from {{ ref('int_order_lines_validated') }}
@@ -28,30 +36,55 @@ price_positions as (
     select * from {{ ref('int_product_price_positions') }}
 ),
 
-product_totals as (
-    -- one pass over the lines, at the (customer, product) grain; a product was bought in several
-    -- orders exactly when its lines' smallest and largest order ids differ
+customer_lines as {{ 'materialized' if is_incremental() else 'not materialized' }} (
     select
         orders.customer_id,
+        lines.order_id,
         lines.product_id,
-        min(lines.order_id) <> max(lines.order_id) as bought_in_several_orders,
-        sum(greatest(lines.quantity, 0)) as quantity,
-        sum(greatest(lines.quantity, 0) * greatest(lines.unit_price, 0)) as line_value,
-        count(*) as line_count,
-        count(*) filter (where coalesce(lines.line_discount_amount, 0) <= 0) as full_price_lines
-    from lines
-    inner join orders on lines.order_id = orders.order_id
-    group by orders.customer_id, lines.product_id
-),
-
-customer_products as (
-    select
-        product_totals.*,
+        greatest(lines.quantity, 0) as quantity,
+        greatest(lines.quantity, 0) * greatest(lines.unit_price, 0) as line_value,
+        coalesce(lines.line_discount_amount, 0) <= 0 as is_full_price,
         price_positions.category,
         price_positions.price_percentile,
         price_positions.is_above_category_median
-    from product_totals
-    left join price_positions on product_totals.product_id = price_positions.product_id
+    from lines
+    inner join orders on lines.order_id = orders.order_id
+    left join price_positions on lines.product_id = price_positions.product_id
+),
+
+customer_stats as (
+    select
+        customer_id,
+        coalesce(
+            sum(line_value) filter (where is_above_category_median) / nullif(sum(line_value), 0), 0
+        ) as premium_spend_share,
+        coalesce(
+            sum(price_percentile::numeric * quantity)
+            / nullif(sum(quantity) filter (where price_percentile is not null), 0),
+            0
+        ) as avg_price_percentile,
+        (count(*) filter (where is_full_price))::numeric / nullif(count(*), 0) as full_price_share
+    from customer_lines
+    group by customer_id
+),
+
+product_orders as (
+    -- a product was bought in several orders exactly when its lines' order ids differ
+    select
+        customer_id,
+        min(order_id) <> max(order_id) as bought_in_several_orders
+    from customer_lines
+    where product_id is not null
+    group by customer_id, product_id
+),
+
+product_stats as (
+    select
+        customer_id,
+        count(*) as distinct_products,
+        avg(bought_in_several_orders::int) as repeat_product_rate
+    from product_orders
+    group by customer_id
 ),
 
 per_category as (
@@ -59,7 +92,7 @@ per_category as (
         customer_id,
         category,
         sum(quantity) as category_items
-    from customer_products
+    from customer_lines
     where category is not null
     group by customer_id, category
 ),
@@ -92,24 +125,6 @@ category_stats as (
     from per_category
     inner join category_totals on per_category.customer_id = category_totals.customer_id
     group by per_category.customer_id
-),
-
-customer_stats as (
-    select
-        customer_id,
-        count(*) filter (where product_id is not null) as distinct_products,
-        avg(bought_in_several_orders::int) filter (where product_id is not null) as repeat_product_rate,
-        coalesce(
-            sum(line_value) filter (where is_above_category_median) / nullif(sum(line_value), 0), 0
-        ) as premium_spend_share,
-        coalesce(
-            sum(price_percentile::numeric * quantity)
-            / nullif(sum(quantity) filter (where price_percentile is not null), 0),
-            0
-        ) as avg_price_percentile,
-        sum(full_price_lines)::numeric / nullif(sum(line_count), 0) as full_price_share
-    from customer_products
-    group by customer_id
 )
 
 select
@@ -117,10 +132,11 @@ select
     coalesce(category_stats.distinct_categories, 0) as distinct_categories,
     coalesce(category_stats.category_entropy, 0)::double precision as category_entropy,
     coalesce(category_stats.top_category_share, 0)::double precision as top_category_share,
-    customer_stats.distinct_products,
-    coalesce(customer_stats.repeat_product_rate, 0)::double precision as repeat_product_rate,
+    coalesce(product_stats.distinct_products, 0) as distinct_products,
+    coalesce(product_stats.repeat_product_rate, 0)::double precision as repeat_product_rate,
     customer_stats.premium_spend_share::double precision as premium_spend_share,
     customer_stats.avg_price_percentile::double precision as avg_price_percentile,
     coalesce(customer_stats.full_price_share, 0)::double precision as full_price_share
 from customer_stats
+left join product_stats on customer_stats.customer_id = product_stats.customer_id
 left join category_stats on customer_stats.customer_id = category_stats.customer_id
