@@ -99,8 +99,12 @@ def feature_models(features: list[str]) -> dict[str, str]:
     def selects(text: str, feature: str) -> bool:
         if re.search(rf"\bas\s+{re.escape(feature)}\b", text):
             return True
+        # an alias that is all template (`as {{ ... }}`, e.g. a CTE's materialization) names nothing
         return any(
-            feature.startswith(head) and feature.endswith(tail) and len(feature) > len(head) + len(tail)
+            (head or tail)
+            and feature.startswith(head)
+            and feature.endswith(tail)
+            and len(feature) > len(head) + len(tail)
             for head, tail in templated.findall(text)
         )
 
