@@ -26,7 +26,18 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import MODELS_ONLY, ROOT, VENV_BIN, dbt_env, dsn_for, fresh_database, generate, query, run_dbt
+from conftest import (
+    MODELS_ONLY,
+    REBUILD_MODELS,
+    ROOT,
+    VENV_BIN,
+    dbt_env,
+    dsn_for,
+    fresh_database,
+    generate,
+    query,
+    run_dbt,
+)
 
 from shopseg.settings import CATALOG, MARTS, STAGING
 from shopseg.settings import INTERMEDIATE as INTER
@@ -517,7 +528,7 @@ def test_mixed_currencies(bad_db):
     assert profile(name, cad_customer)[0][0] == "awaiting_first_purchase"
     # a rate for CAD (as a user would add to seeds/currency_rates.csv): converted and counted
     execute(name, f"insert into {CATALOG}.currency_rates values ('CAD', 0.5)")
-    run_dbt(name, "build", *MODELS_ONLY, "--full-refresh", "--exclude", "currency_rates")
+    run_dbt(name, "build", *REBUILD_MODELS, "--full-refresh", "--exclude", "currency_rates")
     rows = query(
         name,
         f"""select v.order_total, o.total::numeric, v.currency_rate, v.rejection_reason
@@ -716,7 +727,7 @@ def test_empty_sources_stop_the_build(stop_db):
         r[0].split(".")[-1] for r in query(stop_db, f"select source_table from {AUDIT}.assert_sources_not_empty")
     ] == ['"orders"']
     # a shop that really has no orders yet says so: everyone awaits their first purchase
-    run_dbt(stop_db, "build", *MODELS_ONLY, "--full-refresh", "--vars", "{allow_empty_orders: true}")
+    run_dbt(stop_db, "build", *REBUILD_MODELS, "--full-refresh", "--vars", "{allow_empty_orders: true}")
     assert query(stop_db, f"select distinct segmentation_status from {MARTS}.customer_profiles") == [
         ("awaiting_first_purchase",)
     ]
