@@ -106,13 +106,15 @@ def dbt_env(dbname: str) -> dict[str, str]:
     return env
 
 
-def run_dbt(dbname: str, *args: str, check: bool = True, target_dir: str | None = None):
-    """Run dbt in the project against `dbname` (own target/log dirs, so runs don't collide)."""
+def run_dbt(dbname: str, *args: str, check: bool = True, target_dir: str | None = None, manifest_json: bool = False):
+    """Run dbt in the project against `dbname` (own target/log dirs, so runs don't collide).
+    In process, the target dir gets run_results.json but no manifest.json unless `manifest_json`
+    (tests/dbt_in_process.py _no_manifest_json); a dbt subprocess writes both."""
     env = dbt_env(dbname)
     work = target_dir or f"target/pytest/{dbname}"
     dbt_args = [*args, "--target-path", work, "--log-path", f"{work}/logs"]
     if DBT_IN_PROCESS:  # parse once per vars, no interpreter start-up (tests/dbt_in_process.py)
-        done = dbt_in_process.invoke(dbt_args, env, str(ROOT))
+        done = dbt_in_process.invoke(dbt_args, env, str(ROOT), manifest_json=manifest_json)
     else:
         done = subprocess.run(
             [str(VENV_BIN / "dbt"), *dbt_args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800
@@ -175,7 +177,7 @@ def built_template() -> tuple[str, Path]:
             with psycopg.connect(dsn_for(name), autocommit=True) as con:
                 con.execute("create extension if not exists plpython3u")
             generate(name, *BUILT_DB_ARGS)
-            run_dbt(name, "build", target_dir=str(target))
+            run_dbt(name, "build", target_dir=str(target), manifest_json=True)  # test_persist_docs reads it
             (target / "built").write_text(name)
     return name, target
 

@@ -192,9 +192,27 @@ def _capture(runner, args: list[str]):
     return result, stream.getvalue()
 
 
-def invoke(args: list[str], env: dict[str, str], cwd: str) -> subprocess.CompletedProcess:
+@contextlib.contextmanager
+def _no_manifest_json():
+    """dbt writes target/manifest.json after every command (~0.8 s for this project's 600-odd
+    nodes: serialising every node, 1-3 s on the loaded machine), and the invocation's manifest is
+    the parse's, which the tests never read from a per-test target dir. run_results.json (which
+    tests and the report read) is written as before; `invoke(..., manifest_json=True)` keeps the
+    manifest too (built_template: test_persist_docs reads the built shop's)."""
+    import dbt.task.runnable as runnable
+
+    write_manifest = runnable.write_manifest
+    runnable.write_manifest = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        runnable.write_manifest = write_manifest
+
+
+def invoke(args: list[str], env: dict[str, str], cwd: str, manifest_json: bool = False) -> subprocess.CompletedProcess:
     """Run `dbt *args` in this process with `env` (PGDATABASE names the database); the result
-    looks like `subprocess.run(["dbt", *args], capture_output=True, text=True)`'s."""
+    looks like `subprocess.run(["dbt", *args], capture_output=True, text=True)`'s, but for the
+    target dir's manifest.json, written only with `manifest_json` (_no_manifest_json)."""
     from dbt.cli.main import dbtRunner
 
     database = env["PGDATABASE"]
@@ -211,7 +229,8 @@ def invoke(args: list[str], env: dict[str, str], cwd: str) -> subprocess.Complet
             return subprocess.CompletedProcess(["dbt", *args], 2, parse_out, "")
         manifest, parsed_for = _MANIFESTS[key]
         started = time.perf_counter()
-        result, out = _capture(dbtRunner(manifest=_retarget(manifest, parsed_for, database)), list(args))
+        with contextlib.nullcontext() if manifest_json else _no_manifest_json():
+            result, out = _capture(dbtRunner(manifest=_retarget(manifest, parsed_for, database)), list(args))
         seconds = time.perf_counter() - started
         STATS["run_s"] += seconds
         # which test ran which dbt command for how long (target/pytest/dbt_in_process_<worker>.json)
