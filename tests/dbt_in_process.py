@@ -228,15 +228,19 @@ def invoke(args: list[str], env: dict[str, str], cwd: str, manifest_json: bool =
         if key not in _MANIFESTS:  # a parse error: report it as the command's own failure
             return subprocess.CompletedProcess(["dbt", *args], 2, parse_out, "")
         manifest, parsed_for = _MANIFESTS[key]
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         with contextlib.nullcontext() if manifest_json else _no_manifest_json():
             result, out = _capture(dbtRunner(manifest=_retarget(manifest, parsed_for, database)), list(args))
         seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu_started  # this process's CPU (dbt's threads): load-proof
         STATS["run_s"] += seconds
+        STATS["run_cpu_s"] = STATS.get("run_cpu_s", 0.0) + cpu_seconds
         # which test ran which dbt command for how long (target/pytest/dbt_in_process_<worker>.json)
         test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
         command = [a for a in args if not a.startswith("target/pytest")][:12]
-        STATS["calls"].append({"test": test, "args": command, "parse": parsed_now, "s": round(seconds, 2)})
+        STATS["calls"].append(
+            {"test": test, "args": command, "parse": parsed_now, "s": round(seconds, 2), "cpu_s": round(cpu_seconds, 2)}
+        )
     if result.success:
         code = 0
     elif result.exception is None:
