@@ -339,3 +339,7 @@ def test_demo_twice_changes_nothing():
             results.append(outputs(name, timestamps=False))
         assert results[1] == results[0]
         assert len(centroid_versions(name)) == 1
+        # the second demo started the history over (var start_over: the on-run-start hook runs
+        # shopseg_reset_centroid_history): segment_drift keeps rows across --full-refresh, so
+        # without the reset it would hold both builds'
+        assert query(name, f"select count(distinct build_id) from {MARTS}.segment_drift") == [(1,)]
