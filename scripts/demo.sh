@@ -9,10 +9,9 @@ run() { "$ROOT/scripts/run.sh" "$@"; }
 echo "== generating demo data: $CUSTOMERS customers (seed $SEED)"
 run python -m shopseg.generate --customers "$CUSTOMERS" --seed "$SEED"
 # new data: the centroid versions, drift history and segment snapshot describe other data, so the
-# demo starts them over and the build discovers version 1 on the data just generated (issue 22)
-echo "== starting the centroid history over (it described the previous demo data)"
-run dbt run-operation shopseg_reset_centroid_history
-echo "== dbt build"
-run dbt build --full-refresh
+# build starts them over first (var start_over: the on-run-start hook shopseg_start_over runs
+# shopseg_reset_centroid_history) and discovers version 1 on the data just generated (issue 22)
+echo "== dbt build, starting the centroid history over (it described the previous demo data)"
+run dbt build --full-refresh --vars '{start_over: true}'
 echo "== summary"
 run python -m shopseg.summary

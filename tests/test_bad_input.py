@@ -26,7 +26,18 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import MODELS_ONLY, ROOT, VENV_BIN, dbt_env, dsn_for, fresh_database, generate, query, run_dbt
+from conftest import (
+    MODELS_ONLY,
+    REBUILD_MODELS,
+    ROOT,
+    VENV_BIN,
+    dbt_env,
+    dsn_for,
+    fresh_database,
+    generate,
+    query,
+    run_dbt,
+)
 
 from shopseg.settings import CATALOG, MARTS, STAGING
 from shopseg.settings import INTERMEDIATE as INTER
@@ -517,7 +528,7 @@ def test_mixed_currencies(bad_db):
     assert profile(name, cad_customer)[0][0] == "awaiting_first_purchase"
     # a rate for CAD (as a user would add to seeds/currency_rates.csv): converted and counted
     execute(name, f"insert into {CATALOG}.currency_rates values ('CAD', 0.5)")
-    run_dbt(name, "build", *MODELS_ONLY, "--full-refresh", "--exclude", "currency_rates")
+    run_dbt(name, "build", *REBUILD_MODELS, "--full-refresh", "--exclude", "currency_rates")
     rows = query(
         name,
         f"""select v.order_total, o.total::numeric, v.currency_rate, v.rejection_reason
@@ -594,6 +605,16 @@ def stop_db():
         yield name
 
 
+# The builds that must stop at one test build the subgraph from the model that test guards (its
+# test and every node after it: dbt skips all of them once the test fails, as in a full build); the
+# nodes before it are unchanged from the last build, so building them again would only cost time.
+# The staging models are views on the raw tables the tests change: nothing before them but sources.
+CENTROIDS_ONWARD = ("--select", "int_segment_centroids_current+")
+ORDERS_ONWARD = ("--select", "int_orders_validated+")
+LINES_AND_REFUNDS_ONWARD = ("--select", "stg_shop__order_lines+", "stg_shop__refunds+")
+CUSTOMERS_AND_ORDERS_ONWARD = ("--select", "stg_shop__customers+", "stg_shop__orders+")  # assert_sources_not_empty
+
+
 def assert_stopped(name: str, before: dict, done, test_name: str) -> None:
     assert done.returncode != 0, f"the build did not stop:\n{done.stdout[-3000:]}"
     assert failed(done.stdout, test_name), f"{test_name} did not fail:\n{done.stdout[-3000:]}"
@@ -613,7 +634,7 @@ def test_duplicate_line_and_refund_ids_stop_the_build(stop_db):
         f"from raw.refunds where refund_id = {refund}",
     )
     try:
-        done = run_dbt(stop_db, "build", check=False)
+        done = run_dbt(stop_db, "build", *LINES_AND_REFUNDS_ONWARD, check=False)
         assert_stopped(stop_db, before, done, "unique_stg_shop__order_lines_order_line_id")
         assert failed(done.stdout, "unique_stg_shop__refunds_refund_id")
         # the stored failures name the duplicated ids
@@ -627,13 +648,6 @@ def test_duplicate_line_and_refund_ids_stop_the_build(stop_db):
             f"delete from raw.order_lines where order_line_id = {line} and quantity >= 1000",
             f"delete from raw.refunds where refund_id = {refund} and quantity = 1000",
         )
-
-
-# The builds that must stop at one test build the subgraph from the model that test guards (its
-# test and every node after it: dbt skips all of them once the test fails, as in a full build); the
-# nodes before it are unchanged from the last build, so building them again would only cost time.
-CENTROIDS_ONWARD = ("--select", "int_segment_centroids_current+")
-ORDERS_ONWARD = ("--select", "int_orders_validated+")
 
 
 def test_unusable_centroids_stop_the_build(stop_db):
@@ -710,20 +724,20 @@ def test_schema_vars_are_checked_before_any_sql(stop_db, schema):
 def test_empty_sources_stop_the_build(stop_db):
     before = outputs(stop_db)
     execute(stop_db, "truncate raw.orders")
-    done = run_dbt(stop_db, "build", check=False)
+    done = run_dbt(stop_db, "build", *CUSTOMERS_AND_ORDERS_ONWARD, check=False)
     assert_stopped(stop_db, before, done, "assert_sources_not_empty")
     assert [
         r[0].split(".")[-1] for r in query(stop_db, f"select source_table from {AUDIT}.assert_sources_not_empty")
     ] == ['"orders"']
     # a shop that really has no orders yet says so: everyone awaits their first purchase
-    run_dbt(stop_db, "build", *MODELS_ONLY, "--full-refresh", "--vars", "{allow_empty_orders: true}")
+    run_dbt(stop_db, "build", *REBUILD_MODELS, "--full-refresh", "--vars", "{allow_empty_orders: true}")
     assert query(stop_db, f"select distinct segmentation_status from {MARTS}.customer_profiles") == [
         ("awaiting_first_purchase",)
     ]
     assert one(stop_db, f"select count(*) from {MARTS}.archetypes") == 0
     before = outputs(stop_db)
     execute(stop_db, "truncate raw.customers")
-    done = run_dbt(stop_db, "build", "--vars", "{allow_empty_orders: true}", check=False)
+    done = run_dbt(stop_db, "build", *CUSTOMERS_AND_ORDERS_ONWARD, "--vars", "{allow_empty_orders: true}", check=False)
     assert_stopped(stop_db, before, done, "assert_sources_not_empty")
     assert [
         r[0].split(".")[-1] for r in query(stop_db, f"select source_table from {AUDIT}.assert_sources_not_empty")

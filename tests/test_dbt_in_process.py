@@ -33,6 +33,7 @@ VALUES = {
     "sample_quota_high": 20,
     "sample_quota_mid": 30,
     "sample_quota_low": 40,
+    "start_over": True,
 }
 # differs between any two parses: the parse time
 VOLATILE = {"created_at"}

@@ -14,7 +14,9 @@ sample, centroids, assignment, drift mart) and the drift test:
    assignment naming the differences and the command, and by default it rediscovers (reason
    data_identity) instead of reusing the old version; the log names the differences and the
    drifted axes;
-4. `make demo`'s reset: run-operation shopseg_reset_centroid_history drops the history.
+4. `make demo`'s reset: run-operation shopseg_reset_centroid_history drops the history (make demo
+   runs it through the on-run-start hook shopseg_start_over, var start_over: checked by
+   test_reliability.py::test_demo_twice_changes_nothing).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ test_bad_input.py / test_segment_query.py next to the tests of the same features
 from __future__ import annotations
 
 import pytest
-from conftest import MODELS_ONLY, fresh_database, generate, query, run_dbt
+from conftest import MODELS_ONLY, REBUILD_MODELS, fresh_database, generate, query, run_dbt
 from test_bad_input import AUDIT, INTER, MARTS, drop_primary_keys, execute, one
 
 LONG_ID = "repeat(md5('long'), 250)"  # 8,000 characters
@@ -414,14 +414,14 @@ def test_incremental_equals_full_refresh_for_a_reused_order_id(twin_db):
                 discount_amount, shipping_amount, tax_amount, total, discount_code, sales_channel, cancelled_at
                 from raw.orders where order_id = {order_y}""",
     )
-    run_dbt(name, "build", *MODELS_ONLY)
+    run_dbt(name, "build", *REBUILD_MODELS)
     incremental = snapshot(name)
     after = order_counts(name, owner_a, other_b, owner_d, other_c)
     assert after == [before[0], before[1], before[2] - 1, before[3] + 1]
     assert one(
         name, f"select customer_id::text from {INTER}.int_orders_validated where order_id = %s", (str(order_y),)
     ) == str(other_c)
-    run_dbt(name, "build", "--full-refresh", *MODELS_ONLY)
+    run_dbt(name, "build", "--full-refresh", *REBUILD_MODELS)
     full = twin_db["full_refresh"] = snapshot(name)
     for key in incremental:
         assert incremental[key] == full[key], f"incremental and full refresh differ in {key}"
@@ -433,7 +433,7 @@ def test_outputs_do_not_depend_on_the_session_time_zone(twin_db):
     name = twin_db["name"]
     utc = twin_db["full_refresh"]
     if utc is None:  # run alone: the previous test's full refresh is the UTC build
-        run_dbt(name, "build", "--full-refresh", *MODELS_ONLY)
+        run_dbt(name, "build", "--full-refresh", *REBUILD_MODELS)
         utc = snapshot(name)
     # the case is sensitive: valid purchases whose date differs between UTC and UTC+14
     assert (
@@ -447,7 +447,7 @@ def test_outputs_do_not_depend_on_the_session_time_zone(twin_db):
     execute(name, f"alter database \"{name}\" set timezone = 'Pacific/Kiritimati'")
     try:
         assert one(name, "show timezone") == "Pacific/Kiritimati"
-        run_dbt(name, "build", "--full-refresh", *MODELS_ONLY)
+        run_dbt(name, "build", "--full-refresh", *REBUILD_MODELS)
         kiritimati = snapshot(name)
     finally:
         execute(name, f'alter database "{name}" reset timezone')

@@ -17,7 +17,7 @@ import time
 
 import psycopg
 import pytest
-from conftest import MODELS_ONLY, ROOT, VENV_BIN, dsn_for, fresh_database, generate, query, run_dbt
+from conftest import MODELS_ONLY, REBUILD_MODELS, ROOT, VENV_BIN, dsn_for, fresh_database, generate, query, run_dbt
 
 from shopseg.settings import INTERMEDIATE as INTER
 from shopseg.settings import MARTS
@@ -133,7 +133,9 @@ def rel_db():
 def test_failed_discovery_leaves_previous_outputs(rel_db):
     before = outputs(rel_db)
     assert_consistent(rel_db)
-    done = run_dbt(rel_db, "build", *MODELS_ONLY, "--vars", "{rediscover: true, min_cluster_share: 0.9}", check=False)
+    done = run_dbt(
+        rel_db, "build", *REBUILD_MODELS, "--vars", "{rediscover: true, min_cluster_share: 0.9}", check=False
+    )
     assert done.returncode != 0
     assert "segment_centroids" in done.stdout and "min_cluster_share must be a number in [0, 0.5)" in done.stdout, (
         done.stdout[-3000:]
@@ -151,7 +153,7 @@ def test_failed_assignment_leaves_previous_outputs(rel_db):
         done = run_dbt(
             rel_db,
             "build",
-            *MODELS_ONLY,
+            *REBUILD_MODELS,
             "--vars",
             "{rediscover: true, sample_seed: 101, sample_quota_mid: 100}",
             check=False,
@@ -173,7 +175,7 @@ def test_failed_assignment_leaves_previous_outputs(rel_db):
 def test_failed_profile_write_is_all_or_nothing(rel_db):
     """customer_profiles deletes the rows it re-scores (pre-hook) and inserts the new ones in one
     transaction: a failure in the insert must not leave the deletes behind."""
-    run_dbt(rel_db, "build", *MODELS_ONLY)  # assign the version appended above
+    run_dbt(rel_db, "build", *REBUILD_MODELS)  # assign the version appended above
     version = assert_consistent(rel_db)
     before = outputs(rel_db)
     relation = f"{MARTS}.customer_profiles"
@@ -182,7 +184,7 @@ def test_failed_profile_write_is_all_or_nothing(rel_db):
         done = run_dbt(
             rel_db,
             "build",
-            *MODELS_ONLY,
+            *REBUILD_MODELS,
             "--vars",
             "{rediscover: true, sample_seed: 102, sample_quota_mid: 100}",
             check=False,
@@ -196,7 +198,7 @@ def test_failed_profile_write_is_all_or_nothing(rel_db):
     assert assert_consistent(rel_db) == version
     # the next successful build heals everything (memberships, written by a sibling model in its
     # own transaction, may be one version ahead until then: docs/bad_input.md)
-    run_dbt(rel_db, "build", *MODELS_ONLY)
+    run_dbt(rel_db, "build", *REBUILD_MODELS)
     healed = assert_consistent(rel_db)
     assert healed == max(centroid_versions(rel_db)) and healed > version
     (ahead,) = query(
@@ -337,3 +339,7 @@ def test_demo_twice_changes_nothing():
             results.append(outputs(name, timestamps=False))
         assert results[1] == results[0]
         assert len(centroid_versions(name)) == 1
+        # the second demo started the history over (var start_over: the on-run-start hook runs
+        # shopseg_reset_centroid_history): segment_drift keeps rows across --full-refresh, so
+        # without the reset it would hold both builds'
+        assert query(name, f"select count(distinct build_id) from {MARTS}.segment_drift") == [(1,)]

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import psycopg
 import pytest
-from conftest import MODELS_ONLY, TINY_CUSTOMERS, dsn_for, fresh_database, generate, query, run_dbt
+from conftest import MODELS_ONLY, REBUILD_MODELS, TINY_CUSTOMERS, dsn_for, fresh_database, generate, query, run_dbt
 from sklearn.cluster import KMeans
 
 from shopseg.core import load_core
@@ -185,14 +185,14 @@ def test_rediscovery_on_unchanged_data_keeps_every_label(lifecycle_db):
     before = {c: p[2] for c, p in profiles(lifecycle_db).items()}
     ((old_version,),) = query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids")
     pinned = "reference_date: '%s'" % reference_date(lifecycle_db)
-    run_dbt(lifecycle_db, "build", *MODELS_ONLY, "--vars", "{rediscover: true, %s}" % pinned)
+    run_dbt(lifecycle_db, "build", *REBUILD_MODELS, "--vars", "{rediscover: true, %s}" % pinned)
     assert query(lifecycle_db, f"select max(centroid_version) from {MARTS}.segment_centroids") == [(old_version,)]
     assert {c: p[2] for c, p in profiles(lifecycle_db).items()} == before
 
     run_dbt(
         lifecycle_db,
         "build",
-        *MODELS_ONLY,
+        *REBUILD_MODELS,
         "--vars",
         "{rediscover: true, sample_seed: 4242, sample_quota_mid: 300, %s}" % pinned,
     )
@@ -225,7 +225,7 @@ def test_rediscovery_on_unchanged_data_keeps_every_label(lifecycle_db):
 def test_incremental_build_equals_full_rebuild(lifecycle_db):
     ref = reference_date(lifecycle_db)
     pinned = "{reference_date: '%s'}" % ref
-    run_dbt(lifecycle_db, "build", *MODELS_ONLY, "--vars", pinned)  # pinned state, nothing new yet
+    run_dbt(lifecycle_db, "build", *REBUILD_MODELS, "--vars", pinned)  # pinned state, nothing new yet
     with psycopg.connect(dsn_for(lifecycle_db), autocommit=True) as con:
         # new orders (with lines) for 20 existing buyers, one awaiting customer's first order,
         # a brand-new customer with an order, and a new ticket
@@ -259,13 +259,13 @@ def test_incremental_build_equals_full_rebuild(lifecycle_db):
             select (select max(ticket_id) + 1 from raw.support_tickets), customer_id, date '{ref}' + interval '1 day',
                    null, 'chat', 'how_to', 3, 10, 60, false, false, 5
             from raw.customers order by customer_id desc offset 5 limit 1""")
-    run_dbt(lifecycle_db, "build", *MODELS_ONLY, "--vars", pinned)
+    run_dbt(lifecycle_db, "build", *REBUILD_MODELS, "--vars", pinned)
     ((changed,),) = query(lifecycle_db, f"select count(*) from {INTER}.int_customers_changed")
     ((total,),) = query(lifecycle_db, "select count(*) from raw.customers")
     assert 20 <= changed <= 30, f"incremental build re-computed {changed} of {total} customers"
     incremental = profiles(lifecycle_db)
     incremental_members = query(lifecycle_db, f"select * from {MARTS}.customer_segment_memberships order by 1, 2, 3")
-    run_dbt(lifecycle_db, "build", *MODELS_ONLY, "--full-refresh", "--vars", pinned)
+    run_dbt(lifecycle_db, "build", *REBUILD_MODELS, "--full-refresh", "--vars", pinned)
     full = profiles(lifecycle_db)
     assert incremental.keys() == full.keys()
     different = [c for c in full if incremental[c] != full[c]]
@@ -363,7 +363,7 @@ def test_incremental_build_sees_in_place_edits(clone_of_built_db):
         for statement in edits:
             assert con.execute(statement).rowcount == 1, statement
 
-    run_dbt(db, "build", *MODELS_ONLY, "--vars", pinned)
+    run_dbt(db, "build", *REBUILD_MODELS, "--vars", pinned)
     changed = dict(query(db, f"select customer_id::text, reason from {INTER}.int_customers_changed"))
     feature_inputs = {kind: c for kind, c in chosen.items() if kind != "customer_attributes"}
     assert {kind: changed.get(c) for kind, c in feature_inputs.items()} == dict.fromkeys(
@@ -371,7 +371,7 @@ def test_incremental_build_sees_in_place_edits(clone_of_built_db):
     )
     assert len(changed) <= 2 * len(chosen), f"{len(changed)} customers re-computed for {len(chosen)} edited"
     incremental_features, incremental_profiles = features_by_customer(db), profiles(db)
-    run_dbt(db, "build", *MODELS_ONLY, "--full-refresh", "--vars", pinned)
+    run_dbt(db, "build", *REBUILD_MODELS, "--full-refresh", "--vars", pinned)
     full_features, full_profiles = features_by_customer(db), profiles(db)
     assert incremental_features.keys() == full_features.keys()
     stale = {c for c in full_features if incremental_features[c] != full_features[c]}

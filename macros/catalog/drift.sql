@@ -77,7 +77,10 @@
 {#-
     `dbt run-operation shopseg_reset_centroid_history`: drops the centroid versions, the drift
     history and the segment snapshot, so the next build discovers version 1 on the data it finds.
-    `make demo` runs it after generating new data (the old history describes other data).
+    `make demo` does the same in its build (var start_over, below) after generating new data (the
+    old history describes other data). The drops go through adapter.drop_relation (`drop table if
+    exists ... cascade`), which also forgets the relations in dbt's relation cache, so a build that
+    runs this in a hook does not think they still exist.
 -#}
 {% macro shopseg_reset_centroid_history() %}
     {%- set dropped = [] -%}
@@ -86,9 +89,21 @@
         {%- set relation = adapter.get_relation(database=target.database,
                                                 schema=generate_schema_name(layer, none), identifier=name) -%}
         {%- if relation is not none -%}
-            {%- do run_query('drop table ' ~ relation ~ ' cascade') -%}
+            {%- do adapter.drop_relation(relation) -%}
             {%- do dropped.append(relation | string) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- do log("shopseg: dropped " ~ (dropped | join(', ') if dropped else "nothing (no history yet)"), info=True) -%}
+{% endmacro %}
+
+{#-
+    on-run-start: with `--vars '{start_over: true}'` the build first starts the centroid history over
+    (shopseg_reset_centroid_history above), so the run that follows discovers version 1 on the data
+    it finds. `make demo` builds with it (one dbt start-up and parse instead of a run-operation and a
+    build). The var is read only here, when the hook runs: it does not change the parse.
+-#}
+{% macro shopseg_start_over() %}
+    {%- if execute and var('start_over', false) -%}
+        {%- do shopseg_reset_centroid_history() -%}
+    {%- endif -%}
 {% endmacro %}
