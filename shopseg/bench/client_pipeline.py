@@ -617,17 +617,15 @@ def ticket_features(tickets: list[TicketRow], index: dict[str, int], order_count
     feats = {}
     with np.errstate(divide="ignore", invalid="ignore"):
 
-        def per_ticket(weights):
-            return np.where(tcount > 0, np.bincount(cust, weights=weights, minlength=n_customers) / tcount, 0.0)
-
         def per_known_ticket(values):
+            """The mean over each customer's tickets where the value is known (SQL avg)."""
             known = ~np.isnan(values)
             sums = np.bincount(cust, weights=np.where(known, values, 0.0), minlength=n_customers)
             counts = np.bincount(cust, weights=known.astype(np.float64), minlength=n_customers)
             return np.where(counts > 0, sums / counts, 0.0)
 
         def tshare(mask):
-            return per_ticket(mask.astype(np.float64))
+            return per_known_ticket(mask.astype(np.float64))
 
         channel = np.array([t.channel for t in tickets], dtype=object)
         topic = np.array([t.topic for t in tickets], dtype=object)
