@@ -7,8 +7,9 @@
     )
 }}
 {#-
-    Order-line features per customer (valid purchases only, lines that count:
-    int_order_lines_validated): category exploration, product repurchase and price positioning.
+    Order-line features per customer (valid purchases only: int_orders_validated without a
+    rejection_reason; lines that count: int_order_lines_validated): category exploration, product
+    repurchase and price positioning.
     Lines of unknown products count as items but have no category or price position. Empty when
     there are no order lines.
     Each aggregate reads the lines at the grain it needs (docs/benchmarks.md, "Line features"):
@@ -25,11 +26,15 @@ with lines as (
 ),
 
 orders as (
+    -- the valid purchases (the orders of int_orders_enriched), read from the validated orders so
+    -- this model runs beside int_orders_enriched instead of after it
     select
         order_id,
         customer_id
-    from {{ ref('int_orders_enriched') }}
-    where {{ shopseg_in_scope('customer_id', 'int_customers_changed') }}
+    from {{ ref('int_orders_validated') }}
+    where
+        rejection_reason is null
+        and {{ shopseg_in_scope('customer_id', 'int_customers_changed') }}
 ),
 
 price_positions as (
