@@ -392,8 +392,9 @@ def test_incremental_build_sees_in_place_edits(clone_of_built_db):
 
 def test_membership_test_catches_broken_profiles(built_db):
     """The generic test fuzzy_memberships_valid fails, naming customer, axis and rule, on
-    memberships that do not sum to 1, on a dominant label without the top score and on an
-    empty axis object (the profiles are restored afterwards)."""
+    memberships that do not sum to 1, on a dominant label without the top score, on an empty
+    axis object and on an axis object with more scores than any axis has labels (each 1/8: in
+    range, summing to 1, the dominant label tied at the top) (the profiles are restored afterwards)."""
     rows = query(
         built_db,
         f"""
@@ -401,10 +402,10 @@ def test_membership_test_catches_broken_profiles(built_db):
         from {MARTS}.customer_profiles
         where segmentation_status = 'segmented'
           and (select count(*) from jsonb_object_keys(fuzzy_memberships -> 'purchase_value')) >= 2
-        order by customer_id limit 3""",
+        order by customer_id limit 4""",
     )
-    assert len(rows) == 3
-    (sum_bad, *_), (top_bad, _, top_label), (empty_bad, *_) = rows
+    assert len(rows) == 4
+    (sum_bad, *_), (top_bad, _, top_label), (empty_bad, *_), (many_bad, _, many_label) = rows
     table = f"{MARTS}.customer_profiles"
     statements = [
         # every score of the axis doubled: the sum is 2
@@ -417,6 +418,11 @@ def test_membership_test_catches_broken_profiles(built_db):
               %s::jsonb) where customer_id = '{top_bad}'""",
         f"""update {table} set fuzzy_memberships = jsonb_set(fuzzy_memberships, '{{purchase_value}}', '{{}}')
             where customer_id = '{empty_bad}'""",
+        # eight scores of 1/8, the dominant label among them: only the count is wrong
+        f"""update {table} set fuzzy_memberships = jsonb_set(fuzzy_memberships, '{{purchase_value}}',
+              (select jsonb_object_agg(label, 0.125)
+               from unnest(array[%s, 'x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7']) as label))
+            where customer_id = '{many_bad}'""",
     ]
     scores = json.loads(rows[1][1])["purchase_value"]
     lowest = min(scores, key=scores.get)
@@ -424,7 +430,12 @@ def test_membership_test_catches_broken_profiles(built_db):
     scores[top_label], scores[lowest] = scores[lowest], scores[top_label]
     with psycopg.connect(dsn_for(built_db), autocommit=True) as con:
         for statement in statements:
-            con.execute(statement, (json.dumps(scores),) if "%s" in statement else None)
+            params = None
+            if "%s::jsonb" in statement:
+                params = (json.dumps(scores),)
+            elif "%s" in statement:
+                params = (many_label,)
+            con.execute(statement, params)
     try:
         done = run_dbt(
             built_db,
@@ -447,9 +458,15 @@ def test_membership_test_catches_broken_profiles(built_db):
             (top_bad, "purchase_value", "dominant label does not have the top membership"),
             (empty_bad, "purchase_value", "memberships do not sum to 1"),
             (empty_bad, "purchase_value", "dominant label does not have the top membership"),
+            (many_bad, "purchase_value", "more memberships than the axis can have clusters"),
         }
-        # a doubled score above 1 is also reported as out of range
-        assert required <= found <= required | {(sum_bad, "purchase_value", "membership outside [0, 1]")}, found
+        # a doubled score above 1 is also reported as out of range; the sum of an axis object with
+        # too many scores covers only as many as an axis can have
+        optional = {
+            (sum_bad, "purchase_value", "membership outside [0, 1]"),
+            (many_bad, "purchase_value", "memberships do not sum to 1"),
+        }
+        assert required <= found <= required | optional, found
     finally:
         with psycopg.connect(dsn_for(built_db), autocommit=True) as con:
             for customer_id, original, _ in rows:

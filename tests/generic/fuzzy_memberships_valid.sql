@@ -1,13 +1,18 @@
 {#-
     Fuzzy memberships are valid for every segmented customer and axis: each score in [0, 1], the
-    scores sum to 1 within `tolerance`, the axes match the dominant segments' axes, and the
-    dominant label has the top score. Fails with customer, axis and the broken rule.
-    Each axis object is checked on its own (a lateral aggregate over its few labels), so nothing
-    is sorted or grouped across customers, and only functions that free their memory row by row
-    are called per customer and axis, so memory does not grow with the data (docs/benchmarks.md
-    "Membership test memory").
+    scores sum to 1 within `tolerance`, the axes match the dominant segments' axes,
+    and the dominant label has the top score. Fails with customer, axis and the broken rule.
+    Each axis object is checked on its own, from its scores as one jsonb array: the range and the
+    top score with jsonpath filters on the stored numbers, the sum over the array's elements
+    written out up to the most clusters an axis can have (shopseg_max_clusters; an axis object
+    with more scores fails on its own rule, and its sum covers only that many). Nothing is sorted or grouped across customers, only
+    functions that free their memory row by row are called per customer and axis (memory does not
+    grow with the data: docs/benchmarks.md "Membership test memory"), and nothing in the query is
+    parallel-restricted (no CTE read twice, no correlated subquery): PostgreSQL can split the scan
+    across parallel workers (docs/benchmarks.md "Membership test").
 -#}
 {% test fuzzy_memberships_valid(model, column, dominant_column, tolerance=1e-9) %}
+    {%- set slots = shopseg_max_clusters() %}
     with profiles as not materialized (
         -- the model arrives as an aliased subquery when a where filter applies (daily builds)
         select * from {{ model }}
@@ -19,56 +24,63 @@
         -- call until the query ends: at 1 M customers x 13 axes that grew one backend to 2.1 GB
         select
             profiles.customer_id::text as customer_id,
-            profiles.{{ dominant_column }} as dominant_segments,
             axis_entry ->> 'key' as axis,
-            axis_entry -> 'value' as scores_object
+            scores.scores,
+            axis_entry -> 'value' -> (profiles.{{ dominant_column }} ->> (axis_entry ->> 'key')) as dominant_score
         from profiles
         cross join lateral jsonb_path_query(profiles.{{ column }}, '$.keyvalue()') as axis_entry
+        cross join lateral jsonb_path_query_array(axis_entry -> 'value', '$.*') as scores (scores)
         where profiles.{{ column }} is not null
     ),
 
     per_axis as (
         select
-            axis_objects.customer_id,
-            axis_objects.axis,
-            scores.total,
-            scores.lowest,
-            scores.highest,
-            (axis_objects.scores_object ->> (axis_objects.dominant_segments ->> axis_objects.axis))::double precision
-                as dominant_membership
+            customer_id,
+            axis,
+            jsonb_array_length(scores) > {{ slots }} as has_too_many,
+            -- a score that is not a JSON number stops the test with PostgreSQL's cast error
+            {%- for i in range(slots) %}
+                {{ '+ ' if not loop.first }}coalesce((scores -> {{ i }})::double precision, 0)
+            {%- endfor %} as total,
+            jsonb_path_exists(scores, '$[*] ? (@ < 0 || @ > 1)') as has_out_of_range,
+            jsonb_typeof(dominant_score) is distinct from 'number'
+            or jsonb_path_exists(scores, '$[*] ? (@ > $top)', jsonb_build_object('top', dominant_score))
+                as dominant_not_top
         from axis_objects
-        cross join lateral (
-            -- the axis object's scores as one array: '[0.2, 0.8]' -> '{0.2,0.8}'::double precision[]
-            select
-                sum(score) as total,
-                min(score) as lowest,
-                max(score) as highest
-            from unnest(
-                translate(jsonb_path_query_array(axis_objects.scores_object, '$.*')::text, '[]', '{}')::double precision[]
-            ) as score
-        ) as scores
+    ),
+
+    axis_problems as (
+        -- every rule an axis object breaks, one row each (unnest of a row's own values: no CTE
+        -- read once per rule)
+        select
+            per_axis.customer_id,
+            per_axis.axis,
+            rules.problem
+        from per_axis
+        cross join lateral unnest(array[
+            case when per_axis.has_too_many then 'more memberships than the axis can have clusters' end,
+            case when abs(coalesce(per_axis.total, 0) - 1) > {{ tolerance }} then 'memberships do not sum to 1' end,
+            case when per_axis.has_out_of_range then 'membership outside [0, 1]' end,
+            case when per_axis.dominant_not_top then 'dominant label does not have the top membership' end
+        ]) as rules (problem)
+        where rules.problem is not null
     ),
 
     axis_sets as (
+        -- jsonb keeps an object's keys in one canonical order: equal key lists are equal key sets
         select profiles.customer_id::text as customer_id
         from profiles
         where
             profiles.segmentation_status = 'segmented'
             and (
                 profiles.{{ column }} is null
-                or array(select jsonb_object_keys(profiles.{{ column }}) order by 1)
-                <> array(select jsonb_object_keys(profiles.{{ dominant_column }}) order by 1)
+                or jsonb_path_query_array(profiles.{{ column }}, '$.keyvalue().key')
+                <> jsonb_path_query_array(profiles.{{ dominant_column }}, '$.keyvalue().key')
             )
     )
 
-    select customer_id, axis, 'memberships do not sum to 1' as problem
-    from per_axis where abs(coalesce(total, 0) - 1) > {{ tolerance }}
-    union all
-    select customer_id, axis, 'membership outside [0, 1]'
-    from per_axis where lowest < 0 or highest > 1
-    union all
-    select customer_id, axis, 'dominant label does not have the top membership'
-    from per_axis where dominant_membership is null or dominant_membership < highest
+    select customer_id, axis, problem
+    from axis_problems
     union all
     select customer_id, null, 'membership axes differ from dominant segment axes'
     from axis_sets
