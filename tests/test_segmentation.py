@@ -393,8 +393,9 @@ def test_incremental_build_sees_in_place_edits(clone_of_built_db):
 def test_membership_test_catches_broken_profiles(built_db):
     """The generic test fuzzy_memberships_valid fails, naming customer, axis and rule, on
     memberships that do not sum to 1, on a dominant label without the top score, on an empty
-    axis object and on an axis object with more scores than any axis has labels (each 1/8: in
-    range, summing to 1, the dominant label tied at the top) (the profiles are restored afterwards)."""
+    axis object and on an axis object with more scores than any axis has labels (eight of 1/8:
+    in range, summing to 1, the dominant label tied at the top). The profiles are restored
+    afterwards."""
     rows = query(
         built_db,
         f"""
@@ -407,34 +408,41 @@ def test_membership_test_catches_broken_profiles(built_db):
     assert len(rows) == 4
     (sum_bad, *_), (top_bad, _, top_label), (empty_bad, *_), (many_bad, _, many_label) = rows
     table = f"{MARTS}.customer_profiles"
-    statements = [
-        # every score of the axis doubled: the sum is 2
-        f"""update {table} set fuzzy_memberships = jsonb_set(fuzzy_memberships, '{{purchase_value}}',
-              (select jsonb_object_agg(key, value::double precision * 2)
-               from jsonb_each_text(fuzzy_memberships -> 'purchase_value')))
-            where customer_id = '{sum_bad}'""",
-        # the dominant label swaps its score with the lowest one: still sums to 1, all in [0, 1]
-        f"""update {table} set fuzzy_memberships = jsonb_set(fuzzy_memberships, '{{purchase_value}}',
-              %s::jsonb) where customer_id = '{top_bad}'""",
-        f"""update {table} set fuzzy_memberships = jsonb_set(fuzzy_memberships, '{{purchase_value}}', '{{}}')
-            where customer_id = '{empty_bad}'""",
-        # eight scores of 1/8, the dominant label among them: only the count is wrong
-        f"""update {table} set fuzzy_memberships = jsonb_set(fuzzy_memberships, '{{purchase_value}}',
-              (select jsonb_object_agg(label, 0.125)
-               from unnest(array[%s, 'x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7']) as label))
-            where customer_id = '{many_bad}'""",
-    ]
+    # the dominant label swaps its score with the lowest one: still sums to 1, all in [0, 1]
     scores = json.loads(rows[1][1])["purchase_value"]
     lowest = min(scores, key=scores.get)
     assert scores[lowest] < scores[top_label]
     scores[top_label], scores[lowest] = scores[lowest], scores[top_label]
+    statements = [  # (statement, its parameters)
+        # every score of the axis doubled: the sum is 2
+        (
+            f"""update {table} set fuzzy_memberships = jsonb_set(fuzzy_memberships, '{{purchase_value}}',
+              (select jsonb_object_agg(key, value::double precision * 2)
+               from jsonb_each_text(fuzzy_memberships -> 'purchase_value')))
+            where customer_id = '{sum_bad}'""",
+            None,
+        ),
+        (
+            f"""update {table} set fuzzy_memberships = jsonb_set(fuzzy_memberships, '{{purchase_value}}',
+              %s::jsonb) where customer_id = '{top_bad}'""",
+            (json.dumps(scores),),
+        ),
+        (
+            f"""update {table} set fuzzy_memberships = jsonb_set(fuzzy_memberships, '{{purchase_value}}', '{{}}')
+            where customer_id = '{empty_bad}'""",
+            None,
+        ),
+        # eight scores of 1/8, the dominant label among them: only the count is wrong
+        (
+            f"""update {table} set fuzzy_memberships = jsonb_set(fuzzy_memberships, '{{purchase_value}}',
+              (select jsonb_object_agg(label, 0.125)
+               from unnest(array[%s, 'x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7']) as label))
+            where customer_id = '{many_bad}'""",
+            (many_label,),
+        ),
+    ]
     with psycopg.connect(dsn_for(built_db), autocommit=True) as con:
-        for statement in statements:
-            params = None
-            if "%s::jsonb" in statement:
-                params = (json.dumps(scores),)
-            elif "%s" in statement:
-                params = (many_label,)
+        for statement, params in statements:
             con.execute(statement, params)
     try:
         done = run_dbt(

@@ -1,15 +1,16 @@
 {#-
     Fuzzy memberships are valid for every segmented customer and axis: each score in [0, 1], the
-    scores sum to 1 within `tolerance`, the axes match the dominant segments' axes,
-    and the dominant label has the top score. Fails with customer, axis and the broken rule.
+    scores sum to 1 within `tolerance`, the axes match the dominant segments' axes, and the
+    dominant label has the top score. Fails with customer, axis and the broken rule.
     Each axis object is checked on its own, from its scores as one jsonb array: the range and the
     top score with jsonpath filters on the stored numbers, the sum over the array's elements
     written out up to the most clusters an axis can have (shopseg_max_clusters; an axis object
-    with more scores fails on its own rule, and its sum covers only that many). Nothing is sorted or grouped across customers, only
-    functions that free their memory row by row are called per customer and axis (memory does not
-    grow with the data: docs/benchmarks.md "Membership test memory"), and nothing in the query is
-    parallel-restricted (no CTE read twice, no correlated subquery): PostgreSQL can split the scan
-    across parallel workers (docs/benchmarks.md "Membership test").
+    with more scores fails on its own rule, and its sum covers only that many). Nothing is sorted
+    or grouped across customers, only functions that free their memory row by row are called per
+    customer and axis (memory does not grow with the data: docs/benchmarks.md "Membership test
+    memory"), and nothing in the query is parallel-restricted (no CTE read twice, no correlated
+    subquery): PostgreSQL can split the scan across parallel workers (docs/benchmarks.md
+    "Membership test").
 -#}
 {% test fuzzy_memberships_valid(model, column, dominant_column, tolerance=1e-9) %}
     {%- set slots = shopseg_max_clusters() %}
@@ -59,7 +60,7 @@
         from per_axis
         cross join lateral unnest(array[
             case when per_axis.has_too_many then 'more memberships than the axis can have clusters' end,
-            case when abs(coalesce(per_axis.total, 0) - 1) > {{ tolerance }} then 'memberships do not sum to 1' end,
+            case when abs(per_axis.total - 1) > {{ tolerance }} then 'memberships do not sum to 1' end,
             case when per_axis.has_out_of_range then 'membership outside [0, 1]' end,
             case when per_axis.dominant_not_top then 'dominant label does not have the top membership' end
         ]) as rules (problem)
