@@ -1,5 +1,6 @@
 -- The lint's axis catalog (scripts/test.sh runs this on the lint database, a copy of the test build;
--- docs/decisions.md "Issue 19: the lint renders a covering set of axes").
+-- docs/decisions.md "Issue 19: line features beside `int_orders_enriched`; the lint renders a
+-- covering set of axes; a parallel membership test").
 --
 -- Four models unroll their SQL over every axis of the catalog seeds (int_customer_assignments_wide
 -- alone compiles to 175 KB) and were 70% of sqlfluff's CPU in `make test`. The per-axis block is
