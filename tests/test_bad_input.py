@@ -372,7 +372,13 @@ def test_negative_amounts(bad_db):
         == 0
     )
     items = one(
-        name, f"select item_count from {INTER}.int_orders_enriched where order_id = %s", (str(ids["dup_order"]),)
+        name,
+        # the items the features count: the order's counted lines, the order itself valid
+        f"""select sum(lines.quantity) from {INTER}.int_order_lines_validated as lines
+        inner join {INTER}.int_orders_validated as orders
+            on lines.order_id = orders.order_id and orders.rejection_reason is null
+        where lines.order_id = %s and lines.rejection_reason is null""",
+        (str(ids["dup_order"]),),
     )
     positive = one(
         name,

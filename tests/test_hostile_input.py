@@ -224,7 +224,13 @@ def test_absurd_line_quantities_and_prices_are_ignored(hostile_db):
     )
     assert reasons == {"9300201": "quantity_out_of_bounds", "9300202": "price_out_of_bounds"}
     items = one(
-        name, f"select item_count from {INTER}.int_orders_enriched where order_id = %s", (str(ids["line_order"]),)
+        name,
+        # the items the features count: the order's counted lines, the order itself valid
+        f"""select sum(lines.quantity) from {INTER}.int_order_lines_validated as lines
+        inner join {INTER}.int_orders_validated as orders
+            on lines.order_id = orders.order_id and orders.rejection_reason is null
+        where lines.order_id = %s and lines.rejection_reason is null""",
+        (str(ids["line_order"]),),
     )
     assert items == one(
         name,

@@ -59,7 +59,8 @@ joined as (
         order_features.avg_order_value,
         order_features.total_net_revenue,
         order_features.max_order_value,
-        order_features.items_per_order,
+        -- the item count is summed with the other line features (0 without counted lines)
+        (coalesce(line_features.item_count, 0)::numeric / order_features.order_count) as items_per_order,
         line_features.distinct_categories,
         line_features.category_entropy,
         line_features.top_category_share,
@@ -75,7 +76,11 @@ joined as (
         line_features.repeat_product_rate,
         order_features.repeat_order_share,
         order_features.days_to_second_order,
-        order_features.item_return_rate,
+        case
+            when line_features.item_count > 0
+                then least(order_features.refunded_quantity / line_features.item_count, 1)
+            when order_features.customer_id is not null then 0
+        end as item_return_rate,
         order_features.refunded_value_share,
         order_features.orders_with_return_share,
         coalesce(ticket_features.ticket_count, 0)::numeric / order_features.order_count as tickets_per_order,

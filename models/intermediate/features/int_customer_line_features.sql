@@ -4,12 +4,15 @@
         unique_key='customer_id',
         incremental_strategy='delete+insert',
         pre_hook="{{ shopseg_delete_scope('int_customers_changed') }}",
+        on_schema_change='sync_all_columns',
     )
 }}
 {#-
-    Order-line features per customer (valid purchases only: int_orders_validated without a
-    rejection_reason; lines that count: int_order_lines_validated): category exploration, product
-    repurchase and price positioning.
+    Order-line features per customer (the lines that count: int_order_lines_validated without a
+    rejection_reason and with a customer_id, which it sets exactly on the lines of valid
+    purchases): category exploration, product repurchase and price positioning, and the items
+    bought (item_count, the sum of the counted line quantities: int_customer_features divides it
+    into items_per_order and item_return_rate).
     Lines of unknown products count as items but have no category or price position. Empty when
     there are no order lines.
     Each aggregate reads the lines at the grain it needs (docs/benchmarks.md, "Line features"):
@@ -21,19 +24,11 @@
     few re-computed customers' lines once (materialized).
 -#}
 with lines as (
+    -- customer_id is set exactly on the lines of valid purchases
     select * from {{ ref('int_order_lines_validated') }}
-    where rejection_reason is null
-),
-
-orders as (
-    -- the valid purchases (the orders of int_orders_enriched), read from the validated orders so
-    -- this model runs beside int_orders_enriched instead of after it
-    select
-        order_id,
-        customer_id
-    from {{ ref('int_orders_validated') }}
     where
         rejection_reason is null
+        and customer_id is not null
         and {{ shopseg_in_scope('customer_id', 'int_customers_changed') }}
 ),
 
@@ -43,7 +38,7 @@ price_positions as (
 
 customer_lines as {{ 'materialized' if is_incremental() else 'not materialized' }} (
     select
-        orders.customer_id,
+        lines.customer_id,
         lines.order_id,
         lines.product_id,
         greatest(lines.quantity, 0) as quantity,
@@ -53,7 +48,6 @@ customer_lines as {{ 'materialized' if is_incremental() else 'not materialized' 
         price_positions.price_percentile,
         price_positions.is_above_category_median
     from lines
-    inner join orders on lines.order_id = orders.order_id
     left join price_positions on lines.product_id = price_positions.product_id
 ),
 
@@ -68,7 +62,8 @@ customer_stats as (
             / nullif(sum(quantity) filter (where price_percentile is not null), 0),
             0
         ) as avg_price_percentile,
-        (count(*) filter (where is_full_price))::numeric / nullif(count(*), 0) as full_price_share
+        (count(*) filter (where is_full_price))::numeric / nullif(count(*), 0) as full_price_share,
+        sum(quantity) as item_count
     from customer_lines
     group by customer_id
 ),
@@ -134,6 +129,7 @@ category_stats as (
 
 select
     customer_stats.customer_id,
+    customer_stats.item_count,
     coalesce(category_stats.distinct_categories, 0) as distinct_categories,
     coalesce(category_stats.category_entropy, 0)::double precision as category_entropy,
     coalesce(category_stats.top_category_share, 0)::double precision as top_category_share,

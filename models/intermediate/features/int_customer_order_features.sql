@@ -4,12 +4,15 @@
         unique_key='customer_id',
         incremental_strategy='delete+insert',
         pre_hook="{{ shopseg_delete_scope('int_customers_changed') }}",
+        on_schema_change='sync_all_columns',
     )
 }}
 {#-
     Order-based features per customer with at least one valid purchase, in one pass over
     int_orders_enriched (one window sort for the gaps, one aggregation). Definitions and units
-    are in seeds/segment_axis_features.csv and the model's YAML.
+    are in seeds/segment_axis_features.csv and the model's YAML. The two features that divide by
+    the items bought (items_per_order, item_return_rate) are in int_customer_features: the item
+    count comes from int_customer_line_features, and this model passes the refunded quantity.
 -#}
 with orders as (
     select * from {{ ref('int_orders_enriched') }}
@@ -47,7 +50,6 @@ aggregated as (
         max(order_total) as max_order_value,
         sum(order_total) as gross_revenue,
         sum(refunded_amount) as refunded_amount,
-        sum(item_count) as item_count,
         sum(refunded_quantity) as refunded_quantity,
         avg(has_discount::int) as discounted_order_share,
         avg(discount_rate) as avg_discount_rate,
@@ -83,9 +85,8 @@ features as (
         avg_order_value,
         max_order_value,
         gross_revenue,
-        item_count,
+        refunded_quantity,
         (order_count / greatest(tenure_days / 30.4375, 1.0))::double precision as orders_per_active_month,
-        (item_count::numeric / order_count)::double precision as items_per_order,
         discounted_order_share::double precision as discounted_order_share,
         avg_discount_rate::double precision as avg_discount_rate,
         discount_code_rate::double precision as discount_code_rate,
@@ -100,9 +101,6 @@ features as (
         holiday_season_share::double precision as holiday_season_share,
         ((order_count - 1)::numeric / order_count)::double precision as repeat_order_share,
         coalesce(days_to_second_order_raw, tenure_days)::double precision as days_to_second_order,
-        (
-            case when item_count > 0 then least(refunded_quantity / item_count, 1) else 0 end
-        )::double precision as item_return_rate,
         (
             case when gross_revenue > 0 then least(refunded_amount / gross_revenue, 1) else 0 end
         )::double precision as refunded_value_share,

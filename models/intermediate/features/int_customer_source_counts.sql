@@ -1,15 +1,15 @@
 {#-
     Per customer, how many source rows count for their features and a fingerprint of every column
     of them that a feature reads: their valid orders (int_orders_validated), the counted lines and
-    refunds of those orders (lines and refunds reach a customer through their order's customer) and
-    their counted tickets. Stored with the features (int_customer_features.source_fingerprint), it
+    refunds of those orders (both carry their valid order's customer_id) and their counted
+    tickets. Stored with the features (int_customer_features.source_fingerprint), it
     lets the next incremental build find every customer whose feature inputs changed
     (int_customers_changed, reason source_rows_changed), whatever timestamps the rows carry: a
     new, late-arriving, deleted, cancelled or edited order, line, refund or ticket, a row moved to
     another order or customer, a row that became valid or invalid, the previous owner of an order
     id now kept for another customer (docs/lifecycle.md lists them).
 
-    Cheap by design: one pass per table and no sort. Each row is hashed with
+    Cheap by design: one pass per table, no join and no sort. Each row is hashed with
     hash_record_extended (64 bits, PostgreSQL 14+) over a row() of the columns features read, with
     one seed per table; keys are hashed in their own type (bigint, text and uuid are all hashable;
     casting them to text cost CPU for nothing: a key type change between builds already stops
@@ -23,26 +23,8 @@
     The columns hashed here are the ones the feature models read (int_orders_enriched and the three
     feature models): a feature that reads another source column must add it here.
 -#}
-with orders as not materialized (
-    -- inlined where it is read: the lines and refunds need only the order's customer
+with orders as (
     select * from {{ ref('int_orders_validated') }}
-    where rejection_reason is null
-),
-
-order_children as (
-    -- lines and refunds, hashed before they meet their order (one join for both)
-    select
-        order_id,
-        hash_record_extended(
-            row(order_id, product_id, quantity, unit_price, line_discount_amount), 1
-        ) as row_hash
-    from {{ ref('int_order_lines_validated') }}
-    where rejection_reason is null
-    union all
-    select
-        order_id,
-        hash_record_extended(row(order_id, refund_amount, refund_quantity), 2) as row_hash
-    from {{ ref('int_refunds_validated') }}
     where rejection_reason is null
 ),
 
@@ -63,11 +45,20 @@ hashed_rows as (
         ) as row_hash
     from orders
     union all
+    -- the counted lines and refunds carry their valid order's customer (no join)
     select
-        orders.customer_id,
-        order_children.row_hash
-    from order_children
-    inner join orders on order_children.order_id = orders.order_id
+        customer_id,
+        hash_record_extended(
+            row(order_id, product_id, quantity, unit_price, line_discount_amount), 1
+        ) as row_hash
+    from {{ ref('int_order_lines_validated') }}
+    where rejection_reason is null and customer_id is not null
+    union all
+    select
+        customer_id,
+        hash_record_extended(row(order_id, refund_amount, refund_quantity), 2) as row_hash
+    from {{ ref('int_refunds_validated') }}
+    where rejection_reason is null and customer_id is not null
     union all
     select
         customer_id,

@@ -4,13 +4,17 @@
         unique_key='order_id',
         incremental_strategy='delete+insert',
         pre_hook="{{ shopseg_delete_scope('int_customers_changed') }}",
+        on_schema_change='sync_all_columns',
     )
 }}
 {#-
-    One row per valid purchase (int_orders_validated with no rejection_reason), with its lines and
-    refunds aggregated (the lines and refunds that count: int_order_lines_validated and
-    int_refunds_validated without a rejection_reason, negative values already 0). Refunds never
-    exceed the order total (docs/bad_input.md). order_date and the holiday season are UTC.
+    One row per valid purchase (int_orders_validated with no rejection_reason), with its refunds
+    aggregated (the refunds that count: int_refunds_validated without a rejection_reason, negative
+    values already 0). Refunds never exceed the order total (docs/bad_input.md). order_date and the
+    holiday season are UTC. The order lines are not read here: the only per-order line figure the
+    features used was the item count, and they need it per customer only, so
+    int_customer_line_features sums it in the pass it already makes over the lines (one grouping of
+    every line less per build; docs/decisions.md).
 -#}
 with orders as (
     select * from {{ ref('int_orders_validated') }}
@@ -19,26 +23,9 @@ with orders as (
         and {{ shopseg_in_scope('customer_id', 'int_customers_changed') }}
 ),
 
-order_lines as (
-    -- valid lines only; incremental runs read only the lines of the re-computed customers' orders,
-    -- so the aggregation below does not group every line of the shop
-    select * from {{ ref('int_order_lines_validated') }}
-    where
-        rejection_reason is null
-        {% if is_incremental() %}and order_id in (select orders.order_id from orders){% endif %}
-),
-
 refunds as (
     select * from {{ ref('int_refunds_validated') }}
     where rejection_reason is null
-),
-
-line_totals as (
-    select
-        order_id,
-        sum(quantity) as item_count
-    from order_lines
-    group by order_id
 ),
 
 refund_totals as (
@@ -62,7 +49,6 @@ enriched as (
         least(coalesce(refund_totals.refund_amount, 0), orders.order_total) as refunded_amount,
         orders.order_total
         - least(coalesce(refund_totals.refund_amount, 0), orders.order_total) as net_value,
-        coalesce(line_totals.item_count, 0) as item_count,
         coalesce(refund_totals.refund_quantity, 0) as refunded_quantity,
         coalesce(refund_totals.refund_amount, 0) > 0
         or coalesce(refund_totals.refund_quantity, 0) > 0 as has_return,
@@ -77,7 +63,6 @@ enriched as (
         orders.discount_code is not null as has_discount_code,
         extract(month from orders.ordered_at at time zone 'UTC') in (11, 12) as is_holiday_season
     from orders
-    left join line_totals on orders.order_id = line_totals.order_id
     left join refund_totals on orders.order_id = refund_totals.order_id
 )
 

@@ -10,15 +10,25 @@
                           price_out_of_bounds     unit_price above var max_unit_price (1e8)
       value_rule        negative_counted_as_0 when quantity or unit_price is below 0 (both are
                         read as 0 at least)
-    Lines of orders that exist but are rejected go with their order (int_orders_validated).
+      customer_id       the customer of the line's order when that order is a valid purchase
+                        (int_orders_validated without a rejection_reason); null otherwise
+    Lines of orders that exist but are rejected go with their order: their rejection_reason is null
+    and their customer_id is null. So a line counts for a customer exactly when rejection_reason is
+    null and customer_id is not: the feature models and the change detection read the lines without
+    joining every line to its order again (one join here instead of one per reader;
+    docs/decisions.md). The order ids are int_orders_validated's: every distinct non-null staged
+    order id, one row each, so the join keeps one row per line.
 -#}
 with lines as (
     select * from {{ ref('stg_shop__order_lines') }}
 ),
 
 orders as (
-    select distinct order_id from {{ ref('stg_shop__orders') }}
-    where order_id is not null
+    select
+        order_id,
+        customer_id,
+        rejection_reason
+    from {{ ref('int_orders_validated') }}
 ),
 
 validated as (
@@ -29,6 +39,7 @@ validated as (
         greatest(lines.quantity, 0) as quantity,
         greatest(lines.unit_price, 0) as unit_price,
         lines.line_discount_amount,
+        case when orders.rejection_reason is null then orders.customer_id end as customer_id,
         case
             when lines.order_id is null then 'null_order'
             when {{ shopseg_key_too_long('lines.order_id', 'order') }}

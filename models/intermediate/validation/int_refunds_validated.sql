@@ -11,15 +11,22 @@
                           quantity_out_of_bounds  quantity above var max_line_quantity
       value_rule        negative_counted_as_0 when amount or quantity is below 0; a missing or
                         unreadable amount or quantity counts as 0 too
-    A refund without a date counts (the date is not needed to attach it to its order).
+      customer_id       the customer of the refund's order when that order is a valid purchase
+                        (int_orders_validated without a rejection_reason); null otherwise
+    A refund without a date counts (the date is not needed to attach it to its order). Refunds of
+    orders that exist but are rejected go with their order, as lines do (int_order_lines_validated):
+    no rejection_reason, no customer_id.
 -#}
 with refunds as (
     select * from {{ ref('stg_shop__refunds') }}
 ),
 
 orders as (
-    select distinct order_id from {{ ref('stg_shop__orders') }}
-    where order_id is not null
+    select
+        order_id,
+        customer_id,
+        rejection_reason
+    from {{ ref('int_orders_validated') }}
 ),
 
 validated as (
@@ -31,6 +38,7 @@ validated as (
         greatest(coalesce(refunds.refund_amount, 0), 0) as refund_amount,
         greatest(coalesce(refunds.refund_quantity, 0), 0) as refund_quantity,
         refunds.refund_reason,
+        case when orders.rejection_reason is null then orders.customer_id end as customer_id,
         case
             when refunds.order_id is null then 'null_order'
             when {{ shopseg_key_too_long('refunds.order_id', 'order') }}
