@@ -20,8 +20,9 @@
     "bought in several orders" per (customer, product), whose smallest and largest order ids differ
     exactly then. Sums stay numeric, so they are exact and do not depend on the order rows arrive
     in (the incremental and the full build give identical features). A full build reads every line
-    three times, in parallel plans (faster than one spilled copy); an incremental build keeps the
-    few re-computed customers' lines once (materialized).
+    three times, once per grain (faster than one spilled copy; the per-customer scan runs in
+    parallel); an incremental build keeps the few re-computed customers' lines once
+    (materialized).
 -#}
 with lines as (
     -- customer_id is set exactly on the lines of valid purchases
@@ -88,21 +89,16 @@ product_stats as (
 ),
 
 per_category as (
+    -- with the customer's items over all categories: a window over the grouped rows, instead of
+    -- a second aggregation joined back (this CTE is then read once, not materialized)
     select
         customer_id,
         category,
-        sum(quantity) as category_items
+        sum(quantity) as category_items,
+        sum(sum(quantity)) over (partition by customer_id) as items
     from customer_lines
     where category is not null
     group by customer_id, category
-),
-
-category_totals as (
-    select
-        customer_id,
-        sum(category_items) as items
-    from per_category
-    group by customer_id
 ),
 
 category_stats as (
@@ -114,16 +110,15 @@ category_stats as (
             case
                 when per_category.category_items > 0
                     then (
-                        -(per_category.category_items / category_totals.items)::double precision
-                        * ln((per_category.category_items / category_totals.items)::double precision)
+                        -(per_category.category_items / per_category.items)::double precision
+                        * ln((per_category.category_items / per_category.items)::double precision)
                         / ln(2.0::double precision)
                     )::numeric
                 else 0
             end
         ) as category_entropy,
-        max(per_category.category_items) / nullif(max(category_totals.items), 0) as top_category_share
+        max(per_category.category_items) / nullif(max(per_category.items), 0) as top_category_share
     from per_category
-    inner join category_totals on per_category.customer_id = category_totals.customer_id
     group by per_category.customer_id
 )
 
