@@ -13,7 +13,9 @@ Per scale, in the dedicated database --database (dropped and re-created, plpytho
   3. incremental scenario (unless --skip-incremental): 1% of customers get one new order (a
      copy of their latest order and its lines, dated the pinned reference date + 1 day),
      `dbt build --vars '{reference_date: <pinned>, test_scope: rewritten}'` (the daily job,
-     scripts/daily.sh), then a full rebuild with the
+     scripts/daily.sh; its target path primed by an untimed `dbt parse` with the same vars, the
+     partial-parse state a scheduled daily run finds from the day before, since its vars only
+     change with a monthly rediscovery: the cold parse is reported too), then a full rebuild with the
      same pinned date (`--full-refresh`; segment_centroids keeps its versions), and the
      incremental and full results compared row by row (customer_profiles without segmented_at;
      int_customer_features);

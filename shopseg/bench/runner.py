@@ -74,8 +74,13 @@ class Bench:
         changes = self.database.add_changes(ref)
         log("incremental: %d customers got a new order dated %s" % (changes["customers"], changes["ordered_at"]))
         vars_arg = "{reference_date: %s}" % ref
-        # exactly the daily job (scripts/daily.sh): pinned date, tests on the rewritten rows only
-        inc = self.runs.dbt("incremental", "build", "--vars", "{reference_date: %s, test_scope: rewritten}" % ref)
+        # exactly the daily job (scripts/daily.sh): pinned date, tests on the rewritten rows only;
+        # its vars are the same every day until the next monthly rediscovery, so a scheduled daily
+        # run finds yesterday's partial-parse state: primed here by an untimed parse
+        daily_vars = "{reference_date: %s, test_scope: rewritten}" % ref
+        cold_parse_s = self.runs.prime_parse("incremental", "--vars", daily_vars)
+        inc = self.runs.dbt("incremental", "build", "--vars", daily_vars)
+        inc["cold_parse_s"] = cold_parse_s
         inc["changes"] = changes
         inc["reference_date"] = ref
         inc["customers_changed"] = dict(
