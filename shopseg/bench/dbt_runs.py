@@ -97,8 +97,8 @@ class DbtRuns:
         """`dbt parse` into `name`'s target path with the same `args` (vars), untimed, as the
         previous run of a scheduled job leaves it: the next `dbt(name, ...)` with the same vars
         then parses partially, like `make daily` in a kept project directory, where the vars
-        (the pinned reference date) stay the same from one day to the next. Returns the parse's
-        wall seconds (what a cold start adds)."""
+        (the pinned reference date) stay the same from one day to the next. Returns the wall
+        seconds of that cold `dbt parse` (process start-up included)."""
         target = self.work / name
         cmd = [dbt_executable(), "parse", *args, "--target-path", str(target), "--log-path", str(target / "logs")]
         log("dbt parse %s (%s, untimed: the previous day's state)" % (" ".join(args), name))
