@@ -56,6 +56,19 @@ def one(dbname: str, statement: str, params=None):
     return rows[0][0] if len(rows[0]) == 1 else rows[0]
 
 
+def counted_items(dbname: str, order_id) -> object:
+    """The item quantity the features count for an order: its counted lines, the order itself a
+    valid purchase (null when it has none)."""
+    return one(
+        dbname,
+        f"""select sum(lines.quantity) from {INTER}.int_order_lines_validated as lines
+        inner join {INTER}.int_orders_validated as orders
+            on lines.order_id = orders.order_id and orders.rejection_reason is null
+        where lines.order_id = %s and lines.rejection_reason is null""",
+        (str(order_id),),
+    )
+
+
 def drop_primary_keys(dbname: str) -> None:
     """Real exports have no constraints: allow duplicate and null keys."""
     execute(
@@ -371,15 +384,7 @@ def test_negative_amounts(bad_db):
         )
         == 0
     )
-    items = one(
-        name,
-        # the items the features count: the order's counted lines, the order itself valid
-        f"""select sum(lines.quantity) from {INTER}.int_order_lines_validated as lines
-        inner join {INTER}.int_orders_validated as orders
-            on lines.order_id = orders.order_id and orders.rejection_reason is null
-        where lines.order_id = %s and lines.rejection_reason is null""",
-        (str(ids["dup_order"]),),
-    )
+    items = counted_items(name, ids["dup_order"])
     positive = one(
         name,
         "select coalesce(sum(quantity), 0) from raw.order_lines where order_id = %s and quantity > 0",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import MODELS_ONLY, REBUILD_MODELS, fresh_database, generate, query, run_dbt
-from test_bad_input import AUDIT, INTER, MARTS, drop_primary_keys, execute, one
+from test_bad_input import AUDIT, INTER, MARTS, counted_items, drop_primary_keys, execute, one
 
 LONG_ID = "repeat(md5('long'), 250)"  # 8,000 characters
 GHOST = "ghost-customer"
@@ -223,15 +223,7 @@ def test_absurd_line_quantities_and_prices_are_ignored(hostile_db):
         )
     )
     assert reasons == {"9300201": "quantity_out_of_bounds", "9300202": "price_out_of_bounds"}
-    items = one(
-        name,
-        # the items the features count: the order's counted lines, the order itself valid
-        f"""select sum(lines.quantity) from {INTER}.int_order_lines_validated as lines
-        inner join {INTER}.int_orders_validated as orders
-            on lines.order_id = orders.order_id and orders.rejection_reason is null
-        where lines.order_id = %s and lines.rejection_reason is null""",
-        (str(ids["line_order"]),),
-    )
+    items = counted_items(name, ids["line_order"])
     assert items == one(
         name,
         """select sum(quantity) from raw.order_lines
