@@ -4,6 +4,7 @@ to a file of the checkout. No database needed."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -33,13 +34,17 @@ DOCS_MENTION = re.compile(r"(?<![\w/.-])docs/[\w./-]+?\.md\b")
 
 
 def project_files(suffixes: set[str]) -> list[Path]:
+    """The project's own files with these suffixes (and Makefiles). The skipped folders are pruned,
+    not walked and filtered: other tests create and drop databases in the local cluster (.pg)
+    meanwhile, and a folder that vanishes during a walk would stop it."""
     found = []
-    for path in ROOT.rglob("*"):
-        rel = path.relative_to(ROOT)
-        if rel.parts[0] in SKIP_TOP or "__pycache__" in rel.parts or path == THIS_FILE or not path.is_file():
-            continue
-        if path.suffix in suffixes or path.name == "Makefile":
-            found.append(path)
+    for folder, dirnames, filenames in os.walk(ROOT):
+        here = Path(folder)
+        dirnames[:] = [d for d in dirnames if d != "__pycache__" and not (here == ROOT and d in SKIP_TOP)]
+        for name in filenames:
+            path = here / name
+            if path != THIS_FILE and (path.suffix in suffixes or name == "Makefile") and path.is_file():
+                found.append(path)
     return sorted(found)
 
 
