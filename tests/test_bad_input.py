@@ -57,14 +57,13 @@ def one(dbname: str, statement: str, params=None):
 
 
 def counted_items(dbname: str, order_id) -> object:
-    """The item quantity the features count for an order: its counted lines, the order itself a
-    valid purchase (null when it has none)."""
+    """The item quantity the features count for an order: its lines as the line features read
+    them (no rejection_reason; a customer_id, set only on a valid purchase's lines), null when
+    none counts."""
     return one(
         dbname,
-        f"""select sum(lines.quantity) from {INTER}.int_order_lines_validated as lines
-        inner join {INTER}.int_orders_validated as orders
-            on lines.order_id = orders.order_id and orders.rejection_reason is null
-        where lines.order_id = %s and lines.rejection_reason is null""",
+        f"""select sum(quantity) from {INTER}.int_order_lines_validated
+        where order_id = %s and rejection_reason is null and customer_id is not null""",
         (str(order_id),),
     )
 

@@ -93,14 +93,18 @@ class DbtRuns:
             env["PGPASSWORD"] = params["password"]
         return env
 
+    def command(self, name, *args):
+        """`dbt *args` with `name`'s own target and log paths (under this run's work dir)."""
+        target = self.work / name
+        return [dbt_executable(), *args, "--target-path", str(target), "--log-path", str(target / "logs")]
+
     def prime_parse(self, name, *args):
         """`dbt parse` into `name`'s target path with the same `args` (vars), untimed, as the
         previous run of a scheduled job leaves it: the next `dbt(name, ...)` with the same vars
         then parses partially, like `make daily` in a kept project directory, where the vars
         (the pinned reference date) stay the same from one day to the next. Returns the wall
         seconds of that cold `dbt parse` (process start-up included)."""
-        target = self.work / name
-        cmd = [dbt_executable(), "parse", *args, "--target-path", str(target), "--log-path", str(target / "logs")]
+        cmd = self.command(name, "parse", *args)
         log("dbt parse %s (%s, untimed: the previous day's state)" % (" ".join(args), name))
         wall, _, code, _ = run_child(
             cmd, env=self.dbt_env(), log_file=str(self.work / (name + "_parse.log")), check=False, cwd=self.project
@@ -112,7 +116,7 @@ class DbtRuns:
     def dbt(self, name, *args, env=None):
         """One dbt invocation with its own target path; returns its measured figures."""
         target = self.work / name
-        cmd = [dbt_executable(), *args, "--target-path", str(target), "--log-path", str(target / "logs")]
+        cmd = self.command(name, *args)
         log("dbt %s (%s)" % (" ".join(args), name))
         timeout = self.timeout_min * 60 if self.timeout_min else None
         with self.memory:

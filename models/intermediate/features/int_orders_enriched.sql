@@ -10,11 +10,12 @@
 {#-
     One row per valid purchase (int_orders_validated with no rejection_reason), with its refunds
     aggregated (the refunds that count: int_refunds_validated without a rejection_reason and with
-    the valid order's customer_id, negative values already 0), converted with the order's rate. Refunds never exceed the order total (docs/bad_input.md). order_date and the
-    holiday season are UTC. The order lines are not read here: the only per-order line figure the
-    features used was the item count, and they need it per customer only, so
-    int_customer_line_features sums it in the pass it already makes over the lines (one grouping of
-    every line less per build; docs/decisions.md).
+    the valid order's customer_id, negative values already 0), converted with the order's rate.
+    Refunds never exceed the order total (docs/bad_input.md). order_date and the holiday season
+    are UTC. The order lines are not read here: the only per-order line figure the features used
+    was the item count, and they need it per customer only, so int_customer_line_features sums it
+    in the pass it already makes over the lines (one grouping of every line less per build;
+    docs/decisions.md).
 -#}
 with orders as (
     select * from {{ ref('int_orders_validated') }}
